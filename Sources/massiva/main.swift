@@ -1,0 +1,4 @@
+import MassivaCLI
+import Glibc
+
+exit(MassivaCommandLine.main(CommandLine.arguments))
