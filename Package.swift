@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "MassivaDatabase", dependencies: ["CSQLite"]),
         // The grid registry: protocol and the embedded SQLite implementation.
         .target(name: "MassivaRegistry",
-                dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaCSV", "MassivaSystem"]),
         // Spool layout, request state, claiming files, result files.
         .target(name: "MassivaSpool",
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaCSV", "MassivaSystem",

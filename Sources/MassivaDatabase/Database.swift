@@ -1,0 +1,126 @@
+import CSQLite
+
+/// A connection to one SQLite database file.
+///
+/// Not thread-safe by itself: one connection is used by one thread at a time (the daemon's
+/// processing thread, or one CLI command). It is `@unchecked Sendable` so it can be handed to
+/// that thread. Statements are prepared once and cached per SQL text.
+public final class Database: @unchecked Sendable {
+    let handle: OpaquePointer
+    private var cache: [String: Statement] = [:]
+    private var transactionDepth = 0
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`, in WAL mode so operator commands can
+    /// read while the daemon writes.
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 10_000) throws(DatabaseError) {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw DatabaseError(code: rc, message: "\(path): \(message)", sql: nil)
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        sqlite3_extended_result_codes(db, 1)
+        try execute("PRAGMA journal_mode = WAL")
+        // NORMAL in WAL mode: a commit survives a process crash (kill -9); the claim of an
+        // uploaded file raises it to FULL around its own transaction (see `withFullSync`).
+        try execute("PRAGMA synchronous = NORMAL")
+        try execute("PRAGMA foreign_keys = ON")
+    }
+
+    deinit {
+        for statement in cache.values { statement.finalize() }
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws(DatabaseError) {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? lastMessage
+            sqlite3_free(error)
+            throw DatabaseError(code: rc, message: message, sql: sql)
+        }
+    }
+
+    /// The cached prepared statement for `sql`, reset and with bindings cleared.
+    public func prepare(_ sql: String) throws(DatabaseError) -> Statement {
+        if let statement = cache[sql] {
+            statement.reset()
+            return statement
+        }
+        var raw: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard rc == SQLITE_OK, let raw else { throw DatabaseError(code: rc, message: lastMessage, sql: sql) }
+        let statement = Statement(raw, database: self, sql: sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `bindings`, stepping it to completion.
+    public func run(_ sql: String, _ bindings: [SQLValue] = []) throws(DatabaseError) {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        while try statement.step() {}
+    }
+
+    /// Every row of `sql`, mapped by `transform`.
+    public func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> [T] {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        var out: [T] = []
+        while try statement.step() { out.append(try transform(statement)) }
+        return out
+    }
+
+    /// The first row of `sql`, mapped by `transform`, or nil.
+    public func queryOne<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> T? {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        guard try statement.step() else { return nil }
+        let value = try transform(statement)
+        statement.reset()
+        return value
+    }
+
+    /// Runs `body` in one transaction (`BEGIN IMMEDIATE`, so a writer never fails half-way on a
+    /// lock upgrade): committed if it returns, rolled back if it throws. Nested calls join the
+    /// outer transaction.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 {
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body()
+        }
+        try execute("BEGIN IMMEDIATE")
+        transactionDepth = 1
+        do {
+            let value = try body()
+            transactionDepth = 0
+            try execute("COMMIT")
+            return value
+        } catch {
+            transactionDepth = 0
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` with `synchronous = FULL`: its commits reach the disk before it returns.
+    /// Used where a commit replaces a file that is then removed (the claim of an upload).
+    public func withFullSync<T>(_ body: () throws -> T) throws -> T {
+        try execute("PRAGMA synchronous = FULL")
+        defer { try? execute("PRAGMA synchronous = NORMAL") }
+        return try body()
+    }
+
+    public var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
+}

@@ -1,0 +1,87 @@
+import CSQLite
+
+/// A value bound to or read from a statement.
+public enum SQLValue: Sendable, Equatable {
+    case null
+    case int(Int)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+extension SQLValue {
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+    public init(_ value: Int?) { self = value.map { .int($0) } ?? .null }
+    public init(_ value: Double?) { self = value.map { .double($0) } ?? .null }
+    public init(_ value: Bool) { self = .int(value ? 1 : 0) }
+}
+
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A prepared statement, owned and cached by its `Database`.
+public final class Statement {
+    let raw: OpaquePointer
+    unowned let database: Database
+    let sql: String
+
+    init(_ raw: OpaquePointer, database: Database, sql: String) {
+        self.raw = raw
+        self.database = database
+        self.sql = sql
+    }
+
+    func finalize() { sqlite3_finalize(raw) }
+
+    func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    /// Binds `values` to parameters 1...n.
+    public func bind(_ values: [SQLValue]) throws(DatabaseError) {
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(raw, index)
+            case .int(let v): rc = sqlite3_bind_int64(raw, index, Int64(v))
+            case .double(let v): rc = sqlite3_bind_double(raw, index, v)
+            case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, SQLITE_TRANSIENT)
+            case .blob(let v):
+                rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), SQLITE_TRANSIENT) }
+            }
+            guard rc == SQLITE_OK else { throw DatabaseError(code: rc, message: database.lastMessage, sql: sql) }
+        }
+    }
+
+    /// Advances to the next row: true when a row is available, false when done.
+    public func step() throws(DatabaseError) -> Bool {
+        let rc = sqlite3_step(raw)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { sqlite3_reset(raw); return false }
+        let message = database.lastMessage
+        sqlite3_reset(raw)
+        throw DatabaseError(code: rc, message: message, sql: sql)
+    }
+
+    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
+    public func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
+    public func bool(_ column: Int32) -> Bool { sqlite3_column_int64(raw, column) != 0 }
+    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
+    public func text(_ column: Int32) -> String {
+        guard let p = sqlite3_column_text(raw, column) else { return "" }
+        let n = Int(sqlite3_column_bytes(raw, column))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+
+    public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
+    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
+
+    public func blob(_ column: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(raw, column))
+        guard n > 0, let p = sqlite3_column_blob(raw, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}

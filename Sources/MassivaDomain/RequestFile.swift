@@ -1,0 +1,83 @@
+/// One data row of a bulk file, as read: its physical line and its normalised cells.
+public struct DataRow: Sendable, Equatable {
+    /// 1-based line of the file where the row starts.
+    public let line: Int
+    /// Cells trimmed and upper-cased, trailing empty cells dropped.
+    public let cells: [String]
+
+    public init(line: Int, cells: [String]) {
+        self.line = line
+        self.cells = cells
+    }
+}
+
+/// Why a bulk file is unusable as a whole (the request is rejected). Reasons in Italian:
+/// they go into stato.json and richieste.csv, read by the SI.
+public enum FileRejection: Error, Sendable, Equatable {
+    case noDataRows
+    case tooManyRows(count: Int, limit: Int)
+    case notText(detail: String)
+    case tooLarge(size: Int, limit: Int)
+    case notRegularFile(kind: String)
+    case tenantDisabled
+    case unreadable(detail: String)
+
+    public var reason: String {
+        switch self {
+        case .noDataRows: return "il file è vuoto o non contiene righe di dati"
+        case .tooManyRows(let count, let limit): return "il file contiene \(count) righe di dati, il massimo è \(limit)"
+        case .notText(let detail): return "il file non è un file di testo CSV (\(detail))"
+        case .tooLarge(let size, let limit): return "il file supera la dimensione massima (\(size) byte, massimo \(limit))"
+        case .notRegularFile(let kind): return "non è un file regolare (\(kind)): non è stato letto"
+        case .tenantDisabled: return "la ditta configuratrice è disabilitata"
+        case .unreadable(let detail): return "il file non è leggibile (\(detail))"
+        }
+    }
+}
+
+/// The brief's reading rules above the CSV layer: the optional header, trimming, upper-casing,
+/// trailing empty cells, and the row limit.
+public enum RequestFile {
+    /// Turns CSV records (line, raw cells) into data rows.
+    /// The first record is a header when its first cell does not begin with `IT`.
+    public static func dataRows(records: [(line: Int, cells: [String])], maxRows: Int) throws(FileRejection) -> [DataRow] {
+        var rows: [DataRow] = []
+        rows.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            var cells = record.cells.map(normalise)
+            while let last = cells.last, last.isEmpty { cells.removeLast() }
+            if cells.isEmpty { continue }  // a line of only delimiters counts as blank
+            if index == 0 && !cells[0].hasPrefix("IT") { continue }
+            rows.append(DataRow(line: record.line, cells: cells))
+        }
+        if rows.isEmpty { throw .noDataRows }
+        if rows.count > maxRows { throw .tooManyRows(count: rows.count, limit: maxRows) }
+        return rows
+    }
+
+    /// Trimmed (spaces, tabs, NBSP) and upper-cased, ASCII fast path.
+    public static func normalise(_ cell: String) -> String {
+        var utf8 = Array(cell.utf8)
+        var ascii = true
+        for i in utf8.indices {
+            let c = utf8[i]
+            if c >= 0x80 { ascii = false; break }
+            if c >= 0x61 && c <= 0x7A { utf8[i] = c - 0x20 }
+        }
+        if !ascii { return cell.trimmingWhitespace().uppercased() }
+        var start = 0, end = utf8.count
+        while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start += 1 }
+        while end > start && (utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09) { end -= 1 }
+        return String(decoding: utf8[start..<end], as: UTF8.self)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end && scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start && scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        return String(scalars[start..<end])
+    }
+}

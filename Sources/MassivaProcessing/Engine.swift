@@ -1,0 +1,150 @@
+import MassivaConfig
+import MassivaDatabase
+import MassivaDomain
+import MassivaRegistry
+import MassivaSpool
+import MassivaSystem
+
+/// The whole pipeline over one spool: intake, first passes, retries, result files.
+///
+/// `serve --once` calls `runUntilIdle`; the daemon calls `pass` whenever something may be due.
+/// Work is taken from the database in chunks, so a backlog of any size keeps memory bounded
+/// (the active set of Postfix's queue manager).
+public final class Engine {
+    public let configuration: Configuration
+    public let layout: SpoolLayout
+    public let store: StateStore
+    public let registry: any Registry
+    public let intake: Intake
+    public let processor: RequestProcessor
+    public let results: ResultWriter
+    public let log: EventLog
+    public let clock: @Sendable () -> Double
+
+    /// While the registry is down: when to try again, and how many outages in a row.
+    public private(set) var registryPausedUntil: Double?
+    private var consecutiveOutages = 0
+
+    /// How many requests one pass takes at most per step.
+    public var chunkSize: Int
+
+    public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
+                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { Clock.wallTime }) {
+        self.configuration = configuration
+        self.layout = SpoolLayout(root: configuration.spoolDirectory)
+        self.store = store
+        self.registry = registry
+        self.log = log
+        self.clock = clock
+        self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
+                             maxFileSize: configuration.maxFileSize, log: log)
+        self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
+        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != "utf-8"))
+        self.chunkSize = max(1, min(256, configuration.activeQueueLimit))
+    }
+
+    /// What a pass did, and when something is due next.
+    public struct PassSummary: Sendable, Equatable {
+        public var recorded = 0
+        public var processed = 0
+        public var retried = 0
+        public var refreshed = 0
+        /// Earliest time an upload settles, a retry falls due, or the registry may be back.
+        public var nextWakeAt: Double?
+
+        public var didWork: Bool { recorded + processed + retried + refreshed > 0 }
+    }
+
+    /// Finishes what a crash left: claimed files not yet recorded, result files not yet written.
+    public func recover() throws {
+        let ids = try intake.recover(tenants: try store.tenants(), now: clock())
+        if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
+        while try results.refresh(limit: chunkSize) > 0 {}
+    }
+
+    /// One round over everything due now.
+    public func pass() throws -> PassSummary {
+        var summary = PassSummary()
+        var wake: [Double?] = []
+        for tenant in try store.tenants() {
+            let scan = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize)
+            summary.recorded += scan.recorded.count
+            summary.refreshed += scan.cancels
+            wake.append(scan.nextSettleAt)
+        }
+        if isRegistryAvailable() {
+            for id in try store.queuedRequests(limit: chunkSize) {
+                guard try run({ try processor.processQueued(id, now: clock()) }, id) else { break }
+                summary.processed += 1
+                if summary.processed % 64 == 0 { summary.refreshed += try results.refresh(limit: chunkSize) }
+            }
+        }
+        if isRegistryAvailable() {
+            for id in try store.dueRequests(now: clock(), limit: chunkSize) {
+                guard try run({ try processor.retryDue(id, now: clock()) }, id) else { break }
+                summary.retried += 1
+            }
+        }
+        while true {
+            let n = try results.refresh(limit: chunkSize)
+            summary.refreshed += n
+            if n == 0 { break }
+        }
+        wake.append(try store.nextDueTime())
+        wake.append(registryPausedUntil)
+        summary.nextWakeAt = wake.compactMap { $0 }.min()
+        return summary
+    }
+
+    /// Passes until nothing more is due now (`serve --once`).
+    public func runUntilIdle() throws {
+        try recover()
+        while true {
+            let summary = try pass()
+            if !summary.didWork { break }
+        }
+    }
+
+    func isRegistryAvailable() -> Bool {
+        guard let until = registryPausedUntil else { return true }
+        return clock() >= until
+    }
+
+    /// Runs one request's pass. Returns false when the registry is down (stop for now).
+    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID) throws -> Bool {
+        do {
+            if let report = try body() { logReport(report) }
+            if consecutiveOutages > 0 {
+                log.log("registry_available", ["after_outages": String(consecutiveOutages)])
+                consecutiveOutages = 0
+                registryPausedUntil = nil
+            }
+            return true
+        } catch let error as RegistryError {
+            consecutiveOutages += 1
+            let delay = Backoff(minimal: configuration.outageMinimalBackoffTime, maximal: configuration.outageMaximalBackoffTime)
+                .delay(afterAttempt: consecutiveOutages)
+            registryPausedUntil = clock() + delay
+            log.log("registry_unavailable", ["error": "\(error)", "request": id.description, "retry_in": "\(Int(delay.rounded(.up)))s"])
+            return false
+        } catch {
+            log.log("request_failed", ["id": id.description, "error": "\(error)"])
+            try processor.fail(id, because: error, now: clock())
+            return true
+        }
+    }
+
+    func logReport(_ r: RequestProcessor.PassReport) {
+        switch r.status {
+        case .done:
+            log.log("done", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
+                             "errors": String(r.rowsFailed)])
+        case .rejected:
+            log.log("rejected", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "reason": r.reason ?? ""])
+        case .processing:
+            log.log("deferred", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
+                                 "waiting": String(r.rowsWaiting), "errors": String(r.rowsFailed)])
+        default: break
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import MassivaCSV
+import MassivaDatabase
+import MassivaDomain
+import MassivaRegistry
+import MassivaSpool
+
+/// Moves requests along: the first pass over a queued request, and retries of waiting rows.
+///
+/// Each pass over one request is one transaction: the rows' outcomes, the associations they
+/// create and the request's counters commit together or not at all, so a crash never leaves a
+/// row associated twice or without its outcome once the pass runs again.
+public final class RequestProcessor {
+    public let store: StateStore
+    public let rows: RowProcessor
+    public let policy: ProcessingPolicy
+
+    public init(store: StateStore, registry: any Registry, policy: ProcessingPolicy) {
+        self.store = store
+        self.rows = RowProcessor(registry: registry, policy: policy)
+        self.policy = policy
+    }
+
+    /// What became of a request in one pass, for the log.
+    public struct PassReport: Sendable, Equatable {
+        public var id: RequestID
+        public var tenant: String
+        public var fileName: String
+        public var status: RequestStatus
+        public var rowsTotal: Int
+        public var rowsFailed: Int
+        public var rowsWaiting: Int
+        public var reason: String?
+    }
+
+    /// Validates and tries every row of a queued request. Returns nil when it is no longer queued.
+    public func processQueued(_ id: RequestID, now: Double) throws -> PassReport? {
+        try store.database.transaction {
+            guard let request = try store.request(id), request.status == .queued else { return nil }
+            if let tenant = try store.tenant(request.tenant), !tenant.enabled {
+                try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
+                return try report(id)
+            }
+            let content = try store.content(of: id) ?? []
+            let dataRows: [DataRow]
+            do {
+                dataRows = try Self.parse(content, maxRows: policy.maxRows)
+            } catch {
+                try store.setStatus(id, .rejected, reason: error.reason, now: now)
+                return try report(id)
+            }
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            var validator = RowValidator()
+            for (position, dataRow) in dataRows.enumerated() {
+                let cells = dataRow.cells
+                var record = RowRecord(position: position, line: dataRow.line,
+                                       pod: cells.count > 0 ? cells[0] : "", sid: cells.count > 1 ? cells[1] : "",
+                                       configuration: cells.count > 2 ? cells[2] : "", state: .error, code: .invalidRow)
+                switch validator.check(dataRow) {
+                case .refused(let code, let detail):
+                    record.code = code
+                    record.detail = detail
+                    record.processedAt = now
+                case .valid(let row):
+                    record.configuration = row.configurationType.rawValue
+                    try rows.attempt(row, record: &record, context: context, now: now)
+                }
+                try store.saveRow(record, of: id)
+            }
+            try store.settle(id, now: now)
+            return try report(id)
+        }
+    }
+
+    /// Tries again every waiting row of `id` that is due at `now`.
+    public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
+        try store.database.transaction {
+            guard let request = try store.request(id), request.status == .processing else { return nil }
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
+                guard let type = ConfigurationType(parsing: record.configuration) else { continue }
+                let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
+                try rows.attempt(row, record: &record, context: context, now: now)
+                try store.saveRow(record, of: id)
+            }
+            try store.settle(id, now: now)
+            return try report(id)
+        }
+    }
+
+    /// Marks a request rejected after an error that is neither a row's nor the registry's
+    /// (a poison request must not stop the others).
+    public func fail(_ id: RequestID, because error: Error, now: Double) throws {
+        try store.database.transaction {
+            try store.setStatus(id, .rejected, reason: "errore interno durante l'elaborazione (\(error))", now: now)
+        }
+    }
+
+    func report(_ id: RequestID) throws -> PassReport? {
+        guard let r = try store.request(id) else { return nil }
+        return PassReport(id: id, tenant: r.tenant, fileName: r.fileName, status: r.status, rowsTotal: r.rowsTotal,
+                          rowsFailed: r.rowsFailed, rowsWaiting: r.rowsTotal - r.rowsProcessed, reason: r.reason)
+    }
+
+    /// The bytes of a bulk file, read as the brief says, into data rows.
+    public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
+        let document: CSVDocument
+        do {
+            document = try CSVReader.read(bytes)
+        } catch {
+            throw FileRejection.notText(detail: Self.italian(error))
+        }
+        return try RequestFile.dataRows(records: document.records.map { ($0.line, $0.cells) }, maxRows: maxRows)
+    }
+
+    static func italian(_ error: CSVError) -> String {
+        switch error {
+        case .containsNUL(let line): return "byte NUL alla riga \(line)"
+        case .undecodable(let line): return "codifica non riconosciuta alla riga \(line)"
+        case .unterminatedQuote(let line): return "virgolette non chiuse dalla riga \(line)"
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import MassivaDomain
+import MassivaSystem
+
+/// Takes complete uploads out of the tenants' `incoming/` folders and records them as requests.
+///
+/// Postfix's pickup, in two steps that each survive a crash:
+/// 1. claim: an atomic `rename` from `incoming/<name>` into `private/claim/<tenant>/`;
+/// 2. record: read the claimed file (only if it is a regular file within `max_file_size`),
+///    commit a request holding its bytes, then remove the claimed file (or move a refused entry
+///    to `private/refused/`). The claim name is unique in the database, so a crash between the
+///    commit and the removal is finished by `recover`, never recorded twice.
+public final class Intake {
+    public let layout: SpoolLayout
+    public let store: StateStore
+    public var settleTime: Double
+    public var maxFileSize: Int
+    public let log: EventLog
+    private var sequence = 0
+
+    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
+        self.layout = layout
+        self.store = store
+        self.settleTime = settleTime
+        self.maxFileSize = maxFileSize
+        self.log = log
+    }
+
+    /// Upload names that are not complete yet, or not uploads at all.
+    public static func isIgnoredName(_ name: String) -> Bool {
+        name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix(".filepart")
+    }
+
+    /// What one scan of a tenant's folder did.
+    public struct ScanResult: Sendable {
+        public var recorded: [RequestID] = []
+        /// Regular files seen but not settled yet: the earliest time one of them may be ready.
+        public var nextSettleAt: Double?
+        public var cancels = 0
+    }
+
+    /// Claims and records every complete file in `tenant`'s `incoming/`, at most `limit` of them.
+    public func scan(tenant: Tenant, now: Double, limit: Int = .max) throws -> ScanResult {
+        var result = ScanResult()
+        let incoming = layout.incoming(tenant.id)
+        let names: [String]
+        do {
+            names = try Directory.entries(of: incoming).sorted()
+        } catch {
+            log.log("tenant_unreadable", ["tenant": tenant.id, "path": incoming, "error": "\(error)"])
+            return result
+        }
+        var claimed: [String] = []
+        for name in names where !Self.isIgnoredName(name) {
+            if claimed.count >= limit { break }
+            let path = incoming + "/" + name
+            guard let status = try? FileStatus.ofLink(path) else { continue }  // vanished meanwhile
+            if status.kind == .regular {
+                let ready = status.modificationTime + settleTime
+                if ready > now {
+                    result.nextSettleAt = min(result.nextSettleAt ?? ready, ready)
+                    continue
+                }
+                if name.hasSuffix(".cancel") {
+                    handleCancel(tenant: tenant, name: name, path: path, now: now)
+                    result.cancels += 1
+                    continue
+                }
+            }
+            if let claimName = claim(tenant: tenant.id, name: name, from: path, inode: status.inode) {
+                claimed.append(claimName)
+            }
+        }
+        for claimName in claimed {
+            if let id = try record(tenant: tenant.id, claimName: claimName, now: now) { result.recorded.append(id) }
+        }
+        return result
+    }
+
+    /// Records every claimed file left behind by a crash.
+    public func recover(tenants: [Tenant], now: Double) throws -> [RequestID] {
+        var ids: [RequestID] = []
+        for tenant in tenants {
+            let names = (try? Directory.entries(of: layout.claimDirectory(tenant.id))) ?? []
+            for claimName in names.sorted() {
+                if let id = try record(tenant: tenant.id, claimName: claimName, now: now) { ids.append(id) }
+            }
+        }
+        return ids
+    }
+
+    /// `<microseconds>-<inode>-<original name>`, so the original name survives a crash.
+    func claim(tenant: String, name: String, from path: String, inode: UInt64) -> String? {
+        sequence += 1
+        let prefix = "\(String(UInt64(Clock.wallTime * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))-"
+        var shortName = name
+        while (prefix + shortName).utf8.count > 250 { shortName.removeLast() }
+        let claimName = prefix + shortName
+        do {
+            try Directory.rename(from: path, to: layout.claimDirectory(tenant) + "/" + claimName)
+            return claimName
+        } catch {
+            log.log("claim_failed", ["tenant": tenant, "file": name, "error": "\(error)"])
+            return nil
+        }
+    }
+
+    static func originalName(ofClaim claimName: String) -> String {
+        let parts = claimName.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 ? String(parts[2]) : claimName
+    }
+
+    /// Step 2: one claimed entry becomes one request (queued, or rejected with its reason).
+    func record(tenant: String, claimName: String, now: Double) throws -> RequestID? {
+        let path = layout.claimDirectory(tenant) + "/" + claimName
+        let fileName = Self.originalName(ofClaim: claimName)
+        if let existing = try store.requestID(claimName: claimName) {
+            finish(path: path, tenant: tenant, claimName: claimName, refused: try? FileStatus.ofLink(path).kind != .regular)
+            _ = existing  // recorded before a crash: only the clean-up was left
+            return nil
+        }
+        guard let status = try? FileStatus.ofLink(path) else { return nil }
+        let configurator = UserName.of(uid: status.uid)
+        var content: [UInt8]? = nil
+        var rejection: FileRejection? = nil
+        if status.kind != .regular {
+            rejection = .notRegularFile(kind: status.kind.italianName)
+        } else if status.size > maxFileSize {
+            rejection = .tooLarge(size: Int(status.size), limit: maxFileSize)
+        } else {
+            do {
+                let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
+                defer { try? fd.close() }
+                let opened = try fd.status()
+                if opened.kind != .regular {
+                    rejection = .notRegularFile(kind: opened.kind.italianName)
+                } else {
+                    let (bytes, truncated) = try fd.readAll(upTo: maxFileSize)
+                    if truncated { rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize) }
+                    content = bytes
+                }
+            } catch {
+                rejection = .unreadable(detail: "\(error)")
+            }
+        }
+        if rejection == nil, let t = try store.tenant(tenant), !t.enabled { rejection = .tenantDisabled }
+        let id = try store.database.withFullSync {
+            try store.database.transaction {
+                try store.createRequest(tenant: tenant, fileName: fileName, configurator: configurator, claimName: claimName,
+                                        content: content, rejection: rejection, now: now)
+            }
+        }
+        if let rejection {
+            log.log("rejected", ["id": id.description, "tenant": tenant, "file": fileName, "reason": rejection.reason])
+        } else {
+            log.log("accepted", ["id": id.description, "tenant": tenant, "file": fileName, "bytes": String(content?.count ?? 0),
+                                 "configurator": configurator])
+        }
+        finish(path: path, tenant: tenant, claimName: claimName, refused: status.kind != .regular || content == nil)
+        return id
+    }
+
+    /// Removes a recorded claim; an entry refused unread is kept aside for the operator instead.
+    func finish(path: String, tenant: String, claimName: String, refused: Bool?) {
+        if refused == true {
+            try? Directory.rename(from: path, to: layout.refusedDirectory(tenant) + "/" + claimName)
+        } else {
+            try? Directory.unlink(path)
+        }
+    }
+
+    /// `incoming/<REQ>.cancel`: cancel that request if still queued; consumed either way.
+    func handleCancel(tenant: Tenant, name: String, path: String, now: Double) {
+        let idText = String(name.dropLast(".cancel".count))
+        defer { try? Directory.unlink(path) }
+        guard let id = RequestID(parsing: idText) else {
+            log.log("cancel_refused", ["tenant": tenant.id, "file": name, "reason": "not a request id"])
+            return
+        }
+        do {
+            let result = try store.cancel(id, tenant: tenant.id, now: now)
+            switch result {
+            case .cancelled: log.log("cancelled", ["id": id.description, "tenant": tenant.id])
+            case .notQueued(let status): log.log("cancel_refused", ["id": id.description, "tenant": tenant.id, "reason": "request is \(status.rawValue)"])
+            case .notFound: log.log("cancel_refused", ["id": id.description, "tenant": tenant.id, "reason": "no such request for this tenant"])
+            }
+        } catch {
+            log.log("cancel_failed", ["id": id.description, "tenant": tenant.id, "error": "\(error)"])
+        }
+    }
+}
+
+extension FileStatus.Kind {
+    /// How the refusal reason names the kind of entry, in Italian.
+    var italianName: String {
+        switch self {
+        case .regular: return "file"
+        case .directory: return "directory"
+        case .symlink: return "collegamento simbolico"
+        case .fifo: return "FIFO"
+        case .characterDevice, .blockDevice: return "dispositivo"
+        case .socket: return "socket"
+        default: return "tipo sconosciuto"
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import MassivaDomain
+
+/// A System Integrator: one folder of the spool, one *ditta configuratrice*.
+public struct Tenant: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var enabled: Bool
+    public var createdAt: Double
+}
+
+/// One request as the state database holds it.
+public struct RequestRecord: Sendable, Equatable {
+    public var id: RequestID
+    public var tenant: String
+    public var fileName: String
+    public var configurator: String
+    public var status: RequestStatus
+    public var reason: String?
+    /// The answer to a `.cancel` drop file, or to `massiva cancel`, when it could not cancel.
+    public var note: String?
+    public var rowsTotal: Int
+    public var rowsProcessed: Int
+    public var rowsFailed: Int
+    public var maxAttemptsHit: Bool
+    public var submittedAt: Double
+    public var completedAt: Double?
+    /// Earliest time a waiting row of this request is due again.
+    public var nextDueAt: Double?
+    public var stateVersion: Int
+    public var resultsVersion: Int
+
+    public var outcomeLabel: String {
+        RequestOutcome.label(status: status, rowsFailed: rowsFailed, maxAttemptsHit: maxAttemptsHit, reason: reason)
+    }
+}
+
+/// One data row of a request and where it stands.
+public struct RowRecord: Sendable, Equatable {
+    public enum State: String, Sendable { case waiting, ok, error }
+
+    public var position: Int
+    public var line: Int
+    public var pod: String
+    public var sid: String
+    public var configuration: String
+    public var nid: String = ""
+    public var deviceType: String = ""
+    public var productionPOD: String = ""
+    public var matricola: String = ""
+    public var eneltel: String = ""
+    public var gesis: Bool = false
+    public var state: State
+    public var code: RowCode
+    public var detail: String?
+    public var attempts: Int = 0
+    public var nextAttemptAt: Double?
+    public var processedAt: Double?
+
+    public init(position: Int, line: Int, pod: String, sid: String, configuration: String, state: State, code: RowCode) {
+        self.position = position
+        self.line = line
+        self.pod = pod
+        self.sid = sid
+        self.configuration = configuration
+        self.state = state
+        self.code = code
+    }
+
+    /// DESCRIZIONE: the code's Italian wording, with the detail when there is one.
+    public var description: String {
+        detail.map { "\(code.description) (\($0))" } ?? code.description
+    }
+}

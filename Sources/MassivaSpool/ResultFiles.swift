@@ -1,0 +1,65 @@
+import MassivaCSV
+import MassivaDomain
+import MassivaSystem
+
+/// Renders the files an SI downloads: esito.csv, stato.json, scp.zip entries, richieste.csv.
+/// Pure functions of the recorded state, so a refresh after a crash writes the same bytes.
+public struct ResultFiles: Sendable {
+    public var bom: Bool
+
+    public init(bom: Bool = true) { self.bom = bom }
+
+    public static let esitoHeader = ["POD", "NID", "SID", "TIPO DISPOSITIVO", "TIPO CONFIGURAZIONE", "POD PRODUZIONE", "MATRICOLA",
+                                     "GESIS", "SYSTEM INTEGRATOR", "CONFIGURATORE", "DATA ELABORAZIONE", "ESITO", "CODICE",
+                                     "DESCRIZIONE", "TENTATIVI"]
+    public static let requestListHeader = ["IDENTIFICATIVO DELLA RICHIESTA", "NOME FILE", "DATA SOTTOMISSIONE", "DATA COMPLETAMENTO",
+                                           "AVANZAMENTO ELABORAZIONE", "NUMERO DI ERRORI", "ESITO DELLA RICHIESTA"]
+
+    public func esito(request: RequestRecord, tenantName: String, rows: [RowRecord]) -> [UInt8] {
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        writer.write(Self.esitoHeader)
+        for row in rows {
+            writer.write([row.pod, row.nid, row.sid, row.deviceType, row.configuration, row.productionPOD, row.matricola,
+                          row.gesis ? "SI" : "", tenantName, request.configurator,
+                          row.processedAt.map(Timestamp.iso8601) ?? "", row.code.esito, row.code.rawValue,
+                          row.description, String(row.attempts)])
+        }
+        return writer.bytes
+    }
+
+    public func requestList(_ requests: [RequestRecord]) -> [UInt8] {
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        writer.write(Self.requestListHeader)
+        for r in requests {
+            writer.write([r.id.description, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "",
+                          "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel])
+        }
+        return writer.bytes
+    }
+
+    public static func stato(_ r: RequestRecord) -> [UInt8] {
+        func s(_ v: String?) -> String { v.map(EventLog.jsonString) ?? "null" }
+        let fields: [(String, String)] = [
+            ("id", s(r.id.description)), ("tenant", s(r.tenant)), ("file", s(r.fileName)), ("status", s(r.status.rawValue)),
+            ("outcome", s(r.outcomeLabel)), ("reason", s(r.reason)), ("rows_total", String(r.rowsTotal)),
+            ("rows_processed", String(r.rowsProcessed)), ("rows_failed", String(r.rowsFailed)),
+            ("rows_waiting", String(r.status == .processing ? r.rowsTotal - r.rowsProcessed : 0)),
+            ("submitted_at", s(Timestamp.iso8601(r.submittedAt))), ("completed_at", s(r.completedAt.map(Timestamp.iso8601))),
+            ("next_attempt_at", s(r.status == .processing ? r.nextDueAt.map(Timestamp.iso8601) : nil)), ("note", s(r.note)),
+        ]
+        let body = fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n")
+        return Array("{\n\(body)\n}\n".utf8)
+    }
+
+    /// The SCP/1 scripts of the associated rows.
+    public static func scripts(request: RequestRecord, rows: [RowRecord]) -> [(name: String, bytes: [UInt8])] {
+        rows.filter { $0.code == .ok }.map { row in
+            let type = ConfigurationType(parsing: row.configuration) ?? .standard
+            let script = ScpScript(requestID: request.id.description, generatedAt: row.processedAt.map(Timestamp.iso8601) ?? "",
+                                   deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type.rawValue,
+                                   exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
+                                   matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
+            return (script.fileName, script.render())
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import MassivaDatabase
+import MassivaDomain
+
+/// The engine's own state in SQLite: tenants, requests (with the uploaded bytes), rows.
+///
+/// Every change that moves a request along happens in one transaction and bumps the request's
+/// `state_version`; result files are refreshed from this state until `results_version` catches
+/// up, so a crash between a commit and the file writes is repaired by the next pass.
+public final class StateStore: @unchecked Sendable {
+    public let database: Database
+
+    public init(database: Database) throws {
+        self.database = database
+        try database.execute("""
+        CREATE TABLE IF NOT EXISTS tenants(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS requests(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL, file_name TEXT NOT NULL, configurator TEXT NOT NULL,
+            claim_name TEXT UNIQUE, status TEXT NOT NULL, reason TEXT, note TEXT, content BLOB,
+            rows_total INTEGER NOT NULL DEFAULT 0, rows_processed INTEGER NOT NULL DEFAULT 0,
+            rows_failed INTEGER NOT NULL DEFAULT 0, max_attempts_hit INTEGER NOT NULL DEFAULT 0,
+            submitted_at REAL NOT NULL, completed_at REAL, next_due_at REAL,
+            state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS requests_queued ON requests(id) WHERE status = 'queued';
+        CREATE INDEX IF NOT EXISTS requests_due ON requests(next_due_at) WHERE status = 'processing';
+        CREATE INDEX IF NOT EXISTS requests_stale ON requests(id) WHERE state_version <> results_version;
+        CREATE INDEX IF NOT EXISTS requests_by_tenant ON requests(tenant, id);
+        CREATE TABLE IF NOT EXISTS rows(
+            request INTEGER NOT NULL REFERENCES requests(id), position INTEGER NOT NULL, line INTEGER NOT NULL,
+            pod TEXT NOT NULL, sid TEXT NOT NULL, configuration TEXT NOT NULL,
+            nid TEXT NOT NULL DEFAULT '', device_type TEXT NOT NULL DEFAULT '', production_pod TEXT NOT NULL DEFAULT '',
+            matricola TEXT NOT NULL DEFAULT '', eneltel TEXT NOT NULL DEFAULT '', gesis INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL, code TEXT NOT NULL, detail TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL, processed_at REAL,
+            PRIMARY KEY(request, position)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
+        CREATE TABLE IF NOT EXISTS engine_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """)
+    }
+
+    // MARK: Tenants
+
+    public func addTenant(id: String, name: String, now: Double) throws {
+        try database.run("INSERT INTO tenants(id, name, enabled, created_at) VALUES(?, ?, 1, ?)", [.text(id), .text(name), .double(now)])
+    }
+
+    public func setTenant(_ id: String, enabled: Bool) throws -> Bool {
+        try database.run("UPDATE tenants SET enabled = ? WHERE id = ?", [SQLValue(enabled), .text(id)])
+        return database.changes > 0
+    }
+
+    public func tenants() throws -> [Tenant] {
+        try database.query("SELECT id, name, enabled, created_at FROM tenants ORDER BY id", []) {
+            Tenant(id: $0.text(0), name: $0.text(1), enabled: $0.bool(2), createdAt: $0.double(3))
+        }
+    }
+
+    public func tenant(_ id: String) throws -> Tenant? {
+        try database.queryOne("SELECT id, name, enabled, created_at FROM tenants WHERE id = ?", [.text(id)]) {
+            Tenant(id: $0.text(0), name: $0.text(1), enabled: $0.bool(2), createdAt: $0.double(3))
+        }
+    }
+
+    // MARK: Requests
+
+    /// Records a new request. `claimName` makes the claim idempotent: a second call for the same
+    /// claimed file returns the first request's id.
+    public func createRequest(tenant: String, fileName: String, configurator: String, claimName: String?,
+                              content: [UInt8]?, rejection: FileRejection?, now: Double) throws -> RequestID {
+        if let claimName, let existing = try requestID(claimName: claimName) { return existing }
+        let status: RequestStatus = rejection == nil ? .queued : .rejected
+        try database.run("""
+            INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
+                  SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
+                  rejection == nil ? .null : .double(now)])
+        return RequestID(database.lastInsertRowID)
+    }
+
+    public func requestID(claimName: String) throws -> RequestID? {
+        try database.queryOne("SELECT id FROM requests WHERE claim_name = ?", [.text(claimName)]) { RequestID($0.int(0)) }
+    }
+
+    static let requestColumns = """
+        id, tenant, file_name, configurator, status, reason, note, rows_total, rows_processed, rows_failed,
+        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version
+        """
+
+    static func request(_ s: Statement) -> RequestRecord {
+        RequestRecord(id: RequestID(s.int(0)), tenant: s.text(1), fileName: s.text(2), configurator: s.text(3),
+                      status: RequestStatus(rawValue: s.text(4)) ?? .queued, reason: s.optionalText(5), note: s.optionalText(6),
+                      rowsTotal: s.int(7), rowsProcessed: s.int(8), rowsFailed: s.int(9), maxAttemptsHit: s.bool(10),
+                      submittedAt: s.double(11), completedAt: s.optionalDouble(12), nextDueAt: s.optionalDouble(13),
+                      stateVersion: s.int(14), resultsVersion: s.int(15))
+    }
+
+    public func request(_ id: RequestID) throws -> RequestRecord? {
+        try database.queryOne("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", [.int(id.number)], Self.request)
+    }
+
+    /// Requests newest first, of one tenant or all.
+    public func requests(tenant: String?) throws -> [RequestRecord] {
+        if let tenant {
+            return try database.query("SELECT \(Self.requestColumns) FROM requests WHERE tenant = ? ORDER BY id DESC", [.text(tenant)], Self.request)
+        }
+        return try database.query("SELECT \(Self.requestColumns) FROM requests ORDER BY id DESC", [], Self.request)
+    }
+
+    public func content(of id: RequestID) throws -> [UInt8]? {
+        try database.queryOne("SELECT content FROM requests WHERE id = ? AND content IS NOT NULL", [.int(id.number)]) { $0.blob(0) }
+    }
+
+    /// Oldest queued requests first.
+    public func queuedRequests(limit: Int) throws -> [RequestID] {
+        try database.query("SELECT id FROM requests WHERE status = 'queued' ORDER BY id LIMIT ?", [.int(limit)]) { RequestID($0.int(0)) }
+    }
+
+    /// Requests with rows due for a retry at `now`, earliest first.
+    public func dueRequests(now: Double, limit: Int) throws -> [RequestID] {
+        try database.query("SELECT id FROM requests WHERE status = 'processing' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
+                           [.double(now), .int(limit)]) { RequestID($0.int(0)) }
+    }
+
+    /// When the next waiting row falls due, if any.
+    public func nextDueTime() throws -> Double? {
+        try database.queryOne("SELECT min(next_due_at) FROM requests WHERE status = 'processing'", []) { $0.optionalDouble(0) } ?? nil
+    }
+
+    /// Requests whose result files lag behind their state.
+    public func staleRequests(limit: Int) throws -> [RequestRecord] {
+        try database.query("SELECT \(Self.requestColumns) FROM requests WHERE state_version <> results_version ORDER BY id LIMIT ?",
+                           [.int(limit)], Self.request)
+    }
+
+    /// Records that the result files of `id` show state `version`.
+    public func markResultsWritten(_ id: RequestID, version: Int) throws {
+        try database.run("UPDATE requests SET results_version = ? WHERE id = ? AND results_version < ?", [.int(version), .int(id.number), .int(version)])
+    }
+
+    public func setStatus(_ id: RequestID, _ status: RequestStatus, reason: String? = nil, now: Double) throws {
+        try database.run("""
+            UPDATE requests SET status = ?, reason = coalesce(?, reason), completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
+            state_version = state_version + 1 WHERE id = ?
+            """, [.text(status.rawValue), SQLValue(reason), SQLValue(status.isFinal), .double(now), .int(id.number)])
+    }
+
+    public func setNote(_ id: RequestID, _ note: String) throws {
+        try database.run("UPDATE requests SET note = ?, state_version = state_version + 1 WHERE id = ?", [.text(note), .int(id.number)])
+    }
+
+    /// Outcome of a cancellation.
+    public enum CancelResult: Equatable, Sendable { case cancelled, notQueued(RequestStatus), notFound }
+
+    /// Cancels `id` when it is still queued (and, when given, belongs to `tenant`).
+    public func cancel(_ id: RequestID, tenant: String?, now: Double) throws -> CancelResult {
+        try database.transaction {
+            guard let request = try request(id), tenant == nil || request.tenant == tenant else { return CancelResult.notFound }
+            guard request.status == .queued else {
+                try setNote(id, "annullamento non eseguito: la richiesta era già \(Self.italian(request.status))")
+                return .notQueued(request.status)
+            }
+            try setStatus(id, .cancelled, reason: nil, now: now)
+            try setNote(id, "annullata su richiesta")
+            return .cancelled
+        }
+    }
+
+    static func italian(_ status: RequestStatus) -> String {
+        switch status {
+        case .queued: return "in attesa"
+        case .processing: return "in lavorazione"
+        case .done: return "lavorata"
+        case .cancelled: return "annullata"
+        case .rejected: return "rifiutata"
+        }
+    }
+
+    /// Makes every waiting row of `id` (or of every request) due now: `flush` and `retry`.
+    @discardableResult
+    public func makeDueNow(_ id: RequestID?, now: Double) throws -> Int {
+        try database.transaction {
+            if let id {
+                try database.run("UPDATE rows SET next_attempt_at = ? WHERE request = ? AND state = 'waiting'", [.double(now), .int(id.number)])
+                let n = database.changes
+                try database.run("UPDATE requests SET next_due_at = ? WHERE id = ? AND status = 'processing'", [.double(now), .int(id.number)])
+                return n
+            }
+            try database.run("UPDATE rows SET next_attempt_at = ? WHERE state = 'waiting'", [.double(now)])
+            let n = database.changes
+            try database.run("UPDATE requests SET next_due_at = ? WHERE status = 'processing'", [.double(now)])
+            return n
+        }
+    }
+
+    // MARK: Rows
+
+    static let rowColumns = """
+        position, line, pod, sid, configuration, nid, device_type, production_pod, matricola, eneltel, gesis,
+        state, code, detail, attempts, next_attempt_at, processed_at
+        """
+
+    static func row(_ s: Statement) -> RowRecord {
+        var r = RowRecord(position: s.int(0), line: s.int(1), pod: s.text(2), sid: s.text(3), configuration: s.text(4),
+                          state: RowRecord.State(rawValue: s.text(11)) ?? .error, code: RowCode(rawValue: s.text(12)) ?? .invalidRow)
+        r.nid = s.text(5); r.deviceType = s.text(6); r.productionPOD = s.text(7); r.matricola = s.text(8)
+        r.eneltel = s.text(9); r.gesis = s.bool(10); r.detail = s.optionalText(13); r.attempts = s.int(14)
+        r.nextAttemptAt = s.optionalDouble(15); r.processedAt = s.optionalDouble(16)
+        return r
+    }
+
+    public func rows(of id: RequestID) throws -> [RowRecord] {
+        try database.query("SELECT \(Self.rowColumns) FROM rows WHERE request = ? ORDER BY position", [.int(id.number)], Self.row)
+    }
+
+    /// Inserts a row, or replaces it when it exists (a retry).
+    public func saveRow(_ r: RowRecord, of id: RequestID) throws {
+        try database.run("""
+            INSERT OR REPLACE INTO rows(request, \(Self.rowColumns)) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            """, [.int(id.number), .int(r.position), .int(r.line), .text(r.pod), .text(r.sid), .text(r.configuration),
+                  .text(r.nid), .text(r.deviceType), .text(r.productionPOD), .text(r.matricola), .text(r.eneltel), SQLValue(r.gesis),
+                  .text(r.state.rawValue), .text(r.code.rawValue), SQLValue(r.detail), .int(r.attempts),
+                  SQLValue(r.nextAttemptAt), SQLValue(r.processedAt)])
+    }
+
+    /// Recomputes a request's counters from its rows and moves it to `done` when no row waits.
+    public func settle(_ id: RequestID, now: Double) throws {
+        guard let c = try database.queryOne("""
+            SELECT count(*), sum(state <> 'waiting'), sum(state = 'error'), sum(code = 'MAX_ATTEMPTS_REACHED'),
+                   min(CASE WHEN state = 'waiting' THEN next_attempt_at END)
+            FROM rows WHERE request = ?
+            """, [.int(id.number)], { s in (s.int(0), s.int(1), s.int(2), s.int(3), s.optionalDouble(4)) }) else { return }
+        let done = c.0 == c.1
+        try database.run("""
+            UPDATE requests SET rows_total = ?, rows_processed = ?, rows_failed = ?, max_attempts_hit = ?, next_due_at = ?,
+            status = ?, completed_at = ?, state_version = state_version + 1 WHERE id = ?
+            """, [.int(c.0), .int(c.1), .int(c.2), SQLValue(c.3 > 0), SQLValue(c.4),
+                  .text(done ? RequestStatus.done.rawValue : RequestStatus.processing.rawValue),
+                  done ? .double(now) : .null, .int(id.number)])
+    }
+
+    // MARK: Engine state
+
+    public func engineValue(_ key: String) throws -> String? {
+        try database.queryOne("SELECT value FROM engine_state WHERE key = ?", [.text(key)]) { $0.text(0) }
+    }
+
+    public func setEngineValue(_ key: String, _ value: String) throws {
+        try database.run("INSERT INTO engine_state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
+    }
+
+    /// Figures for `status` and the daemon's STATUS= line.
+    public func queueFigures() throws -> (queued: Int, processing: Int, waitingRows: Int) {
+        try database.queryOne("""
+            SELECT (SELECT count(*) FROM requests WHERE status = 'queued'),
+                   (SELECT count(*) FROM requests WHERE status = 'processing'),
+                   (SELECT count(*) FROM rows WHERE state = 'waiting')
+            """, []) { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
+    }
+}
