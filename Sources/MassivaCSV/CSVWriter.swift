@@ -1,0 +1,97 @@
+/// Writes CSV files for Excel (and for `CSVReader`) into a byte buffer.
+///
+/// A cell is quoted only when it has to be: when it contains the delimiter, a quote
+/// (doubled inside the quotes), CR or LF. Cells are otherwise written exactly as given:
+/// no trimming and no protection against spreadsheet formulas (`=`, `+`, `-`, `@`),
+/// because operators rely on the exact values.
+///
+/// Two more cases are quoted so that `CSVReader` reads back what was written: a row
+/// that would be a blank line (one empty or whitespace-only cell, or only such cells
+/// with the tab delimiter) gets its first cell quoted, and without a BOM a first cell of
+/// the file starting with U+FEFF is quoted.
+///
+/// ```swift
+/// var writer = CSVWriter()
+/// writer.write(["POD", "Esito"])
+/// writer.write(["IT001E12345678", "ok; associato"])
+/// // writer.bytes: BOM, then `POD;Esito␍␊IT001E12345678;"ok; associato"␍␊`
+/// ```
+public struct CSVWriter: Sendable {
+    /// The cell separator.
+    public let delimiter: CSVDelimiter
+    /// Whether records end with CRLF (true, what Excel expects) or LF.
+    public let crlf: Bool
+    /// The file so far: the BOM if asked for, then each record with its line ending.
+    public private(set) var bytes: [UInt8]
+
+    /// - Parameters:
+    ///   - delimiter: the cell separator, `;` by default (Excel with Italian settings).
+    ///   - crlf: end records with CRLF (default) rather than LF.
+    ///   - bom: start the file with the UTF-8 byte-order mark (default), which makes Excel
+    ///     read the file as UTF-8 instead of Windows-1252.
+    ///   - capacity: bytes to reserve up front, to avoid regrowing for large files.
+    public init(delimiter: CSVDelimiter = .semicolon, crlf: Bool = true, bom: Bool = true,
+                reservingCapacity capacity: Int = 0) {
+        self.delimiter = delimiter
+        self.crlf = crlf
+        bytes = []
+        bytes.reserveCapacity(max(capacity, 3))
+        if bom { bytes.append(contentsOf: TextDecoding.bom) }
+    }
+
+    /// Appends one record (a header is written the same way). An empty array is written
+    /// as one empty cell.
+    public mutating func write(_ cells: [String]) {
+        let rowStart = bytes.count
+        // Without a BOM, a leading U+FEFF in the very first cell would be taken for one.
+        let guardBOM = rowStart == 0
+        appendRow(cells, forceQuoteFirst: guardBOM && (cells.first?.utf8.starts(with: TextDecoding.bom) ?? false))
+        var blank = true
+        for i in rowStart..<bytes.count where !ASCII.isBlank(bytes[i]) {
+            blank = false
+            break
+        }
+        if blank {
+            bytes.removeSubrange(rowStart...)
+            appendRow(cells, forceQuoteFirst: true)
+        }
+        if crlf { bytes.append(ASCII.cr) }
+        bytes.append(ASCII.lf)
+    }
+
+    private mutating func appendRow(_ cells: [String], forceQuoteFirst: Bool) {
+        if cells.isEmpty {
+            if forceQuoteFirst { bytes.append(contentsOf: [ASCII.quote, ASCII.quote]) }
+            return
+        }
+        for index in cells.indices {
+            if index > cells.startIndex { bytes.append(delimiter.rawValue) }
+            appendCell(cells[index], forceQuote: forceQuoteFirst && index == cells.startIndex)
+        }
+    }
+
+    private mutating func appendCell(_ cell: String, forceQuote: Bool) {
+        var cell = cell
+        let delimiter = delimiter.rawValue
+        cell.withUTF8 { utf8 in
+            var quote = forceQuote
+            if !quote {
+                for byte in utf8
+                where byte == delimiter || byte == ASCII.quote || byte == ASCII.cr || byte == ASCII.lf {
+                    quote = true
+                    break
+                }
+            }
+            guard quote else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            bytes.append(ASCII.quote)
+            for byte in utf8 {
+                if byte == ASCII.quote { bytes.append(ASCII.quote) }
+                bytes.append(byte)
+            }
+            bytes.append(ASCII.quote)
+        }
+    }
+}
