@@ -1,0 +1,95 @@
+/// The settings of massiva, read from a Postfix-style file (see `Configuration.parse`).
+///
+/// Every parameter has a default (`Configuration.defaults`); a file only names what it changes.
+/// Durations are seconds, sizes are bytes.
+public struct Configuration: Sendable, Equatable {
+    /// `spool_directory`: root of the spool. Relative values are resolved when a file is parsed.
+    public var spoolDirectory: String
+    /// `registry`: which grid registry to use. Only `embedded` exists for now.
+    public var registry: String
+    /// `max_rows`: the largest number of data rows accepted in one request file.
+    public var maxRows: Int
+    /// `max_file_size`: the largest request file accepted, in bytes.
+    public var maxFileSize: Int
+    /// `settle_time`: how long a file must stay unchanged before it is picked up, in seconds.
+    public var settleTime: Double
+    /// `rescan_interval`: how often the incoming directory is scanned even without notifications, in seconds.
+    public var rescanInterval: Double
+    /// `max_attempts`: how many times a row is tried before it is given up.
+    public var maxAttempts: Int
+    /// `minimal_backoff_time`: the shortest wait before retrying a deferred row, in seconds.
+    public var minimalBackoffTime: Double
+    /// `maximal_backoff_time`: the longest wait before retrying a deferred row, in seconds.
+    public var maximalBackoffTime: Double
+    /// `outage_minimal_backoff_time`: the first pause after the registry becomes unavailable, in seconds.
+    public var outageMinimalBackoffTime: Double
+    /// `outage_maximal_backoff_time`: the longest pause while the registry stays unavailable, in seconds.
+    public var outageMaximalBackoffTime: Double
+    /// `active_queue_limit`: the most requests held in memory at once.
+    public var activeQueueLimit: Int
+    /// `log_format`: how log lines are written.
+    public var logFormat: LogFormat
+    /// `results_encoding`: how result CSV files are encoded.
+    public var resultsEncoding: ResultsEncoding
+
+    /// Creates a configuration; every argument defaults to the built-in value.
+    public init(
+        spoolDirectory: String = "./spool",
+        registry: String = "embedded",
+        maxRows: Int = 100,
+        maxFileSize: Int = 1_048_576,
+        settleTime: Double = 2,
+        rescanInterval: Double = 30,
+        maxAttempts: Int = 5,
+        minimalBackoffTime: Double = 300,
+        maximalBackoffTime: Double = 4000,
+        outageMinimalBackoffTime: Double = 5,
+        outageMaximalBackoffTime: Double = 300,
+        activeQueueLimit: Int = 1000,
+        logFormat: LogFormat = .text,
+        resultsEncoding: ResultsEncoding = .utf8BOM
+    ) {
+        self.spoolDirectory = spoolDirectory
+        self.registry = registry
+        self.maxRows = maxRows
+        self.maxFileSize = maxFileSize
+        self.settleTime = settleTime
+        self.rescanInterval = rescanInterval
+        self.maxAttempts = maxAttempts
+        self.minimalBackoffTime = minimalBackoffTime
+        self.maximalBackoffTime = maximalBackoffTime
+        self.outageMinimalBackoffTime = outageMinimalBackoffTime
+        self.outageMaximalBackoffTime = outageMaximalBackoffTime
+        self.activeQueueLimit = activeQueueLimit
+        self.logFormat = logFormat
+        self.resultsEncoding = resultsEncoding
+    }
+
+    /// The built-in values, used for every parameter a file does not set.
+    /// `spoolDirectory` is the unresolved `./spool`; see `resolvingPaths(relativeTo:)`.
+    public static let defaults = Configuration()
+
+    /// The same configuration with a relative `spoolDirectory` made absolute against `directory`.
+    /// Use it on `defaults` when no configuration file is given.
+    public func resolvingPaths(relativeTo directory: String) -> Configuration {
+        var copy = self
+        copy.spoolDirectory = PathResolution.resolve(spoolDirectory, relativeTo: directory)
+        return copy
+    }
+}
+
+/// The `log_format` values.
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    /// Human-readable lines.
+    case text
+    /// One JSON object per line.
+    case json
+}
+
+/// The `results_encoding` values.
+public enum ResultsEncoding: String, Sendable, Equatable, CaseIterable {
+    /// UTF-8 preceded by a byte order mark, so spreadsheet programs detect the encoding.
+    case utf8BOM = "utf-8-bom"
+    /// Plain UTF-8.
+    case utf8 = "utf-8"
+}

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading configuration text in the Postfix `main.cf` style:
+///
+/// - `name = value` lines; whitespace around the name and the value is ignored;
+/// - lines whose first non-blank character is `#` are comments, and blank lines are ignored
+///   (there are no trailing comments: a `#` after a value is part of the value);
+/// - a line starting with whitespace continues the value of the line before, joined with one space;
+/// - an unknown name is an error; when a name appears twice, the last value wins
+///   (every occurrence must still be valid);
+/// - there is no `$name` expansion; a leading byte order mark is ignored.
+extension Configuration {
+    /// Every parameter name, in the order `lines(onlyNonDefault:)` writes them.
+    public static let parameterNames: [String] = ConfigurationParameter.all.map(\.name)
+
+    /// Parses configuration text over the defaults.
+    ///
+    /// - Parameters:
+    ///   - text: the file contents.
+    ///   - source: the name used in error messages, usually the file path.
+    ///   - directory: what a relative `spool_directory` (including the default `./spool`) is resolved against.
+    /// - Throws: the first problem found, with its line.
+    public static func parse(
+        _ text: String, source: String, relativeTo directory: String
+    ) throws(ConfigurationError) -> Configuration {
+        var configuration = Configuration.defaults
+        var definedOn: [String: Int] = [:]
+        for entry in try logicalLines(text, source: source) {
+            guard let equals = entry.text.firstIndex(of: "=") else {
+                throw ConfigurationError(
+                    source: source, line: entry.line,
+                    message: "expected \"name = value\", got \(quoted(entry.text))")
+            }
+            let name = trimmed(entry.text[..<equals])
+            let value = trimmed(entry.text[entry.text.index(after: equals)...])
+            guard !name.isEmpty else {
+                throw ConfigurationError(source: source, line: entry.line, message: "missing parameter name before \"=\"")
+            }
+            guard let parameter = ConfigurationParameter.byName[name] else {
+                throw ConfigurationError(source: source, line: entry.line, message: "unknown parameter \(quoted(name))")
+            }
+            if let problem = parameter.apply(&configuration, value) {
+                throw ConfigurationError(source: source, line: entry.line, message: problem)
+            }
+            definedOn[name] = entry.line
+        }
+        try checkBackoffOrder(
+            configuration.minimalBackoffTime, configuration.maximalBackoffTime,
+            names: ("minimal_backoff_time", "maximal_backoff_time"), definedOn: definedOn, source: source)
+        try checkBackoffOrder(
+            configuration.outageMinimalBackoffTime, configuration.outageMaximalBackoffTime,
+            names: ("outage_minimal_backoff_time", "outage_maximal_backoff_time"), definedOn: definedOn,
+            source: source)
+        return configuration.resolvingPaths(relativeTo: directory)
+    }
+
+    /// Reads and parses the file at `path`; a relative `spool_directory` is resolved against
+    /// the current directory. Errors name the file as `path` was given.
+    ///
+    /// - Throws: when the file cannot be read, is not UTF-8, or does not parse.
+    public static func load(path: String) throws(ConfigurationError) -> Configuration {
+        let text: String
+        switch readFile(path) {
+        case .success(let contents): text = contents
+        case .failure(let problem): throw ConfigurationError(source: path, line: nil, message: problem.message)
+        }
+        return try parse(text, source: path, relativeTo: currentDirectory())
+    }
+
+    /// `name = value` lines in parameter order, values in canonical spelling (`300s` as `5m`, `1048576` as `1m`).
+    ///
+    /// With `onlyNonDefault`, only parameters whose value differs from `Configuration.defaults`
+    /// (like `postconf -n`). A parsed configuration holds an absolute `spool_directory`, which
+    /// differs from the default `./spool`, so it is always listed. Parsing the lines gives back
+    /// an equal configuration.
+    public func lines(onlyNonDefault: Bool) -> [String] {
+        ConfigurationParameter.all.compactMap { parameter in
+            let value = parameter.render(self)
+            if onlyNonDefault, value == parameter.render(.defaults) { return nil }
+            return "\(parameter.name) = \(value)"
+        }
+    }
+
+    // MARK: Helpers
+
+    /// One `name = value` definition after joining continuation lines, with the line it starts on.
+    private struct LogicalLine {
+        var line: Int
+        var text: String
+    }
+
+    private static func logicalLines(_ text: String, source: String) throws(ConfigurationError) -> [LogicalLine] {
+        var result: [LogicalLine] = []
+        var number = 0
+        // A byte order mark (some editors add one) is not part of the first name.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            number += 1
+            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let content = trimmed(line)
+            if content.isEmpty || content.hasPrefix("#") { continue }
+            if let first = line.first, first == " " || first == "\t" {
+                guard !result.isEmpty else {
+                    throw ConfigurationError(
+                        source: source, line: number,
+                        message: "continuation line (starting with whitespace) without a parameter before it")
+                }
+                result[result.count - 1].text += " " + content
+            } else {
+                result.append(LogicalLine(line: number, text: content))
+            }
+        }
+        return result
+    }
+
+    private static func checkBackoffOrder(
+        _ minimal: Double, _ maximal: Double, names: (minimal: String, maximal: String),
+        definedOn: [String: Int], source: String
+    ) throws(ConfigurationError) {
+        guard maximal < minimal else { return }
+        let line = [definedOn[names.minimal], definedOn[names.maximal]].compactMap { $0 }.max()
+        throw ConfigurationError(
+            source: source, line: line,
+            message: "\(names.maximal) (\(DurationSyntax.format(maximal))) must not be shorter than "
+                + "\(names.minimal) (\(DurationSyntax.format(minimal)))")
+    }
+}
+
+private func trimmed(_ text: Substring) -> String {
+    let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+    guard let start = text.firstIndex(where: { !isBlank($0) }),
+          let end = text.lastIndex(where: { !isBlank($0) }) else { return "" }
+    return String(text[start...end])
+}
+
+private struct ReadProblem: Error {
+    var message: String
+}
+
+/// The whole file as UTF-8 text, or why not.
+private func readFile(_ path: String) -> Result<String, ReadProblem> {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return .failure(ReadProblem(message: "cannot open: \(errorText(errno))")) }
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return .failure(ReadProblem(message: "cannot read: \(errorText(errno))"))
+        }
+        if count == 0 { break }
+        bytes.append(contentsOf: buffer[0..<count])
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        return .failure(ReadProblem(message: "not valid UTF-8 text"))
+    }
+    return .success(text)
+}
+
+private func errorText(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+private func currentDirectory() -> String {
+    guard let pointer = getcwd(nil, 0) else { return "." }
+    defer { free(pointer) }
+    return String(cString: pointer)
+}
