@@ -132,6 +132,7 @@ public struct ScpScript: Sendable, Equatable {
     /// CRC-32, every key in its place, and the values whose form SCP/1 fixes
     /// (configuration type and model, production POD present exactly for Prosumer, gesis 0/1).
     public static func parse(_ bytes: [UInt8]) throws(ScpScriptError) -> ScpScript {
+        guard !bytes.isEmpty else { throw .truncated }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
         guard !bytes.contains(0x0D) else { throw .carriageReturn }
         guard bytes.last == 0x0A else { throw .missingFinalNewline }

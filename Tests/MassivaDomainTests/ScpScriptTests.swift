@@ -137,9 +137,11 @@ import Testing
     @Test func tamperedByteIsACRCError() {
         var bytes = Array(Self.standardText.utf8)
         // "IT001E00000002" → "IT001E00000003" on the exchange_pod line.
-        let text = Self.standardText
-        let offset = text.utf8.distance(from: text.utf8.startIndex,
-                                        to: text.range(of: "00000002\n")!.lowerBound) + 7
+        let needle = Array("exchange_pod=IT001E00000002\n".utf8)
+        let start = (0...(bytes.count - needle.count)).first {
+            Array(bytes[$0..<($0 + needle.count)]) == needle
+        }!
+        let offset = start + needle.count - 2
         bytes[offset] = UInt8(ascii: "3")
         #expect(throws: ScpScriptError.crcMismatch(stated: 0x696A_9DD4,
                                                    computed: CRC32.checksum(bytes[..<(bytes.count - 15)]))) {
