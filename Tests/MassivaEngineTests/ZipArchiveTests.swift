@@ -57,6 +57,13 @@ import Testing
         let back = try ZipArchive.entries(at: path)
         #expect(back.map(\.name) == entries.map(\.name))
         #expect(back.map(\.bytes) == entries.map(\.bytes))
+        // A new file gets the usual 0666 & ~umask, and libzip leaves no temporary file behind.
+        let mask = umask(0o022)
+        umask(mask)
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o666 & ~mask)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["scp.zip.tmp"])
 
         // Independent validators.
         if let (status, output) = try run(["unzip", "-t", path]) {
