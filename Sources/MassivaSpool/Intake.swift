@@ -191,7 +191,7 @@ public final class Intake {
 
 extension FileStatus.Kind {
     /// How the refusal reason names the kind of entry, in Italian.
-    var italianName: String {
+    public var italianName: String {
         switch self {
         case .regular: return "file"
         case .directory: return "directory"

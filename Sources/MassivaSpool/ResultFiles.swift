@@ -27,11 +27,12 @@ public struct ResultFiles: Sendable {
         return writer.bytes
     }
 
-    public func requestList(_ requests: [RequestRecord]) -> [UInt8] {
+    /// richieste.csv; `withTenant` adds a leading DITTA column for the operator's list of all tenants.
+    public func requestList(_ requests: [RequestRecord], withTenant: Bool = false) -> [UInt8] {
         var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
-        writer.write(Self.requestListHeader)
+        writer.write((withTenant ? ["DITTA"] : []) + Self.requestListHeader)
         for r in requests {
-            writer.write([r.id.description, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "",
+            writer.write((withTenant ? [r.tenant] : []) + [r.id.description, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "",
                           "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel])
         }
         return writer.bytes

@@ -1,0 +1,71 @@
+import Glibc
+import MassivaDatabase
+
+/// The `massiva` program: finds the subcommand, parses its arguments, runs it.
+///
+/// Exit status: 0 success, 1 the command failed (message on stderr), 2 usage or configuration
+/// error; some commands define more (see their `--help`).
+public enum MassivaCommandLine {
+    public static let commands: [Command] =
+        OperatorCommands.all + TenantCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
+
+    public static func main(_ argv: [String], environment: [String: String] = currentEnvironment()) -> Int32 {
+        let words = Array(argv.dropFirst())
+        guard let command = commands.filter({ Array(words.prefix($0.declaration.path.count)) == $0.declaration.path })
+            .max(by: { $0.declaration.path.count < $1.declaration.path.count }) else {
+            if words.isEmpty || words == ["--help"] || words == ["-h"] || words == ["help"] {
+                Output.print(overview())
+                Output.flush()
+                return words.isEmpty ? 2 : 0
+            }
+            Output.error("massiva: unknown command \"\(words.prefix(2).joined(separator: " "))\"; see massiva --help")
+            return 2
+        }
+        let name = "massiva " + command.declaration.path.joined(separator: " ")
+        do {
+            let parsed = try command.declaration.parse(Array(words.dropFirst(command.declaration.path.count)), globalOptions: [.config])
+            if parsed.helpRequested {
+                Output.print(command.declaration.helpText(commandPath: name, globalOptions: [.config]))
+                Output.flush()
+                return 0
+            }
+            let status = try command.run(CommandContext(arguments: parsed, environment: environment))
+            Output.flush()
+            return status
+        } catch let error as UsageError {
+            Output.error("\(name): \(error.message) (see \(name) --help)")
+            return 2
+        } catch let error as CLIError {
+            Output.error("\(name): \(error.message)")
+            return error.status
+        } catch {
+            Output.error("\(name): \(error)")
+            return 1
+        }
+    }
+
+    static func overview() -> String {
+        var lines = ["usage: massiva <command> [options]   (--config PATH or MASSIVA_CONFIG selects the configuration)", "", "commands:"]
+        let width = commands.map { $0.declaration.path.joined(separator: " ").count }.max() ?? 0
+        for command in commands {
+            let path = command.declaration.path.joined(separator: " ")
+            lines.append("  " + path + String(repeating: " ", count: width - path.count + 2) + command.declaration.summary)
+        }
+        lines.append("")
+        lines.append("massiva <command> --help describes one command.")
+        return lines.joined(separator: "\n")
+    }
+
+    public static func currentEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}

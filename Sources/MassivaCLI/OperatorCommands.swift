@@ -1,0 +1,113 @@
+import MassivaCSV
+import MassivaConfig
+import MassivaDomain
+import MassivaProcessing
+import MassivaRegistry
+import MassivaSpool
+import MassivaSystem
+
+/// `config`, `template`, `registry import`, `validate`.
+enum OperatorCommands {
+    static let all: [Command] = [config, template, registryImport, validate]
+
+    static let config = Command(CommandDeclaration(
+        ["config"], summary: "print the effective configuration (like postconf)",
+        flags: [FlagDeclaration("-n", help: "only the parameters that differ from the built-in defaults")])) { context in
+        for line in try context.configuration().lines(onlyNonDefault: context.arguments.flag("-n")) { Output.print(line) }
+        return 0
+    }
+
+    /// The manual's template: the three columns, `;`, CRLF.
+    static let templateBytes = Array("POD;Identificativo MOME/Smart INFO;Tipo Configurazione\r\n".utf8)
+
+    static let template = Command(CommandDeclaration(["template"], summary: "print the CSV template of a bulk request")) { _ in
+        Output.write(templateBytes)
+        return 0
+    }
+
+    static let registryImport = Command(CommandDeclaration(
+        ["registry", "import"], summary: "load DIR/pods.csv and DIR/devices.csv into the embedded registry",
+        positionals: [PositionalDeclaration("DIR", help: "folder holding pods.csv and devices.csv")])) { context in
+        let directory = context.arguments.positionals[0]
+        do {
+            let counts = try RegistryImporter.importDirectory(directory, into: try context.registry())
+            Output.print("imported \(counts.pods) PODs and \(counts.devices) devices from \(directory)")
+            return 0
+        } catch let error as RegistryImportError {
+            for problem in error.problems { Output.error("\(directory)/\(problem)") }
+            throw CLIError("\(error.problems.count) problem(s); nothing was imported")
+        }
+    }
+
+    static let validate = Command(CommandDeclaration(
+        ["validate"], summary: "check bulk files as the engine would (file rules, row checks 1-5), without submitting",
+        positionals: [PositionalDeclaration("FILE", minimum: 1, maximum: nil, help: "CSV files to check")])) { context in
+        let configuration = try context.configuration()
+        var problems = 0
+        for path in context.arguments.positionals {
+            let report = FileCheck.check(path: path, maxRows: configuration.maxRows, maxFileSize: configuration.maxFileSize)
+            for line in report.problems { Output.print(line) }
+            problems += report.problems.count
+            if report.problems.isEmpty { Output.print("\(path): OK, \(report.rows) rows") }
+        }
+        return problems == 0 ? 0 : 1
+    }
+}
+
+/// The checks an SI can make before uploading: everything that does not need the registry.
+enum FileCheck {
+    struct Report {
+        var rows = 0
+        var problems: [String] = []
+    }
+
+    static func check(path: String, maxRows: Int, maxFileSize: Int) -> Report {
+        var report = Report()
+        let bytes: [UInt8]
+        switch readUpload(path: path, maxFileSize: maxFileSize) {
+        case .success(let b): bytes = b
+        case .failure(let rejection):
+            report.problems.append("\(path): \(rejection.reason)")
+            return report
+        }
+        let rows: [DataRow]
+        do {
+            rows = try RequestProcessor.parse(bytes, maxRows: maxRows)
+        } catch {
+            report.problems.append("\(path): \(error.reason)")
+            return report
+        }
+        report.rows = rows.count
+        var validator = RowValidator()
+        for row in rows {
+            if case .refused(let code, let detail) = validator.check(row) {
+                let field: String
+                switch code {
+                case .invalidPOD, .duplicatePOD: field = "POD"
+                case .nidNotAllowed, .invalidSID, .duplicateSID: field = "Identificativo MOME/Smart INFO"
+                case .invalidConfigType: field = "Tipo Configurazione"
+                default: field = "riga"
+                }
+                report.problems.append("\(path):\(row.line): \(field): \(code.rawValue): \(code.description)" + (detail.map { " (\($0))" } ?? ""))
+            }
+        }
+        return report
+    }
+
+    /// Reads a file given on the command line with the intake's rules: a regular file, not a
+    /// link, at most `maxFileSize` bytes.
+    static func readUpload(path: String, maxFileSize: Int) -> Result<[UInt8], FileRejection> {
+        do {
+            let status = try FileStatus.ofLink(path)
+            guard status.kind == .regular else { return .failure(.notRegularFile(kind: status.kind.italianName)) }
+            guard status.size <= maxFileSize else { return .failure(.tooLarge(size: Int(status.size), limit: maxFileSize)) }
+            let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
+            defer { try? fd.close() }
+            let (bytes, truncated) = try fd.readAll(upTo: maxFileSize)
+            if truncated { return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize)) }
+            return .success(bytes)
+        } catch {
+            return .failure(.unreadable(detail: "\(error)"))
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Glibc
+
+/// Buffered standard output and unbuffered standard error for commands.
+public enum Output {
+    nonisolated(unsafe) static var buffer: [UInt8] = []
+
+    public static func print(_ line: String = "") {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(0x0A)
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    /// Writes bytes as they are (a CSV with its BOM and CRLF).
+    public static func write(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        flush()
+    }
+
+    public static func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+            if n <= 0 { if errno == EINTR { continue }; break }
+            offset += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    public static func error(_ line: String) {
+        flush()
+        var bytes = Array(line.utf8)
+        bytes.append(0x0A)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Columns padded to their widest cell, for terminal tables.
+    public static func table(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map { $0.count }
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            var out = ""
+            for (i, cell) in cells.enumerated() {
+                if i == cells.count - 1 { out += cell } else { out += cell + String(repeating: " ", count: widths[i] - cell.count + 2) }
+            }
+            return out
+        }
+        print(line(header))
+        for row in rows { print(line(row)) }
+    }
+}

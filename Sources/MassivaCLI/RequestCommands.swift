@@ -1,0 +1,129 @@
+import Glibc
+import MassivaCSV
+import MassivaDomain
+import MassivaSpool
+import MassivaSystem
+
+/// `submit`, `list`, `show`, `cancel`, `flush`, `retry`: the queue as operators see it.
+/// Safe while the daemon runs: each is one short SQLite transaction.
+enum RequestCommands {
+    static let all: [Command] = [submit, list, show, cancel, flush, retry]
+
+    static let submit = Command(CommandDeclaration(
+        ["submit"], summary: "queue a copy of FILE as a request of TENANT and print its id",
+        options: [Options.tenant], positionals: [PositionalDeclaration("FILE", help: "the bulk CSV file")])) { context in
+        let tenant = try context.tenant()
+        let path = context.arguments.positionals[0]
+        let configuration = try context.configuration()
+        let store = try context.store()
+        var content: [UInt8]? = nil
+        var rejection: FileRejection? = nil
+        switch FileCheck.readUpload(path: path, maxFileSize: configuration.maxFileSize) {
+        case .success(let bytes): content = bytes
+        case .failure(let problem):
+            if case .unreadable = problem { throw CLIError("\(path): \(problem.reason)") }
+            rejection = problem
+        }
+        if rejection == nil && !tenant.enabled { rejection = .tenantDisabled }
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        let id = try store.database.transaction {
+            try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: UserName.of(uid: getuid()),
+                                    claimName: nil, content: content, rejection: rejection, now: Clock.wallTime)
+        }
+        try TenantCommands.prepareFolders(tenant.id, layout: try context.layout())
+        try ResultWriter(layout: try context.layout(), store: store,
+                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+        Output.print(id.description)
+        if let rejection {
+            Output.error("massiva submit: \(id) rejected: \(rejection.reason)")
+            return 1
+        }
+        return 0
+    }
+
+    static let list = Command(CommandDeclaration(
+        ["list"], summary: "list requests, newest first (the portal's request list)",
+        options: [Options.tenant], flags: [Options.csv])) { context in
+        let tenant = context.arguments.value("--tenant") != nil ? try context.tenant().id : nil
+        let requests = try context.store().requests(tenant: tenant)
+        if context.arguments.flag("--csv") {
+            let configuration = try context.configuration()
+            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).requestList(requests, withTenant: tenant == nil))
+            return 0
+        }
+        Output.table(["ID", "TENANT", "FILE", "SUBMITTED", "COMPLETED", "PROGRESS", "ERRORS", "OUTCOME"], requests.map { r in
+            [r.id.description, r.tenant, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "-",
+             "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel]
+        })
+        return 0
+    }
+
+    static let show = Command(CommandDeclaration(
+        ["show"], summary: "show one request and its rows (the portal's request detail)",
+        flags: [Options.csv], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")])) { context in
+        let id = try context.requestID(context.arguments.positionals[0])
+        let store = try context.store()
+        guard let request = try store.request(id) else { throw CLIError("no request \(id)") }
+        let rows = try store.rows(of: id)
+        let tenantName = try store.tenant(request.tenant)?.name ?? request.tenant
+        let configuration = try context.configuration()
+        if context.arguments.flag("--csv") {
+            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).esito(request: request, tenantName: tenantName, rows: rows))
+            return 0
+        }
+        Output.print("\(id)  \(request.outcomeLabel)")
+        Output.print("tenant: \(request.tenant) (\(tenantName))   file: \(request.fileName)   configurator: \(request.configurator)")
+        Output.print("submitted: \(Timestamp.iso8601(request.submittedAt))   completed: \(request.completedAt.map(Timestamp.iso8601) ?? "-")")
+        Output.print("rows: \(request.rowsProcessed)/\(request.rowsTotal) processed, \(request.rowsFailed) in error"
+                     + (request.status == .processing ? ", next retry \(request.nextDueAt.map(Timestamp.iso8601) ?? "-")" : ""))
+        if let note = request.note { Output.print("note: \(note)") }
+        if !rows.isEmpty {
+            Output.print()
+            Output.table(["LINE", "POD", "SID", "CONFIG", "ESITO", "CODE", "TRIES", "DESCRIPTION"], rows.map { r in
+                [String(r.line), r.pod, r.sid, r.configuration, r.code.esito, r.code.rawValue, String(r.attempts), r.description]
+            })
+        }
+        return 0
+    }
+
+    static let cancel = Command(CommandDeclaration(
+        ["cancel"], summary: "cancel a request that is still queued (exit 1 if it already started)",
+        positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
+        let id = try context.requestID(context.arguments.positionals[0])
+        let store = try context.store()
+        let result = try store.cancel(id, tenant: nil, now: Clock.wallTime)
+        try refreshResults(context)
+        switch result {
+        case .cancelled:
+            Output.print("\(id) cancelled")
+            return 0
+        case .notQueued(let status):
+            throw CLIError("\(id) is \(status.rawValue): only a queued request can be cancelled")
+        case .notFound:
+            throw CLIError("no request \(id)")
+        }
+    }
+
+    static let flush = Command(CommandDeclaration(
+        ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once")) { context in
+        let n = try context.store().makeDueNow(nil, now: Clock.wallTime)
+        Output.print("\(n) waiting row(s) due now")
+        return 0
+    }
+
+    static let retry = Command(CommandDeclaration(
+        ["retry"], summary: "make the deferred rows of one request due now",
+        positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
+        let id = try context.requestID(context.arguments.positionals[0])
+        guard try context.store().request(id) != nil else { throw CLIError("no request \(id)") }
+        let n = try context.store().makeDueNow(id, now: Clock.wallTime)
+        Output.print("\(id): \(n) waiting row(s) due now")
+        return 0
+    }
+
+    static func refreshResults(_ context: CommandContext) throws {
+        let configuration = try context.configuration()
+        try ResultWriter(layout: try context.layout(), store: try context.store(),
+                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+    }
+}

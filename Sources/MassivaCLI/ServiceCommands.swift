@@ -1,0 +1,4 @@
+/// `search`, `associate`, `dissociate`, `report`, `audit`: the portal's other services.
+enum ServiceCommands {
+    static let all: [Command] = []
+}

@@ -1,0 +1,71 @@
+import MassivaCSV
+import MassivaSpool
+import MassivaSystem
+
+/// `tenant add|disable|enable|list`.
+enum TenantCommands {
+    static let all: [Command] = [add, disable, enable, list]
+
+    static let add = Command(CommandDeclaration(
+        ["tenant", "add"], summary: "add a System Integrator: records it and creates its incoming/ and results/ folders",
+        options: [OptionDeclaration("--name", valueName: "NAME", help: "ragione sociale (company name)")],
+        positionals: [PositionalDeclaration("ID", help: "tenant id: lower-case letters, digits, - and _, at most 64")])) { context in
+        let id = context.arguments.positionals[0]
+        let name = try context.arguments.require("--name")
+        guard TenantID.isValid(id) else {
+            throw CLIError("\"\(id)\" is not a valid tenant id (lower-case letters, digits, - and _, at most 64, starting with a letter or digit)", status: 2)
+        }
+        guard !name.trimmingCharacters().isEmpty else { throw CLIError("--name must not be empty", status: 2) }
+        let store = try context.store()
+        if try store.tenant(id) != nil { throw CLIError("tenant \"\(id)\" already exists") }
+        try prepareFolders(id, layout: try context.layout())
+        try store.addTenant(id: id, name: name, now: Clock.wallTime)
+        Output.print("tenant \(id) added: \(try context.layout().tenantDirectory(id))")
+        return 0
+    }
+
+    /// The tenant's folders, public and private; idempotent.
+    static func prepareFolders(_ id: String, layout: SpoolLayout) throws {
+        for directory in [layout.incoming(id), layout.results(id), layout.claimDirectory(id), layout.refusedDirectory(id)] {
+            try Directory.makeDirectory(directory, intermediate: true)
+        }
+    }
+
+    static func setEnabled(_ enabled: Bool) -> Command {
+        Command(CommandDeclaration(
+            ["tenant", enabled ? "enable" : "disable"],
+            summary: enabled ? "accept files from a tenant again" : "refuse a tenant's new files (they are rejected, not lost)",
+            positionals: [PositionalDeclaration("ID", help: "tenant id")])) { context in
+            let id = context.arguments.positionals[0]
+            guard try context.store().setTenant(id, enabled: enabled) else { throw CLIError("unknown tenant \"\(id)\"") }
+            Output.print("tenant \(id) \(enabled ? "enabled" : "disabled")")
+            return 0
+        }
+    }
+
+    static let disable = setEnabled(false)
+    static let enable = setEnabled(true)
+
+    static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv])) { context in
+        let tenants = try context.store().tenants()
+        let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
+        if context.arguments.flag("--csv") {
+            var writer = CSVWriter()
+            writer.write(["ID", "RAGIONE SOCIALE", "STATO"])
+            for row in rows { writer.write(row) }
+            Output.write(writer.bytes)
+        } else {
+            Output.table(["ID", "NAME", "STATE"], rows)
+        }
+        return 0
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}
