@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Unbuffered writes of whole lines to standard error (`write(2)`, no stdio buffering),
+/// for diagnostics that must not be lost or interleaved mid-line.
+public enum StandardError {
+    /// Writes `line` followed by a newline with a single `write` where possible.
+    /// Errors (e.g. a closed stderr) are ignored.
+    public static func write(_ line: String) {
+        try? FileDescriptor.standardError.writeAll((line + "\n").utf8)
+    }
+}
+
+/// Unbuffered writes of whole lines to standard output.
+public enum StandardOutput {
+    /// Writes `line` followed by a newline. Errors (e.g. `EPIPE`) are ignored.
+    public static func write(_ line: String) {
+        try? FileDescriptor.standardOutput.writeAll((line + "\n").utf8)
+    }
+}
+
+/// Facts about, and the end of, the current process.
+public enum CurrentProcess {
+    /// `getpid()`.
+    public static var id: Int32 { getpid() }
+
+    /// `getuid()`: the real user id.
+    public static var userID: UInt32 { UInt32(getuid()) }
+
+    /// `geteuid()`: the effective user id.
+    public static var effectiveUserID: UInt32 { UInt32(geteuid()) }
+
+    /// `umask(mask)`: sets the file-creation mask, returning the previous one.
+    @discardableResult
+    public static func setUmask(_ mask: UInt32) -> UInt32 {
+        UInt32(umask(mode_t(mask)))
+    }
+
+    /// Ends the process with `status` (`exit(3)`: stdio flushed, atexit handlers run).
+    public static func exit(_ status: Int32) -> Never {
+        Glibc.exit(status)
+    }
+}
