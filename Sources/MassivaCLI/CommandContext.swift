@@ -41,7 +41,7 @@ public final class CommandContext {
         let layout = try layout()
         do {
             for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-                try Directory.makeDirectory(directory, intermediate: true)
+                try FileSystem.makeDirectory(directory, intermediate: true)
             }
         } catch {
             throw CLIError("cannot prepare the spool \(layout.root): \(error)")

@@ -103,7 +103,7 @@ enum FileCheck {
             guard status.size <= maxFileSize else { return .failure(.tooLarge(size: Int(status.size), limit: maxFileSize)) }
             let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
             defer { try? fd.close() }
-            let (bytes, truncated) = try fd.readAll(upTo: maxFileSize)
+            let (bytes, truncated) = try fd.read(upTo: maxFileSize)
             if truncated { return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize)) }
             return .success(bytes)
         } catch {

@@ -28,7 +28,7 @@ enum RequestCommands {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let id = try store.database.transaction {
             try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: UserName.of(uid: getuid()),
-                                    claimName: nil, content: content, rejection: rejection, now: Clock.wallTime)
+                                    claimName: nil, content: content, rejection: rejection, now: SystemClock.now)
         }
         try TenantCommands.prepareFolders(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
@@ -52,7 +52,7 @@ enum RequestCommands {
             return 0
         }
         Output.table(["ID", "TENANT", "FILE", "SUBMITTED", "COMPLETED", "PROGRESS", "ERRORS", "OUTCOME"], requests.map { r in
-            [r.id.description, r.tenant, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "-",
+            [r.id.description, r.tenant, r.fileName, SystemClock.iso8601(r.submittedAt), r.completedAt.map(SystemClock.iso8601) ?? "-",
              "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel]
         })
         return 0
@@ -73,9 +73,9 @@ enum RequestCommands {
         }
         Output.print("\(id)  \(request.outcomeLabel)")
         Output.print("tenant: \(request.tenant) (\(tenantName))   file: \(request.fileName)   configurator: \(request.configurator)")
-        Output.print("submitted: \(Timestamp.iso8601(request.submittedAt))   completed: \(request.completedAt.map(Timestamp.iso8601) ?? "-")")
+        Output.print("submitted: \(SystemClock.iso8601(request.submittedAt))   completed: \(request.completedAt.map(SystemClock.iso8601) ?? "-")")
         Output.print("rows: \(request.rowsProcessed)/\(request.rowsTotal) processed, \(request.rowsFailed) in error"
-                     + (request.status == .processing ? ", next retry \(request.nextDueAt.map(Timestamp.iso8601) ?? "-")" : ""))
+                     + (request.status == .processing ? ", next retry \(request.nextDueAt.map(SystemClock.iso8601) ?? "-")" : ""))
         if let note = request.note { Output.print("note: \(note)") }
         if !rows.isEmpty {
             Output.print()
@@ -91,7 +91,7 @@ enum RequestCommands {
         positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
-        let result = try store.cancel(id, tenant: nil, now: Clock.wallTime)
+        let result = try store.cancel(id, tenant: nil, now: SystemClock.now)
         try refreshResults(context)
         switch result {
         case .cancelled:
@@ -106,7 +106,7 @@ enum RequestCommands {
 
     static let flush = Command(CommandDeclaration(
         ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once")) { context in
-        let n = try context.store().makeDueNow(nil, now: Clock.wallTime)
+        let n = try context.store().makeDueNow(nil, now: SystemClock.now)
         Output.print("\(n) waiting row(s) due now")
         return 0
     }
@@ -116,7 +116,7 @@ enum RequestCommands {
         positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         guard try context.store().request(id) != nil else { throw CLIError("no request \(id)") }
-        let n = try context.store().makeDueNow(id, now: Clock.wallTime)
+        let n = try context.store().makeDueNow(id, now: SystemClock.now)
         Output.print("\(id): \(n) waiting row(s) due now")
         return 0
     }

@@ -12,12 +12,10 @@ enum ServeCommands {
         let layout = try context.layout()
         let store = try context.store()
         for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
-        let lock: FileLock
-        do {
-            lock = try FileLock(path: layout.lockPath)
-            guard try lock.tryLock() else { throw CLIError("another massiva serve is running on \(layout.root)") }
+        guard let lock = try FileLock.tryAcquire(layout.lockPath) else {
+            throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
-        defer { lock.unlock() }
+        defer { try? lock.release() }
         let engine = try context.engine(log: log)
         if context.arguments.flag("--once") {
             try engine.runUntilIdle()

@@ -19,7 +19,7 @@ enum TenantCommands {
         let store = try context.store()
         if try store.tenant(id) != nil { throw CLIError("tenant \"\(id)\" already exists") }
         try prepareFolders(id, layout: try context.layout())
-        try store.addTenant(id: id, name: name, now: Clock.wallTime)
+        try store.addTenant(id: id, name: name, now: SystemClock.now)
         Output.print("tenant \(id) added: \(try context.layout().tenantDirectory(id))")
         return 0
     }
@@ -27,7 +27,7 @@ enum TenantCommands {
     /// The tenant's folders, public and private; idempotent.
     static func prepareFolders(_ id: String, layout: SpoolLayout) throws {
         for directory in [layout.incoming(id), layout.results(id), layout.claimDirectory(id), layout.refusedDirectory(id)] {
-            try Directory.makeDirectory(directory, intermediate: true)
+            try FileSystem.makeDirectory(directory, intermediate: true)
         }
     }
 

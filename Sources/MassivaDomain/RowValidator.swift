@@ -3,6 +3,12 @@ public struct ValidRow: Sendable, Equatable {
     public let pod: String
     public let sid: String
     public let configurationType: ConfigurationType
+
+    public init(pod: String, sid: String, configurationType: ConfigurationType) {
+        self.pod = pod
+        self.sid = sid
+        self.configurationType = configurationType
+    }
 }
 
 /// The verdict of checks 1–5 on one row.

@@ -29,7 +29,7 @@ public final class Engine {
     public var chunkSize: Int
 
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
-                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { Clock.wallTime }) {
+                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now }) {
         self.configuration = configuration
         self.layout = SpoolLayout(root: configuration.spoolDirectory)
         self.store = store
@@ -39,7 +39,7 @@ public final class Engine {
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
                              maxFileSize: configuration.maxFileSize, log: log)
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
-        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != "utf-8"))
+        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
         self.chunkSize = max(1, min(256, configuration.activeQueueLimit))
     }
 

@@ -34,7 +34,7 @@ public final class RequestProcessor {
 
     /// Validates and tries every row of a queued request. Returns nil when it is no longer queued.
     public func processQueued(_ id: RequestID, now: Double) throws -> PassReport? {
-        try store.database.transaction {
+        try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .queued else { return nil }
             if let tenant = try store.tenant(request.tenant), !tenant.enabled {
                 try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
@@ -42,7 +42,7 @@ public final class RequestProcessor {
             }
             let content = try store.content(of: id) ?? []
             let dataRows: [DataRow]
-            do {
+            do throws(FileRejection) {
                 dataRows = try Self.parse(content, maxRows: policy.maxRows)
             } catch {
                 try store.setStatus(id, .rejected, reason: error.reason, now: now)
@@ -73,7 +73,7 @@ public final class RequestProcessor {
 
     /// Tries again every waiting row of `id` that is due at `now`.
     public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
-        try store.database.transaction {
+        try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {

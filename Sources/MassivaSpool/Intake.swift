@@ -44,7 +44,7 @@ public final class Intake {
         let incoming = layout.incoming(tenant.id)
         let names: [String]
         do {
-            names = try Directory.entries(of: incoming).sorted()
+            names = try FileSystem.listDirectory(incoming).sorted()
         } catch {
             log.log("tenant_unreadable", ["tenant": tenant.id, "path": incoming, "error": "\(error)"])
             return result
@@ -80,7 +80,7 @@ public final class Intake {
     public func recover(tenants: [Tenant], now: Double) throws -> [RequestID] {
         var ids: [RequestID] = []
         for tenant in tenants {
-            let names = (try? Directory.entries(of: layout.claimDirectory(tenant.id))) ?? []
+            let names = (try? FileSystem.listDirectory(layout.claimDirectory(tenant.id))) ?? []
             for claimName in names.sorted() {
                 if let id = try record(tenant: tenant.id, claimName: claimName, now: now) { ids.append(id) }
             }
@@ -91,12 +91,12 @@ public final class Intake {
     /// `<microseconds>-<inode>-<original name>`, so the original name survives a crash.
     func claim(tenant: String, name: String, from path: String, inode: UInt64) -> String? {
         sequence += 1
-        let prefix = "\(String(UInt64(Clock.wallTime * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))-"
+        let prefix = "\(String(UInt64(SystemClock.now * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))-"
         var shortName = name
         while (prefix + shortName).utf8.count > 250 { shortName.removeLast() }
         let claimName = prefix + shortName
         do {
-            try Directory.rename(from: path, to: layout.claimDirectory(tenant) + "/" + claimName)
+            try FileSystem.rename(from: path, to: layout.claimDirectory(tenant) + "/" + claimName)
             return claimName
         } catch {
             log.log("claim_failed", ["tenant": tenant, "file": name, "error": "\(error)"])
@@ -119,7 +119,7 @@ public final class Intake {
             return nil
         }
         guard let status = try? FileStatus.ofLink(path) else { return nil }
-        let configurator = UserName.of(uid: status.uid)
+        let configurator = UserName.of(uid: status.userID)
         var content: [UInt8]? = nil
         var rejection: FileRejection? = nil
         if status.kind != .regular {
@@ -134,7 +134,7 @@ public final class Intake {
                 if opened.kind != .regular {
                     rejection = .notRegularFile(kind: opened.kind.italianName)
                 } else {
-                    let (bytes, truncated) = try fd.readAll(upTo: maxFileSize)
+                    let (bytes, truncated) = try fd.read(upTo: maxFileSize)
                     if truncated { rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize) }
                     content = bytes
                 }
@@ -162,16 +162,16 @@ public final class Intake {
     /// Removes a recorded claim; an entry refused unread is kept aside for the operator instead.
     func finish(path: String, tenant: String, claimName: String, refused: Bool?) {
         if refused == true {
-            try? Directory.rename(from: path, to: layout.refusedDirectory(tenant) + "/" + claimName)
+            try? FileSystem.rename(from: path, to: layout.refusedDirectory(tenant) + "/" + claimName)
         } else {
-            try? Directory.unlink(path)
+            try? FileSystem.unlink(path)
         }
     }
 
     /// `incoming/<REQ>.cancel`: cancel that request if still queued; consumed either way.
     func handleCancel(tenant: Tenant, name: String, path: String, now: Double) {
         let idText = String(name.dropLast(".cancel".count))
-        defer { try? Directory.unlink(path) }
+        defer { try? FileSystem.unlink(path) }
         guard let id = RequestID(parsing: idText) else {
             log.log("cancel_refused", ["tenant": tenant.id, "file": name, "reason": "not a request id"])
             return

@@ -21,7 +21,7 @@ public struct ResultFiles: Sendable {
         for row in rows {
             writer.write([row.pod, row.nid, row.sid, row.deviceType, row.configuration, row.productionPOD, row.matricola,
                           row.gesis ? "SI" : "", tenantName, request.configurator,
-                          row.processedAt.map(Timestamp.iso8601) ?? "", row.code.esito, row.code.rawValue,
+                          row.processedAt.map(SystemClock.iso8601) ?? "", row.code.esito, row.code.rawValue,
                           row.description, String(row.attempts)])
         }
         return writer.bytes
@@ -32,7 +32,7 @@ public struct ResultFiles: Sendable {
         var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
         writer.write((withTenant ? ["DITTA"] : []) + Self.requestListHeader)
         for r in requests {
-            writer.write((withTenant ? [r.tenant] : []) + [r.id.description, r.fileName, Timestamp.iso8601(r.submittedAt), r.completedAt.map(Timestamp.iso8601) ?? "",
+            writer.write((withTenant ? [r.tenant] : []) + [r.id.description, r.fileName, SystemClock.iso8601(r.submittedAt), r.completedAt.map(SystemClock.iso8601) ?? "",
                           "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel])
         }
         return writer.bytes
@@ -45,8 +45,8 @@ public struct ResultFiles: Sendable {
             ("outcome", s(r.outcomeLabel)), ("reason", s(r.reason)), ("rows_total", String(r.rowsTotal)),
             ("rows_processed", String(r.rowsProcessed)), ("rows_failed", String(r.rowsFailed)),
             ("rows_waiting", String(r.status == .processing ? r.rowsTotal - r.rowsProcessed : 0)),
-            ("submitted_at", s(Timestamp.iso8601(r.submittedAt))), ("completed_at", s(r.completedAt.map(Timestamp.iso8601))),
-            ("next_attempt_at", s(r.status == .processing ? r.nextDueAt.map(Timestamp.iso8601) : nil)), ("note", s(r.note)),
+            ("submitted_at", s(SystemClock.iso8601(r.submittedAt))), ("completed_at", s(r.completedAt.map(SystemClock.iso8601))),
+            ("next_attempt_at", s(r.status == .processing ? r.nextDueAt.map(SystemClock.iso8601) : nil)), ("note", s(r.note)),
         ]
         let body = fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n")
         return Array("{\n\(body)\n}\n".utf8)
@@ -56,7 +56,7 @@ public struct ResultFiles: Sendable {
     public static func scripts(request: RequestRecord, rows: [RowRecord]) -> [(name: String, bytes: [UInt8])] {
         rows.filter { $0.code == .ok }.map { row in
             let type = ConfigurationType(parsing: row.configuration) ?? .standard
-            let script = ScpScript(requestID: request.id.description, generatedAt: row.processedAt.map(Timestamp.iso8601) ?? "",
+            let script = ScpScript(requestID: request.id.description, generatedAt: row.processedAt.map(SystemClock.iso8601) ?? "",
                                    deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type.rawValue,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)

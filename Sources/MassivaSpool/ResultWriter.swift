@@ -33,7 +33,7 @@ public final class ResultWriter {
         }
         for tenant in tenants.sorted() {
             let list = files.requestList(try store.requests(tenant: tenant))
-            try batch.stage(bytes: list, at: layout.results(tenant) + "/richieste.csv")
+            try batch.stage(list, to: layout.results(tenant) + "/richieste.csv")
         }
         try batch.commit()
         try store.database.transaction {
@@ -44,21 +44,21 @@ public final class ResultWriter {
 
     func stage(_ request: RequestRecord, into batch: inout AtomicFileBatch) throws {
         let folder = layout.resultFolder(request.tenant, request.id.description)
-        if request.resultsVersion == 0 || !Directory.exists(folder) {
-            try Directory.makeDirectory(folder, intermediate: true)
+        if request.resultsVersion == 0 || !FileSystem.exists(folder) {
+            try FileSystem.makeDirectory(folder, intermediate: true)
             if let content = try store.content(of: request.id) {
-                try batch.stage(bytes: content, at: folder + "/richiesta.csv")
+                try batch.stage(content, to: folder + "/richiesta.csv")
             }
         }
         if request.status == .processing || request.status == .done {
             let rows = try store.rows(of: request.id)
-            try batch.stage(bytes: files.esito(request: request, tenantName: try tenantName(request.tenant), rows: rows), at: folder + "/esito.csv")
+            try batch.stage(files.esito(request: request, tenantName: try tenantName(request.tenant), rows: rows), to: folder + "/esito.csv")
             let zipTemp = batch.temporaryPath()
             try ZipArchive.write(entries: ResultFiles.scripts(request: request, rows: rows), to: zipTemp,
-                                 modificationTime: nil)
-            try batch.stage(temporaryFile: zipTemp, at: folder + "/scp.zip")
+                                 modificationTime: nil, sync: false)
+            try batch.stage(temporaryFile: zipTemp, to: folder + "/scp.zip")
         }
-        try batch.stage(bytes: ResultFiles.stato(request), at: folder + "/stato.json")
+        try batch.stage(ResultFiles.stato(request), to: folder + "/stato.json")
     }
 
     func tenantName(_ id: String) throws -> String {

@@ -132,6 +132,17 @@ public struct AtomicFileBatch: Sendable {
         entries.append(Entry(temporaryPath: temporary, finalPath: finalPath))
     }
 
+    /// A fresh path in the temporary directory, for a file written by other means (libzip)
+    /// and then handed to `stage(temporaryFile:to:)`.
+    public func temporaryPath() -> String {
+        temporaryDirectory + "/" + TemporaryName.make()
+    }
+
+    /// Stages a file already written at `temporaryPath` (in the temporary directory).
+    public mutating func stage(temporaryFile temporaryPath: String, to finalPath: String) {
+        entries.append(Entry(temporaryPath: temporaryPath, finalPath: finalPath))
+    }
+
     /// Makes all staged files durable and visible at their final paths.
     ///
     /// If `durable`: one `syncfs` on the temporary directory's filesystem, then the
