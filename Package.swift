@@ -41,9 +41,13 @@ let package = Package(
         .target(name: "MassivaDaemon",
                 dependencies: ["MassivaProcessing", "MassivaSpool", "MassivaSystem",
                                "MassivaConfig"]),
+        // The portal's other services: POD search, single associations, report, audit trail.
+        .target(name: "MassivaServices",
+                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaSpool", "MassivaDomain",
+                               "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
         // Subcommands and argument parsing.
         .target(name: "MassivaCLI",
-                dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry",
+                dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaRegistry",
                                "MassivaSpool", "MassivaConfig", "MassivaCSV", "MassivaDomain",
                                "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI"]),
@@ -56,6 +60,12 @@ let package = Package(
                     dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
+        .testTarget(name: "MassivaDaemonTests",
+                    dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry", "MassivaSpool",
+                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
+        .testTarget(name: "MassivaServicesTests",
+                    dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaSpool",
+                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCLI"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
     ]

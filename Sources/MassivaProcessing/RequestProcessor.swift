@@ -54,7 +54,8 @@ public final class RequestProcessor {
                 let cells = dataRow.cells
                 var record = RowRecord(position: position, line: dataRow.line,
                                        pod: cells.count > 0 ? cells[0] : "", sid: cells.count > 1 ? cells[1] : "",
-                                       configuration: cells.count > 2 ? cells[2] : "", state: .error, code: .invalidRow)
+                                       configuration: cells.count > 2 ? (ConfigurationType(parsing: cells[2])?.rawValue ?? cells[2]) : "",
+                                       state: .error, code: .invalidRow)
                 switch validator.check(dataRow) {
                 case .refused(let code, let detail):
                     record.code = code

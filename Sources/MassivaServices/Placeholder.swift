@@ -1,0 +1,1 @@
+// The portal's other services; see ServiceCommands in MassivaCLI.
