@@ -1,5 +1,5 @@
 import Glibc
-import MassivaSystem
+@testable import MassivaSystem
 import Testing
 
 @Suite("Errno and SystemError")
@@ -80,6 +80,7 @@ struct FileDescriptorTests {
             #expect(try read(10) == ("0123456789", false))
             #expect(try read(9) == ("012345678", true))
             #expect(try read(0) == ("", true))
+            #expect(try read(Int.max) == ("0123456789", false))
         }
     }
 
@@ -202,6 +203,22 @@ struct FileSystemTests {
             try FileSystem.rename(from: c, to: b)
             #expect(try readFile(b) == "A")
             #expect(!FileSystem.exists(c))
+        }
+    }
+
+    @Test func linkThenUnlinkFallbackAlsoRefusesAnExistingTarget() throws {
+        try withTemporaryDirectory { directory in
+            let a = directory + "/a", b = directory + "/b", c = directory + "/c"
+            try writeFile(a, "A")
+            try writeFile(b, "B")
+            let refused = #expect(throws: SystemError.self) {
+                try FileSystem.linkThenUnlink(from: a, to: b)
+            }
+            #expect(refused?.errno == .fileExists)
+            #expect(try readFile(b) == "B")
+            try FileSystem.linkThenUnlink(from: a, to: c)
+            #expect(!FileSystem.exists(a))
+            #expect(try readFile(c) == "A")
         }
     }
 
