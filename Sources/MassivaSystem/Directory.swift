@@ -83,6 +83,12 @@ public enum FileSystem {
                 throw SystemError("renameat2", path: source, otherPath: destination, errno: error)
             }
         }
+        try linkThenUnlink(from: source, to: destination)
+    }
+
+    /// The fallback of `renameNoReplace`: `link` (fails with `EEXIST` if `to` exists),
+    /// then `unlink(from)`.
+    static func linkThenUnlink(from source: String, to destination: String) throws(SystemError) {
         try SystemError.check("link", path: source, otherPath: destination) { link(source, destination) }
         try unlink(source)
     }

@@ -116,15 +116,16 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         if fstat(rawValue, &raw) == 0, (raw.st_mode & 0o170000) == 0o100000, raw.st_size > 0 {
             hint = Int(raw.st_size) + 1
         }
+        // Read one byte past the limit to tell "exactly limit" from "more than limit".
+        let wanted = limit == Int.max ? Int.max : limit + 1
         var bytes = [UInt8]()
-        bytes.reserveCapacity(Swift.min(hint, limit + 1))
+        bytes.reserveCapacity(Swift.min(hint, wanted))
         let chunk = Swift.max(4096, Swift.min(hint, 1 << 20))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
         defer { buffer.deallocate() }
-        // Read one byte past the limit to tell "exactly limit" from "more than limit".
-        while bytes.count <= limit {
-            let want = Swift.min(chunk, limit + 1 - bytes.count)
-            let count = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+        while bytes.count < wanted {
+            let count = try read(into: UnsafeMutableRawBufferPointer(
+                rebasing: buffer[0..<Swift.min(chunk, wanted - bytes.count)]))
             if count == 0 { break }
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }

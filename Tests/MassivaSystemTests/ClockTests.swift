@@ -1,0 +1,109 @@
+import Glibc
+import MassivaSystem
+import Testing
+
+/// Everything depending on the local time zone lives here, serialized, because one test
+/// changes `TZ` for the whole process.
+@Suite("Local time", .serialized)
+struct LocalTimeTests {
+    /// Runs `body` with `TZ` set to `zone`, restoring the previous value afterwards.
+    func withTimeZone(_ zone: String, _ body: () throws -> Void) rethrows {
+        let previous = getenv("TZ").map { String(cString: $0) }
+        setenv("TZ", zone, 1)
+        tzset()
+        defer {
+            if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
+            tzset()
+        }
+        try body()
+    }
+
+    @Test func formatsKnownTimestampsInRome() {
+        withTimeZone("Europe/Rome") {
+            #expect(SystemClock.iso8601(1_795_921_925) == "2026-11-29T04:12:05+01:00")
+            #expect(SystemClock.iso8601(1_795_921_925.999) == "2026-11-29T04:12:05+01:00")
+            #expect(SystemClock.iso8601(1_782_900_000) == "2026-07-01T12:00:00+02:00")
+            #expect(CalendarDay.local(at: 1_795_921_925) == CalendarDay(year: 2026, month: 11, day: 29))
+        }
+        withTimeZone("America/New_York") {
+            #expect(SystemClock.iso8601(1_795_921_925) == "2026-11-28T22:12:05-05:00")
+            #expect(CalendarDay.local(at: 1_795_921_925) == CalendarDay(year: 2026, month: 11, day: 28))
+        }
+        withTimeZone("UTC") {
+            #expect(SystemClock.iso8601(0) == "1970-01-01T00:00:00+00:00")
+            #expect(SystemClock.iso8601(-1) == "1969-12-31T23:59:59+00:00")
+        }
+    }
+
+    @Test func utcFormattingIgnoresTheZone() {
+        #expect(SystemClock.iso8601UTC(1_795_921_925) == "2026-11-29T03:12:05+00:00")
+    }
+
+    @Test func localFormattingAgreesWithLocaltime() {
+        // Whatever the zone, the text must match localtime_r's fields and offset.
+        let now = SystemClock.now
+        var time = time_t(now.rounded(.down))
+        var parts = tm()
+        localtime_r(&time, &parts)
+        let text = SystemClock.iso8601(now)
+        #expect(text.count == 25)
+        let offset = Int(parts.tm_gmtoff)
+        let sign = offset < 0 ? "-" : "+"
+        let hours = abs(offset) / 3600, minutes = abs(offset) % 3600 / 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        #expect(text.hasSuffix("\(sign)\(two(hours)):\(two(minutes))"))
+        #expect(text.hasPrefix("\(Int(parts.tm_year) + 1900)-\(two(Int(parts.tm_mon) + 1))-\(two(Int(parts.tm_mday)))T"))
+    }
+
+    @Test func formattingIsFast() {
+        let start = SystemClock.monotonic
+        var total = 0
+        for index in 0..<20_000 { total += SystemClock.iso8601(1_795_921_925 + Double(index)).utf8.count }
+        #expect(total == 20_000 * 25)
+        #expect(SystemClock.monotonic - start < 2.0)  // generous: ~thousands per millisecond expected
+    }
+}
+
+@Suite("Clocks and days")
+struct ClockTests {
+    @Test func clocksAdvance() async throws {
+        let wall = SystemClock.now
+        #expect(wall > 1_700_000_000)
+        let first = SystemClock.monotonic
+        try await Task.sleep(nanoseconds: 20_000_000)
+        let second = SystemClock.monotonic
+        #expect(second - first >= 0.015)
+    }
+
+    @Test func parsesISODays() throws {
+        let day = try #require(CalendarDay(iso: "2026-11-29"))
+        #expect(day.year == 2026 && day.month == 11 && day.day == 29)
+        #expect(day.description == "2026-11-29")
+        #expect(CalendarDay(iso: "2024-02-29") != nil)
+        #expect(CalendarDay(iso: "2023-02-29") == nil)
+        #expect(CalendarDay(iso: "1900-02-29") == nil)
+        #expect(CalendarDay(iso: "2000-02-29") != nil)
+        #expect(CalendarDay(iso: "2026-13-01") == nil)
+        #expect(CalendarDay(iso: "2026-00-10") == nil)
+        #expect(CalendarDay(iso: "2026-04-31") == nil)
+        #expect(CalendarDay(iso: "2026-1-01") == nil)
+        #expect(CalendarDay(iso: "2026-11-29T00:00") == nil)
+        #expect(CalendarDay(iso: "2026/11/29") == nil)
+        #expect(CalendarDay(iso: "２０２６-11-29") == nil)
+        #expect(CalendarDay(iso: "") == nil)
+    }
+
+    @Test func daysSinceEpochRoundTrips() throws {
+        #expect(CalendarDay(year: 1970, month: 1, day: 1)!.daysSinceEpoch == 0)
+        #expect(CalendarDay(year: 1969, month: 12, day: 31)!.daysSinceEpoch == -1)
+        #expect(CalendarDay(year: 2026, month: 11, day: 29)!.daysSinceEpoch == 1_795_921_925 / 86_400)
+        for days in stride(from: -800_000, through: 800_000, by: 997) {
+            #expect(CalendarDay(daysSinceEpoch: days).daysSinceEpoch == days)
+        }
+        let day = try #require(CalendarDay(iso: "2024-02-28"))
+        #expect(day.adding(days: 1).description == "2024-02-29")
+        #expect(day.adding(days: 2).description == "2024-03-01")
+        #expect(day < day.adding(days: 1))
+        #expect(CalendarDay(iso: "2025-12-31")! < CalendarDay(iso: "2026-01-01")!)
+    }
+}
