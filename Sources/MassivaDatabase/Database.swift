@@ -31,6 +31,10 @@ public final class Database: @unchecked Sendable {
         // uploaded file raises it to FULL around its own transaction (see `withFullSync`).
         try execute("PRAGMA synchronous = NORMAL")
         try execute("PRAGMA foreign_keys = ON")
+        try execute("PRAGMA cache_size = -32768")
+        try execute("PRAGMA temp_store = MEMORY")
+        // Fewer, larger checkpoints: pages rewritten by consecutive requests are copied once.
+        try execute("PRAGMA wal_autocheckpoint = 8192")
     }
 
     deinit {
@@ -110,6 +114,19 @@ public final class Database: @unchecked Sendable {
             try? execute("ROLLBACK")
             throw error
         }
+    }
+
+    /// Runs `body` in a read transaction: every query in it sees one snapshot, while a writer on
+    /// another connection goes on (WAL).
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 { return try body() }
+        try execute("BEGIN DEFERRED")
+        transactionDepth = 1
+        defer {
+            transactionDepth = 0
+            try? execute("COMMIT")
+        }
+        return try body()
     }
 
     /// Runs `body` with `synchronous = FULL`: its commits reach the disk before it returns.

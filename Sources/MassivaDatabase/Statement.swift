@@ -46,7 +46,9 @@ public final class Statement {
             case .null: rc = sqlite3_bind_null(raw, index)
             case .int(let v): rc = sqlite3_bind_int64(raw, index, Int64(v))
             case .double(let v): rc = sqlite3_bind_double(raw, index, v)
-            case .text(let v): rc = sqlite3_bind_text(raw, index, v, -1, SQLITE_TRANSIENT)
+            case .text(let v):
+                var text = v
+                rc = text.withUTF8 { sqlite3_bind_text(raw, index, UnsafeRawPointer($0.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), Int32($0.count), SQLITE_TRANSIENT) }
             case .blob(let v):
                 rc = v.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), SQLITE_TRANSIENT) }
             }

@@ -27,6 +27,8 @@ public final class Engine {
 
     /// How many requests one pass takes at most per step.
     public var chunkSize: Int
+    /// Result files are written on a second thread while requests are processed.
+    private let pipeline: ResultPipeline?
 
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
                 policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now }) {
@@ -41,6 +43,7 @@ public final class Engine {
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
         self.chunkSize = max(1, min(256, configuration.activeQueueLimit))
+        self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
     }
 
     /// What a pass did, and when something is due next.
@@ -76,15 +79,17 @@ public final class Engine {
             for id in try store.queuedRequests(limit: chunkSize) {
                 guard try run({ try processor.processQueued(id, now: clock()) }, id) else { break }
                 summary.processed += 1
-                if summary.processed % 64 == 0 { summary.refreshed += try results.refresh(limit: chunkSize) }
+                if summary.processed % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
             }
         }
         if isRegistryAvailable() {
             for id in try store.dueRequests(now: clock(), limit: chunkSize) {
                 guard try run({ try processor.retryDue(id, now: clock()) }, id) else { break }
                 summary.retried += 1
+                if summary.retried % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
             }
         }
+        try pipeline?.drain(recordingOn: results)
         while true {
             let n = try results.refresh(limit: chunkSize)
             summary.refreshed += n

@@ -4,6 +4,8 @@ import MassivaDomain
 /// The registry kept in SQLite tables, loaded by `massiva registry import`.
 public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public let database: Database
+    /// The reachability setting of the last POD looked up (master data, not probe state).
+    private var lastLookup: (pod: String, reachability: String)?
 
     public init(database: Database) throws {
         self.database = database
@@ -30,18 +32,21 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func pod(_ code: String) throws -> PODRecord? {
-        guard var record = try database.queryOne(
-            "SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code FROM pods WHERE pod = ?",
-            [.text(code)], { s in
-                PODRecord(pod: s.text(0), eneltel: s.text(1), matricola: s.text(2),
-                          meterType: s.text(3) == "M2" ? .production : .exchange,
-                          exchangePOD: s.optionalText(4), telemanaged: s.bool(5), eligible: s.bool(6),
-                          holderTaxCode: s.text(7), productionPODs: [])
+        // One statement: the POD and, for an exchange POD, its production PODs in order.
+        guard let (record, reachability) = try database.queryOne("""
+            SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability,
+                   CASE WHEN meter_type = 'M1' THEN
+                       (SELECT group_concat(pod, ',') FROM (SELECT pod FROM pods WHERE exchange_pod = ?1 ORDER BY pod)) END
+            FROM pods WHERE pod = ?1
+            """, [.text(code)], { s in
+                (PODRecord(pod: s.text(0), eneltel: s.text(1), matricola: s.text(2),
+                           meterType: s.text(3) == "M2" ? .production : .exchange,
+                           exchangePOD: s.optionalText(4), telemanaged: s.bool(5), eligible: s.bool(6),
+                           holderTaxCode: s.text(7),
+                           productionPODs: s.optionalText(9).map { $0.split(separator: ",").map(String.init) } ?? []),
+                 s.text(8))
             }) else { return nil }
-        if record.meterType == .exchange {
-            record.productionPODs = try database.query(
-                "SELECT pod FROM pods WHERE exchange_pod = ? ORDER BY pod", [.text(code)]) { $0.text(0) }
-        }
+        lastLookup = (code, reachability)
         return record
     }
 
@@ -54,7 +59,9 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     /// `reachable` answers yes, `unreachable` no; `flaky:N` says no to the first N probes of the
     /// POD and yes afterwards, counting in the database so the count survives restarts.
     public func probeReachability(pod: String) throws -> Bool {
-        guard let reachability = try database.queryOne("SELECT reachability FROM pods WHERE pod = ?", [.text(pod)], { $0.text(0) }) else {
+        // A probe nearly always follows the lookup of the same POD: reuse what it read.
+        let known = lastLookup?.pod == pod ? lastLookup?.reachability : nil
+        guard let reachability = try known ?? database.queryOne("SELECT reachability FROM pods WHERE pod = ?", [.text(pod)], { $0.text(0) }) else {
             return false
         }
         switch Reachability(parsing: reachability) {

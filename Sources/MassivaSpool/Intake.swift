@@ -70,9 +70,7 @@ public final class Intake {
                 claimed.append(claimName)
             }
         }
-        for claimName in claimed {
-            if let id = try record(tenant: tenant.id, claimName: claimName, now: now) { result.recorded.append(id) }
-        }
+        result.recorded = try record(tenant: tenant.id, claimNames: claimed, now: now)
         return result
     }
 
@@ -81,9 +79,7 @@ public final class Intake {
         var ids: [RequestID] = []
         for tenant in tenants {
             let names = (try? FileSystem.listDirectory(layout.claimDirectory(tenant.id))) ?? []
-            for claimName in names.sorted() {
-                if let id = try record(tenant: tenant.id, claimName: claimName, now: now) { ids.append(id) }
-            }
+            ids += try record(tenant: tenant.id, claimNames: names.sorted(), now: now)
         }
         return ids
     }
@@ -109,54 +105,82 @@ public final class Intake {
         return parts.count == 3 ? String(parts[2]) : claimName
     }
 
-    /// Step 2: one claimed entry becomes one request (queued, or rejected with its reason).
-    func record(tenant: String, claimName: String, now: Double) throws -> RequestID? {
-        let path = layout.claimDirectory(tenant) + "/" + claimName
-        let fileName = Self.originalName(ofClaim: claimName)
-        if let existing = try store.requestID(claimName: claimName) {
-            finish(path: path, tenant: tenant, claimName: claimName, refused: try? FileStatus.ofLink(path).kind != .regular)
-            _ = existing  // recorded before a crash: only the clean-up was left
-            return nil
+    /// A claimed entry, read (or refused unread), ready to be recorded.
+    struct Claimed {
+        var claimName: String
+        var fileName: String
+        var configurator: String
+        var content: [UInt8]?
+        var rejection: FileRejection?
+        var regular: Bool
+    }
+
+    /// Step 2: each claimed entry becomes one request (queued, or rejected with its reason), all
+    /// of them in one transaction synced to disk before any claimed file is removed.
+    func record(tenant: String, claimNames: [String], now: Double) throws -> [RequestID] {
+        var pending: [Claimed] = []
+        let enabled = try store.tenant(tenant)?.enabled ?? false
+        for claimName in claimNames {
+            let path = layout.claimDirectory(tenant) + "/" + claimName
+            if try store.requestID(claimName: claimName) != nil {
+                // Recorded before a crash: only the clean-up was left.
+                finish(path: path, tenant: tenant, claimName: claimName,
+                       refused: (try? FileStatus.ofLink(path).kind != .regular) ?? false)
+                continue
+            }
+            guard let claimed = read(path: path, claimName: claimName, tenantEnabled: enabled) else { continue }
+            pending.append(claimed)
         }
+        if pending.isEmpty { return [] }
+        let ids = try store.database.withFullSync {
+            try store.database.transaction {
+                try pending.map { c in
+                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator, claimName: c.claimName,
+                                            content: c.content, rejection: c.rejection, now: now)
+                }
+            }
+        }
+        for (id, c) in zip(ids, pending) {
+            if let rejection = c.rejection {
+                log.log("rejected", ["id": id.description, "tenant": tenant, "file": c.fileName, "reason": rejection.reason])
+            } else {
+                log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
+                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator])
+            }
+            finish(path: layout.claimDirectory(tenant) + "/" + c.claimName, tenant: tenant, claimName: c.claimName,
+                   refused: !c.regular || c.content == nil)
+        }
+        return ids
+    }
+
+    /// Reads one claimed entry, only if it is a regular file within `max_file_size`.
+    func read(path: String, claimName: String, tenantEnabled: Bool) -> Claimed? {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
-        let configurator = UserName.of(uid: status.userID)
-        var content: [UInt8]? = nil
-        var rejection: FileRejection? = nil
+        var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
+                              configurator: UserName.of(uid: status.userID), content: nil, rejection: nil,
+                              regular: status.kind == .regular)
         if status.kind != .regular {
-            rejection = .notRegularFile(kind: status.kind.italianName)
+            claimed.rejection = .notRegularFile(kind: status.kind.italianName)
         } else if status.size > maxFileSize {
-            rejection = .tooLarge(size: Int(status.size), limit: maxFileSize)
+            claimed.rejection = .tooLarge(size: Int(status.size), limit: maxFileSize)
         } else {
             do {
-                let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
+                let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
                 defer { try? fd.close() }
                 let opened = try fd.status()
                 if opened.kind != .regular {
-                    rejection = .notRegularFile(kind: opened.kind.italianName)
+                    claimed.rejection = .notRegularFile(kind: opened.kind.italianName)
                 } else {
                     let (bytes, truncated) = try fd.read(upTo: maxFileSize)
-                    if truncated { rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize) }
-                    content = bytes
+                    if truncated { claimed.rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize) }
+                    claimed.content = bytes
                 }
             } catch {
-                rejection = .unreadable(detail: "\(error)")
+                claimed.rejection = .unreadable(detail: "\(error)")
             }
         }
-        if rejection == nil, let t = try store.tenant(tenant), !t.enabled { rejection = .tenantDisabled }
-        let id = try store.database.withFullSync {
-            try store.database.transaction {
-                try store.createRequest(tenant: tenant, fileName: fileName, configurator: configurator, claimName: claimName,
-                                        content: content, rejection: rejection, now: now)
-            }
-        }
-        if let rejection {
-            log.log("rejected", ["id": id.description, "tenant": tenant, "file": fileName, "reason": rejection.reason])
-        } else {
-            log.log("accepted", ["id": id.description, "tenant": tenant, "file": fileName, "bytes": String(content?.count ?? 0),
-                                 "configurator": configurator])
-        }
-        finish(path: path, tenant: tenant, claimName: claimName, refused: status.kind != .regular || content == nil)
-        return id
+        if claimed.rejection == nil && !tenantEnabled { claimed.rejection = .tenantDisabled }
+        return claimed
     }
 
     /// Removes a recorded claim; an entry refused unread is kept aside for the operator instead.

@@ -18,10 +18,11 @@ public struct ResultFiles: Sendable {
     public func esito(request: RequestRecord, tenantName: String, rows: [RowRecord]) -> [UInt8] {
         var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
         writer.write(Self.esitoHeader)
+        var time = TimestampCache()
         for row in rows {
             writer.write([row.pod, row.nid, row.sid, row.deviceType, row.configuration, row.productionPOD, row.matricola,
                           row.gesis ? "SI" : "", tenantName, request.configurator,
-                          row.processedAt.map(SystemClock.iso8601) ?? "", row.code.esito, row.code.rawValue,
+                          time.iso8601(row.processedAt), row.code.esito, row.code.rawValue,
                           row.description, String(row.attempts)])
         }
         return writer.bytes
@@ -54,13 +55,27 @@ public struct ResultFiles: Sendable {
 
     /// The SCP/1 scripts of the associated rows.
     public static func scripts(request: RequestRecord, rows: [RowRecord]) -> [(name: String, bytes: [UInt8])] {
-        rows.filter { $0.code == .ok }.map { row in
+        var time = TimestampCache()
+        return rows.filter { $0.code == .ok }.map { row in
             let type = ConfigurationType(parsing: row.configuration) ?? .standard
-            let script = ScpScript(requestID: request.id.description, generatedAt: row.processedAt.map(SystemClock.iso8601) ?? "",
+            let script = ScpScript(requestID: request.id.description, generatedAt: time.iso8601(row.processedAt),
                                    deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type.rawValue,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
             return (script.fileName, script.render())
         }
+    }
+}
+
+/// The rows of one pass share their processing time: format it once.
+struct TimestampCache {
+    private var last: (seconds: Double, text: String)?
+
+    mutating func iso8601(_ seconds: Double?) -> String {
+        guard let seconds else { return "" }
+        if let last, last.seconds == seconds { return last.text }
+        let text = SystemClock.iso8601(seconds)
+        last = (seconds, text)
+        return text
     }
 }

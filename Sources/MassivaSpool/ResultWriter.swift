@@ -19,44 +19,88 @@ public final class ResultWriter {
         self.files = files
     }
 
+    /// What one request's result files are made from, read in one snapshot.
+    struct Snapshot {
+        var request: RequestRecord
+        var tenantName: String
+        var rows: [RowRecord]
+        /// The uploaded bytes, when richiesta.csv is still to be written.
+        var content: [UInt8]?
+        var folderExists: Bool
+    }
+
     /// Refreshes up to `limit` stale requests and the request lists of their tenants.
     /// Returns how many requests were refreshed.
     @discardableResult
     public func refresh(limit: Int = 256) throws -> Int {
-        let stale = try store.staleRequests(limit: limit)
-        if stale.isEmpty { return 0 }
-        var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
-        var tenants: Set<String> = []
-        for request in stale {
-            tenants.insert(request.tenant)
-            try stage(request, into: &batch)
-        }
-        for tenant in tenants.sorted() {
-            let list = files.requestList(try store.requests(tenant: tenant))
-            try batch.stage(list, to: layout.results(tenant) + "/richieste.csv")
-        }
-        try batch.commit()
-        try store.database.transaction {
-            for request in stale { try store.markResultsWritten(request.id, version: request.stateVersion) }
-        }
-        return stale.count
+        let written = try write(limit: limit)
+        try markWritten(written)
+        return written.count
     }
 
-    func stage(_ request: RequestRecord, into batch: inout AtomicFileBatch) throws {
-        let folder = layout.resultFolder(request.tenant, request.id.description)
-        if request.resultsVersion == 0 || !FileSystem.exists(folder) {
-            try FileSystem.makeDirectory(folder, intermediate: true)
-            if let content = try store.content(of: request.id) {
-                try batch.stage(content, to: folder + "/richiesta.csv")
+    /// Which state of a request its files now show.
+    public struct Written: Sendable, Equatable {
+        public var id: RequestID
+        public var version: Int
+    }
+
+    /// Writes the files of up to `limit` stale requests, except those already written at their
+    /// current version (`skipping`), without recording it: see `markWritten`.
+    public func write(limit: Int, skipping: [RequestID: Int] = [:]) throws -> [Written] {
+        // Read everything in one snapshot, then render and write outside any transaction, so
+        // the processing connection is never held up by file I/O.
+        let (snapshots, lists) = try store.database.readTransaction { () throws -> ([Snapshot], [String: [RequestRecord]]) in
+            let stale = try store.staleRequests(limit: limit + skipping.count)
+                .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
+            var snapshots: [Snapshot] = []
+            for request in stale {
+                let folder = layout.resultFolder(request.tenant, request.id.description)
+                let exists = request.resultsVersion > 0 && FileSystem.exists(folder)
+                let hasRows = request.status == .processing || request.status == .done
+                snapshots.append(Snapshot(request: request, tenantName: try tenantName(request.tenant),
+                                          rows: hasRows ? try store.rows(of: request.id) : [],
+                                          content: exists ? nil : try store.content(of: request.id), folderExists: exists))
             }
+            var lists: [String: [RequestRecord]] = [:]
+            for tenant in Set(stale.map(\.tenant)) { lists[tenant] = try store.requests(tenant: tenant) }
+            return (snapshots, lists)
+        }
+        if snapshots.isEmpty { return [] }
+        var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
+        do {
+            for snapshot in snapshots { try stage(snapshot, into: &batch) }
+            for (tenant, requests) in lists.sorted(by: { $0.key < $1.key }) {
+                try batch.stage(files.requestList(requests), to: layout.results(tenant) + "/richieste.csv")
+            }
+            try batch.commit()
+        } catch {
+            batch.discard()
+            throw error
+        }
+        return snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
+    }
+
+    /// Records that the files show these states (they are no longer stale).
+    public func markWritten(_ written: [Written]) throws {
+        if written.isEmpty { return }
+        try store.database.transaction {
+            for w in written { try store.markResultsWritten(w.id, version: w.version) }
+        }
+    }
+
+    func stage(_ snapshot: Snapshot, into batch: inout AtomicFileBatch) throws {
+        let request = snapshot.request
+        let folder = layout.resultFolder(request.tenant, request.id.description)
+        if !snapshot.folderExists {
+            try FileSystem.makeDirectory(folder, intermediate: true)
+        }
+        if let content = snapshot.content {
+            try batch.stage(content, to: folder + "/richiesta.csv")
         }
         if request.status == .processing || request.status == .done {
-            let rows = try store.rows(of: request.id)
-            try batch.stage(files.esito(request: request, tenantName: try tenantName(request.tenant), rows: rows), to: folder + "/esito.csv")
-            let zipTemp = batch.temporaryPath()
-            try ZipArchive.write(entries: ResultFiles.scripts(request: request, rows: rows), to: zipTemp,
-                                 modificationTime: nil, sync: false)
-            try batch.stage(temporaryFile: zipTemp, to: folder + "/scp.zip")
+            try batch.stage(files.esito(request: request, tenantName: snapshot.tenantName, rows: snapshot.rows), to: folder + "/esito.csv")
+            let zip = try ZipArchive.archive(entries: ResultFiles.scripts(request: request, rows: snapshot.rows), modificationTime: nil)
+            try batch.stage(zip, to: folder + "/scp.zip")
         }
         try batch.stage(ResultFiles.stato(request), to: folder + "/stato.json")
     }

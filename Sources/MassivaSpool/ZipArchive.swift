@@ -60,14 +60,28 @@ public enum ZipArchive {
     public static func write(entries: [(name: String, bytes: [UInt8])], to path: String,
                              modificationTime: time_t?, compression: Compression = .store,
                              sync: Bool = true) throws {
-        if entries.isEmpty {
-            try writeFile(emptyArchive, to: path, sync: sync)
-            return
-        }
+        try writeFile(try archive(entries: entries, modificationTime: modificationTime, compression: compression),
+                      to: path, sync: sync)
+    }
 
-        var openError: Int32 = 0
-        guard let archive = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &openError) else {
-            throw ZipArchiveError(operation: "open", path: path, message: message(code: openError))
+    /// The bytes of a new archive holding `entries` in the given order, built in memory by
+    /// libzip (a buffer source): no temporary file and no seeks on disk, so the caller can
+    /// stage the bytes like any other result file. Parameters as for `write`.
+    public static func archive(entries: [(name: String, bytes: [UInt8])], modificationTime: time_t?,
+                               compression: Compression = .store) throws -> [UInt8] {
+        if entries.isEmpty { return emptyArchive }
+        let path = "<memory>"
+        var error = zip_error_t()
+        zip_error_init(&error)
+        defer { zip_error_fini(&error) }
+        guard let buffer = zip_source_buffer_create(nil, 0, 0, &error) else {
+            throw ZipArchiveError(operation: "create buffer", path: path, message: String(cString: zip_error_strerror(&error)))
+        }
+        defer { zip_source_free(buffer) }
+        zip_source_keep(buffer)  // the archive releases its reference on close; the bytes stay here
+        guard let archive = zip_open_from_source(buffer, ZIP_TRUNCATE, &error) else {
+            zip_source_free(buffer)  // undo the keep: zip_open_from_source did not take it
+            throw ZipArchiveError(operation: "open", path: path, message: String(cString: zip_error_strerror(&error)))
         }
         var closed = false
         defer { if !closed { zip_discard(archive) } }
@@ -77,8 +91,7 @@ public enum ZipArchive {
             // during zip_close at the latest: no buffer lifetime to manage on this side.
             let count = entry.bytes.count
             guard let copy = malloc(max(count, 1)) else {
-                throw ZipArchiveError(operation: "add entry \(entry.name)", path: path,
-                                      message: "out of memory")
+                throw ZipArchiveError(operation: "add entry \(entry.name)", path: path, message: "out of memory")
             }
             entry.bytes.withUnsafeBytes { source in
                 if let base = source.baseAddress, count > 0 { memcpy(copy, base, count) }
@@ -103,12 +116,27 @@ public enum ZipArchive {
                 }
             }
         }
-
         guard zip_close(archive) == 0 else {
             throw archiveError(archive, "close", path)  // deferred zip_discard frees it
         }
         closed = true
-        if sync { try syncFile(at: path) }
+
+        var stat = zip_stat_t()
+        zip_stat_init(&stat)
+        guard zip_source_stat(buffer, &stat) == 0, zip_source_open(buffer) == 0 else {
+            throw ZipArchiveError(operation: "read back", path: path, message: String(cString: zip_error_strerror(zip_source_error(buffer))))
+        }
+        defer { zip_source_close(buffer) }
+        var bytes = [UInt8](repeating: 0, count: Int(stat.size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { zip_source_read(buffer, $0.baseAddress! + done, zip_uint64_t($0.count - done)) }
+            guard n > 0 else {
+                throw ZipArchiveError(operation: "read back", path: path, message: String(cString: zip_error_strerror(zip_source_error(buffer))))
+            }
+            done += Int(n)
+        }
+        return bytes
     }
 
     /// The entries of the archive at `path`, in the archive's order. Checks the archive's

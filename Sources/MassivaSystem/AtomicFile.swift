@@ -179,13 +179,19 @@ public struct AtomicFileBatch: Sendable {
             if seen.insert(parent).inserted { directories.append(parent) }
         }
         entries.removeFirst(renamed)
-        if durable {
-            for directory in directories {
-                do {
-                    try FileSystem.fsyncDirectory(directory)
-                } catch {
-                    if failure == nil { failure = error }
+        if durable && renamed > 0 {
+            // The renames' directory entries: one fsync for a single directory, else one more
+            // syncfs, which is cheaper than an fsync per directory when a batch spans many.
+            do {
+                if directories.count == 1 {
+                    try FileSystem.fsyncDirectory(directories[0])
+                } else {
+                    let directory = try FileDescriptor.open(temporaryDirectory, .readOnly, options: [.directory, .closeOnExec])
+                    defer { try? directory.close() }
+                    try directory.syncFileSystem()
                 }
+            } catch {
+                if failure == nil { failure = error }
             }
         }
         if let failure { throw failure }
