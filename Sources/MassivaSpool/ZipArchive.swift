@@ -60,8 +60,14 @@ public enum ZipArchive {
     public static func write(entries: [(name: String, bytes: [UInt8])], to path: String,
                              modificationTime: time_t?, compression: Compression = .store,
                              sync: Bool = true) throws {
-        try writeFile(try archive(entries: entries, modificationTime: modificationTime, compression: compression),
-                      to: path, sync: sync)
+        let bytes: [UInt8]
+        do {
+            bytes = try archive(entries: entries, modificationTime: modificationTime, compression: compression)
+        } catch var error as ZipArchiveError {
+            error.path = path
+            throw error
+        }
+        try writeFile(bytes, to: path, sync: sync)
     }
 
     /// The bytes of a new archive holding `entries` in the given order, built in memory by
@@ -224,10 +230,4 @@ public enum ZipArchive {
         if sync, fsync(fd) != 0 { throw errnoError("fsync", path) }
     }
 
-    private static func syncFile(at path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw errnoError("open for fsync", path) }
-        defer { close(fd) }
-        if fsync(fd) != 0 { throw errnoError("fsync", path) }
-    }
 }
