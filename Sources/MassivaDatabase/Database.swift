@@ -1,4 +1,16 @@
 import CSQLite
+import Glibc
+
+/// Process-wide SQLite settings, applied once before the first connection.
+private let configureSQLiteOnce: Void = {
+    // sqlite3_config is variadic, which Swift cannot call: look it up and call it with the one
+    // integer argument this option takes. Turning memory statistics off removes a global mutex
+    // from every allocation SQLite makes.
+    typealias ConfigInt = @convention(c) (Int32, Int32) -> Int32
+    if let symbol = dlsym(nil, "sqlite3_config") {  // nil: RTLD_DEFAULT
+        _ = unsafeBitCast(symbol, to: ConfigInt.self)(SQLITE_CONFIG_MEMSTATUS, 0)
+    }
+}()
 
 /// A connection to one SQLite database file.
 ///
@@ -14,6 +26,7 @@ public final class Database: @unchecked Sendable {
     /// Opens (creating if needed) the database at `path`, in WAL mode so operator commands can
     /// read while the daemon writes.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 10_000) throws(DatabaseError) {
+        _ = configureSQLiteOnce
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
