@@ -10,7 +10,16 @@ public enum MassivaCommandLine {
         OperatorCommands.all + TenantCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
 
     public static func main(_ argv: [String], environment: [String: String] = currentEnvironment()) -> Int32 {
-        let words = Array(argv.dropFirst())
+        // `--config PATH` may also come before the command words: move it behind them.
+        var words = Array(argv.dropFirst())
+        var leading: [String] = []
+        while let first = words.first, first == "--config" || first.hasPrefix("--config=") {
+            leading.append(words.removeFirst())
+            if first == "--config", let value = words.first {
+                leading.append(value)
+                words.removeFirst()
+            }
+        }
         guard let command = commands.filter({ Array(words.prefix($0.declaration.path.count)) == $0.declaration.path })
             .max(by: { $0.declaration.path.count < $1.declaration.path.count }) else {
             if words.isEmpty || words == ["--help"] || words == ["-h"] || words == ["help"] {
@@ -23,7 +32,8 @@ public enum MassivaCommandLine {
         }
         let name = "massiva " + command.declaration.path.joined(separator: " ")
         do {
-            let parsed = try command.declaration.parse(Array(words.dropFirst(command.declaration.path.count)), globalOptions: [.config])
+            let parsed = try command.declaration.parse(Array(words.dropFirst(command.declaration.path.count)) + leading,
+                                                       globalOptions: [.config])
             if parsed.helpRequested {
                 Output.print(command.declaration.helpText(commandPath: name, globalOptions: [.config]))
                 Output.flush()
