@@ -1,4 +1,5 @@
 import MassivaCSV
+import MassivaDomain
 import MassivaSpool
 import MassivaSystem
 
@@ -15,7 +16,7 @@ enum TenantCommands {
         guard TenantID.isValid(id) else {
             throw CLIError("\"\(id)\" is not a valid tenant id (lower-case letters, digits, - and _, at most 64, starting with a letter or digit)", status: 2)
         }
-        guard !name.trimmingCharacters().isEmpty else { throw CLIError("--name must not be empty", status: 2) }
+        guard !name.trimmingWhitespace().isEmpty else { throw CLIError("--name must not be empty", status: 2) }
         let store = try context.store()
         if try store.tenant(id) != nil { throw CLIError("tenant \"\(id)\" already exists") }
         try prepareFolders(id, layout: try context.layout())
@@ -58,14 +59,5 @@ enum TenantCommands {
             Output.table(["ID", "NAME", "STATE"], rows)
         }
         return 0
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -73,7 +73,8 @@ public enum RequestFile {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    /// Without leading and trailing white space (spaces, tabs, NBSP, line breaks).
+    public func trimmingWhitespace() -> String {
         let scalars = unicodeScalars
         var start = scalars.startIndex, end = scalars.endIndex
         while start < end && scalars[start].properties.isWhitespace { start = scalars.index(after: start) }

@@ -132,6 +132,10 @@ public final class Engine {
             registryPausedUntil = clock() + delay
             log.log("registry_unavailable", ["error": "\(error)", "request": id.description, "retry_in": "\(Int(delay.rounded(.up)))s"])
             return false
+        } catch let error as DatabaseError where error.isBusy {
+            // Another process held the database too long: not this request's fault.
+            log.log("database_busy", ["request": id.description, "error": "\(error)"])
+            return false
         } catch {
             log.log("request_failed", ["id": id.description, "error": "\(error)"])
             try processor.fail(id, because: error, now: clock())

@@ -1,7 +1,7 @@
-import Glibc
 import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
+import MassivaSystem
 
 /// Every problem found in the registry files, each with file and line.
 public struct RegistryImportError: Error, CustomStringConvertible {
@@ -79,8 +79,9 @@ public enum RegistryImporter {
 
     static func readTable(_ path: String, columns: [String], problems: inout [String]) -> [PODLine] {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        guard let bytes = readFile(path) else {
-            problems.append("\(path): cannot read: \(String(cString: strerror(errno)))")
+        let bytes: [UInt8]
+        do { bytes = try readFile(path) } catch {
+            problems.append("\(name): cannot read: \(error)")
             return []
         }
         let document: CSVDocument
@@ -92,14 +93,14 @@ public enum RegistryImporter {
             problems.append("\(name): empty file, expected the header \(columns.joined(separator: ","))")
             return []
         }
-        let names = header.cells.map { $0.trimmingCharacters() }
+        let names = header.cells.map { $0.trimmingWhitespace() }
         guard names == columns else {
             problems.append("\(name):\(header.line): header: expected \(columns.joined(separator: ",")), got \(names.joined(separator: ","))")
             return []
         }
         var rows: [PODLine] = []
         for record in document.records.dropFirst() {
-            var cells = record.cells.map { $0.trimmingCharacters() }
+            var cells = record.cells.map { $0.trimmingWhitespace() }
             if cells.allSatisfy({ $0.isEmpty }) { continue }
             while cells.count > columns.count, cells.last == "" { cells.removeLast() }
             guard cells.count == columns.count else {
@@ -111,25 +112,10 @@ public enum RegistryImporter {
         return rows
     }
 
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n > 0 { out.append(contentsOf: buffer[0..<n]) }
-            if n < buffer.count { break }
-        }
-        return ferror(f) == 0 ? out : nil
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return String(s)
+    /// A registry file: master data, so it may be large (up to 1 GiB), but never a link.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
+        defer { try? fd.close() }
+        return try fd.read(upTo: 1 << 30).bytes
     }
 }
