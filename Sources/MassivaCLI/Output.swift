@@ -1,10 +1,35 @@
+import Foundation
 import Glibc
+
+/// What a command printed, collected instead of written (tests; see `Output.capture`).
+public final class OutputCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out: [UInt8] = []
+    private var err: [UInt8] = []
+
+    public init() {}
+
+    public var standardOutput: [UInt8] { lock.withLock { out } }
+    public var standardError: [UInt8] { lock.withLock { err } }
+    public var outputText: String { String(decoding: standardOutput, as: UTF8.self) }
+    public var errorText: String { String(decoding: standardError, as: UTF8.self) }
+
+    func append(_ bytes: [UInt8], error: Bool) {
+        lock.withLock { if error { err.append(contentsOf: bytes) } else { out.append(contentsOf: bytes) } }
+    }
+}
 
 /// Buffered standard output and unbuffered standard error for commands.
 public enum Output {
     nonisolated(unsafe) static var buffer: [UInt8] = []
 
+    /// Test hook: while set (`Output.$capture.withValue(c) { ... }`), everything printed in this
+    /// task goes to `c` instead of file descriptors 1 and 2. Task-local, so tests running in
+    /// parallel each see their own output.
+    @TaskLocal public static var capture: OutputCapture?
+
     public static func print(_ line: String = "") {
+        if let capture { capture.append(Array(line.utf8) + [0x0A], error: false); return }
         buffer.append(contentsOf: line.utf8)
         buffer.append(0x0A)
         if buffer.count > 1 << 16 { flush() }
@@ -12,6 +37,7 @@ public enum Output {
 
     /// Writes bytes as they are (a CSV with its BOM and CRLF).
     public static func write(_ bytes: [UInt8]) {
+        if let capture { capture.append(bytes, error: false); return }
         buffer.append(contentsOf: bytes)
         flush()
     }
@@ -27,6 +53,7 @@ public enum Output {
     }
 
     public static func error(_ line: String) {
+        if let capture { capture.append(Array(line.utf8) + [0x0A], error: true); return }
         flush()
         var bytes = Array(line.utf8)
         bytes.append(0x0A)

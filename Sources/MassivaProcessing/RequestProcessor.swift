@@ -13,11 +13,14 @@ public final class RequestProcessor {
     public let store: StateStore
     public let rows: RowProcessor
     public let policy: ProcessingPolicy
+    /// Every row decision is recorded here, in the pass's transaction (GDPR).
+    public let audit: AuditTrail
 
     public init(store: StateStore, registry: any Registry, policy: ProcessingPolicy) {
         self.store = store
         self.rows = RowProcessor(registry: registry, policy: policy)
         self.policy = policy
+        self.audit = AuditTrail(database: store.database)
     }
 
     /// What became of a request in one pass, for the log.
@@ -66,6 +69,7 @@ public final class RequestProcessor {
                     try rows.attempt(row, record: &record, context: context, now: now)
                 }
                 try store.saveRow(record, of: id)
+                try recordDecision(record, context: context, now: now)
             }
             try store.settle(id, now: now)
             return try report(id)
@@ -82,6 +86,7 @@ public final class RequestProcessor {
                 let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
                 try rows.attempt(row, record: &record, context: context, now: now)
                 try store.saveRow(record, of: id)
+                try recordDecision(record, context: context, now: now)
             }
             try store.settle(id, now: now)
             return try report(id)
@@ -94,6 +99,13 @@ public final class RequestProcessor {
         try store.database.transaction {
             try store.setStatus(id, .rejected, reason: "errore interno durante l'elaborazione (\(error))", now: now)
         }
+    }
+
+    /// The audit entry of a row decision; an association made marks the tenant's
+    /// associazioni.csv stale. Both in the pass's transaction.
+    func recordDecision(_ record: RowRecord, context: AssociationContext, now: Double) throws {
+        try audit.recordRow(record, context: context, now: now)
+        if record.code == .ok { try store.markAssociationsChanged(tenant: context.tenant) }
     }
 
     func report(_ id: RequestID) throws -> PassReport? {

@@ -1,3 +1,4 @@
+import MassivaCSV
 import MassivaDomain
 import MassivaSystem
 
@@ -29,12 +30,13 @@ public final class ResultWriter {
         var folderExists: Bool
     }
 
-    /// Refreshes up to `limit` stale requests and the request lists of their tenants.
-    /// Returns how many requests were refreshed.
+    /// Refreshes up to `limit` stale requests and the request lists of their tenants, then the
+    /// stale associazioni.csv lists. Returns how many requests were refreshed.
     @discardableResult
     public func refresh(limit: Int = 256) throws -> Int {
         let written = try write(limit: limit)
         try markWritten(written)
+        try refreshAssociationLists()
         return written.count
     }
 
@@ -110,5 +112,84 @@ public final class ResultWriter {
         let name = try store.tenant(id)?.name ?? id
         tenantNames[id] = name
         return name
+    }
+}
+
+// MARK: associazioni.csv
+
+/// One line of the association report (the manual's Tabella 1, plus GESIS).
+public struct AssociationListRow: Sendable, Equatable {
+    public var pod: String
+    public var sid: String
+    public var nid: String
+    public var deviceType: String
+    public var configurationType: String
+    public var productionPOD: String
+    public var configurator: String
+    public var tenant: String
+    /// DITTA CONFIGURATRICE: the tenant's *ragione sociale*.
+    public var tenantName: String
+    public var createdAt: Double
+    public var gesis: Bool
+
+    public init(pod: String, sid: String, nid: String, deviceType: String, configurationType: String, productionPOD: String,
+                configurator: String, tenant: String, tenantName: String, createdAt: Double, gesis: Bool) {
+        self.pod = pod
+        self.sid = sid
+        self.nid = nid
+        self.deviceType = deviceType
+        self.configurationType = configurationType
+        self.productionPOD = productionPOD
+        self.configurator = configurator
+        self.tenant = tenant
+        self.tenantName = tenantName
+        self.createdAt = createdAt
+        self.gesis = gesis
+    }
+
+    /// The cells under `ResultFiles.associationListHeader`.
+    public var cells: [String] {
+        [pod, sid, nid, deviceType, configurationType, productionPOD, configurator, tenantName,
+         SystemClock.iso8601(createdAt), gesis ? "SI" : ""]
+    }
+}
+
+extension ResultFiles {
+    /// The columns of Tabella 1 ("Report associazioni"), then GESIS as in esito.csv.
+    public static let associationListHeader = ["POD", "SID", "NID", "TIPO DISPOSITIVO", "TIPO ASSOCIAZIONE", "POD PRODUZIONE",
+                                               "NOME CONFIGURATORE", "DITTA CONFIGURATRICE", "DATA ASSOCIAZIONE", "GESIS"]
+
+    /// associazioni.csv, and the CSV of `massiva report --csv`: same dialect as esito.csv.
+    public func associationList(_ rows: [AssociationListRow]) -> [UInt8] {
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        writer.write(Self.associationListHeader)
+        for row in rows { writer.write(row.cells) }
+        return writer.bytes
+    }
+}
+
+extension ResultWriter {
+    /// Rewrites `results/associazioni.csv` of every tenant whose associations changed since it
+    /// was last written (and of tenants that never had one), atomically. Returns how many.
+    @discardableResult
+    public func refreshAssociationLists() throws -> Int {
+        let stale = try store.staleAssociationLists()
+        if stale.isEmpty { return 0 }
+        var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
+        do {
+            for (tenant, _) in stale {
+                let folder = layout.results(tenant)
+                if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
+                try batch.stage(files.associationList(try store.associationListRows(tenant: tenant)), to: folder + "/associazioni.csv")
+            }
+            try batch.commit()
+        } catch {
+            batch.discard()
+            throw error
+        }
+        try store.database.transaction {
+            for (tenant, version) in stale { try store.markAssociationListWritten(tenant: tenant, version: version) }
+        }
+        return stale.count
     }
 }

@@ -259,3 +259,61 @@ public final class StateStore: @unchecked Sendable {
             """, []) { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
     }
 }
+
+// MARK: Association lists (associazioni.csv)
+
+extension StateStore {
+    /// Per tenant, the version of its associations and the version its associazioni.csv shows.
+    /// A tenant without a line here has never had its list written (state 1, results 0).
+    static let associationListSchema = """
+        CREATE TABLE IF NOT EXISTS association_lists(
+            tenant TEXT PRIMARY KEY, state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
+        """
+
+    /// Marks `tenant`'s associazioni.csv stale: call in the transaction that creates or deletes
+    /// one of its associations.
+    public func markAssociationsChanged(tenant: String) throws {
+        try database.execute(Self.associationListSchema)
+        try database.run("""
+            INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?, 2, 0)
+            ON CONFLICT(tenant) DO UPDATE SET state_version = state_version + 1
+            """, [.text(tenant)])
+    }
+
+    /// Tenants whose associazioni.csv lags behind their associations (or was never written),
+    /// with the version to record once it is written.
+    public func staleAssociationLists() throws -> [(tenant: String, version: Int)] {
+        try database.execute(Self.associationListSchema)
+        return try database.query("""
+            SELECT t.id, coalesce(l.state_version, 1) FROM tenants t LEFT JOIN association_lists l ON l.tenant = t.id
+            WHERE coalesce(l.state_version, 1) <> coalesce(l.results_version, 0) ORDER BY t.id
+            """, []) { (tenant: $0.text(0), version: $0.int(1)) }
+    }
+
+    public func markAssociationListWritten(tenant: String, version: Int) throws {
+        try database.execute(Self.associationListSchema)
+        try database.run("""
+            INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
+            ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
+            """, [.text(tenant), .int(version)])
+    }
+
+    /// The tenant's active associations as associazioni.csv lists them, read from the
+    /// `associations` and `pods` tables that the embedded registry keeps in this same database
+    /// (empty when that registry was never opened on it). Oldest first.
+    public func associationListRows(tenant: String) throws -> [AssociationListRow] {
+        let present = try database.queryOne(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('associations', 'pods')", []) { $0.int(0) } ?? 0
+        guard present == 2 else { return [] }
+        return try database.query("""
+            SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, coalesce(a.production_pod, ''), a.configurator,
+                   a.tenant, coalesce(t.name, a.tenant), a.created_at, coalesce(p.matricola, '')
+            FROM associations a LEFT JOIN pods p ON p.pod = a.pod LEFT JOIN tenants t ON t.id = a.tenant
+            WHERE a.tenant = ? ORDER BY a.created_at, a.pod
+            """, [.text(tenant)]) { s in
+            AssociationListRow(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: s.text(4),
+                               productionPOD: s.text(5), configurator: s.text(6), tenant: s.text(7), tenantName: s.text(8),
+                               createdAt: s.double(9), gesis: isGesisMatricola(s.text(10)))
+        }
+    }
+}

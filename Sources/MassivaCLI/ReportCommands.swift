@@ -1,0 +1,67 @@
+import MassivaCSV
+import MassivaServices
+import MassivaSpool
+import MassivaSystem
+
+/// `massiva report` (Report associazioni) and `massiva audit` (the GDPR trail).
+enum ReportCommands {
+    static let from = OptionDeclaration("--from", valueName: "DATE", help: "from this local day, inclusive (YYYY-MM-DD)")
+    static let to = OptionDeclaration("--to", valueName: "DATE", help: "to this local day, inclusive (YYYY-MM-DD)")
+
+    static let readExitStatus = """
+        exit status: 0 done, 1 failure, 2 usage or bad input (unknown tenant, bad date)
+        """
+
+    static let report = Command(ServiceCommands.declaring(CommandDeclaration(
+        ["report"], summary: "Report associazioni: the active associations of a tenant (or of all), filtered",
+        usage: nil,
+        options: [Options.tenant,
+                  OptionDeclaration("--pod", valueName: "POD", help: "only this POD (exchange or production)"),
+                  OptionDeclaration("--sid", valueName: "SID", help: "only this device"),
+                  OptionDeclaration("--nid", valueName: "NID", help: "only this NID"),
+                  OptionDeclaration("--configurator", valueName: "NAME", help: "configurator's name contains NAME (any case)"),
+                  from, to],
+        flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"), Options.csv]),
+        exitStatus: readExitStatus)) { context in
+        let tenant = context.arguments.value("--tenant"), all = context.arguments.flag("--all-tenants")
+        guard (tenant != nil) != all else { throw CLIError("give exactly one of --tenant T and --all-tenants", status: 2) }
+        let services = try ServiceCommands.services(context)
+        let rows = try ServiceCommands.run {
+            let dates = try DateRange.parse(from: context.arguments.value("--from"), to: context.arguments.value("--to"))
+            return try services.report(ReportFilter(
+                tenant: tenant, pod: context.arguments.value("--pod"), sid: context.arguments.value("--sid"),
+                nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"), dates: dates))
+        }
+        if context.arguments.flag("--csv") {
+            Output.write(try ServiceCommands.files(context).associationList(rows))
+        } else {
+            Output.table(ResultFiles.associationListHeader, rows.map(\.cells))
+        }
+        return 0
+    }
+
+    static let auditHeader = ["DATA", "DITTA", "CONFIGURATORE", "AZIONE", "POD", "SID", "RICHIESTA", "ESITO", "DETTAGLIO"]
+
+    static let audit = Command(ServiceCommands.declaring(CommandDeclaration(
+        ["audit"], summary: "the audit trail (GDPR): every search, association, dissociation and bulk-row decision; read-only",
+        options: [Options.tenant, OptionDeclaration("--pod", valueName: "POD", help: "only this POD"), from, to],
+        flags: [Options.csv]), exitStatus: readExitStatus)) { context in
+        let services = try ServiceCommands.services(context)
+        let entries = try ServiceCommands.run {
+            let dates = try DateRange.parse(from: context.arguments.value("--from"), to: context.arguments.value("--to"))
+            return try services.auditEntries(tenant: context.arguments.value("--tenant"), pod: context.arguments.value("--pod"), dates: dates)
+        }
+        let rows = entries.map { e in
+            [SystemClock.iso8601(e.at), e.tenant, e.configurator, e.action.rawValue, e.pod, e.sid, e.request ?? "", e.outcome, e.detail]
+        }
+        if context.arguments.flag("--csv") {
+            var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: try ServiceCommands.files(context).bom)
+            writer.write(auditHeader)
+            for row in rows { writer.write(row) }
+            Output.write(writer.bytes)
+        } else {
+            Output.table(auditHeader, rows)
+        }
+        return 0
+    }
+}

@@ -1,0 +1,37 @@
+import MassivaCSV
+import MassivaServices
+
+/// `massiva search POD --tenant T [--csv]`: Ricerca POD.
+enum SearchCommand {
+    static let header = ["POD", "TIPO POD", "CODICE FISCALE / PARTITA IVA", "ASSOCIATO", "SID", "TIPO CONFIGURAZIONE",
+                         "MATRICOLA", "ENELTEL", "GESIS"]
+
+    static let search = Command(ServiceCommands.declaring(CommandDeclaration(
+        ["search"], summary: "Ricerca POD: the exchange POD and its production PODs, associated or not (recorded in the audit trail)",
+        options: [Options.tenant, ServiceCommands.configurator], flags: [Options.csv],
+        positionals: [PositionalDeclaration("POD", help: "the POD to search (exchange or production)")]))) { context in
+        let tenant = try context.arguments.require("--tenant")
+        let services = try ServiceCommands.services(context)
+        let result = try ServiceCommands.run {
+            try services.search(pod: context.arguments.positionals[0], tenant: tenant,
+                                configurator: ServiceCommands.configuratorName(context))
+        }
+        let rows = result.lines.map { line in
+            [line.pod, line.meterType == .exchange ? "SCAMBIO (M1)" : "PRODUZIONE (M2)", line.maskedTaxCode, line.associationLabel,
+             line.sid ?? "", line.configurationType ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
+        }
+        if context.arguments.flag("--csv") {
+            var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: try ServiceCommands.files(context).bom)
+            writer.write(header)
+            for row in rows { writer.write(row) }
+            Output.write(writer.bytes)
+        } else {
+            Output.table(header, rows)
+            if result.lines.contains(where: \.gesis) {
+                Output.print()
+                Output.print("GESIS: misuratore semidiretto, le letture vanno moltiplicate per il rapporto dei TA (fattore K)")
+            }
+        }
+        return 0
+    }
+}

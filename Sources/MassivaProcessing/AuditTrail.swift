@@ -1,0 +1,128 @@
+import MassivaDatabase
+import MassivaDomain
+import MassivaSpool
+
+/// What was done with a customer's data (GDPR): one entry per search, single association,
+/// dissociation and bulk-row decision.
+public struct AuditEntry: Sendable, Equatable {
+    public enum Action: String, Sendable, CaseIterable {
+        /// `massiva search`: the POD's supply data was shown.
+        case search
+        /// `massiva associate`.
+        case associate
+        /// `massiva dissociate`.
+        case dissociate
+        /// One attempt at a row of a bulk request (including rows refused by checks 1–5).
+        case bulkRow = "bulk_row"
+    }
+
+    /// Assigned by the database; 0 before the entry is recorded.
+    public var id: Int
+    public var at: Double
+    public var tenant: String
+    public var configurator: String
+    public var action: Action
+    public var pod: String
+    public var sid: String
+    /// The bulk request, for `bulkRow`.
+    public var request: String?
+    /// A stable code: a `RowCode` raw value, or a service outcome (`OK`, `POD_NOT_FOUND`,
+    /// `SERVICE_UNAVAILABLE`, `NOT_ASSOCIATED`, …).
+    public var outcome: String
+    /// Human-readable detail (Italian message), may be empty.
+    public var detail: String
+
+    public init(id: Int = 0, at: Double, tenant: String, configurator: String, action: Action, pod: String,
+                sid: String = "", request: String? = nil, outcome: String, detail: String = "") {
+        self.id = id
+        self.at = at
+        self.tenant = tenant
+        self.configurator = configurator
+        self.action = action
+        self.pod = pod
+        self.sid = sid
+        self.request = request
+        self.outcome = outcome
+        self.detail = detail
+    }
+}
+
+/// The append-only audit table in the state database.
+///
+/// Entries are written in the caller's transaction, so a bulk row's decision and its audit entry
+/// commit (or roll back, on a registry outage) together. SQLite triggers refuse every UPDATE and
+/// DELETE of the table: no command can edit or remove an entry.
+public final class AuditTrail: @unchecked Sendable {
+    public let database: Database
+    private var schemaReady = false
+
+    /// Non-throwing so it can be a default of `RequestProcessor`; the table is created on first use.
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public static let schema = """
+        CREATE TABLE IF NOT EXISTS audit(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, tenant TEXT NOT NULL,
+            configurator TEXT NOT NULL, action TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
+            request TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit(tenant, at);
+        CREATE INDEX IF NOT EXISTS audit_by_pod ON audit(pod, at);
+        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+        """
+
+    /// Creates the table and its guards when missing (idempotent).
+    public func prepare() throws {
+        if schemaReady { return }
+        try database.execute(Self.schema)
+        schemaReady = true
+    }
+
+    public func record(_ entry: AuditEntry) throws {
+        try prepare()
+        try database.run("""
+            INSERT INTO audit(at, tenant, configurator, action, pod, sid, request, outcome, detail)
+            VALUES(?,?,?,?,?,?,?,?,?)
+            """, [.double(entry.at), .text(entry.tenant), .text(entry.configurator), .text(entry.action.rawValue),
+                  .text(entry.pod), .text(entry.sid), SQLValue(entry.request), .text(entry.outcome), .text(entry.detail)])
+    }
+
+    /// Records the decision just taken on a bulk row.
+    public func recordRow(_ row: RowRecord, context: AssociationContext, now: Double) throws {
+        try record(AuditEntry(at: row.processedAt ?? now, tenant: context.tenant, configurator: context.configurator,
+                              action: .bulkRow, pod: row.pod, sid: row.sid, request: context.request,
+                              outcome: row.code.rawValue, detail: row.description))
+    }
+
+    /// Filters of `entries`; nil means any. Times are epoch seconds, `from` inclusive, `to` exclusive.
+    public struct Filter: Sendable, Equatable {
+        public var tenant: String?
+        public var pod: String?
+        public var from: Double?
+        public var to: Double?
+
+        public init(tenant: String? = nil, pod: String? = nil, from: Double? = nil, to: Double? = nil) {
+            self.tenant = tenant
+            self.pod = pod
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Entries matching `filter`, oldest first.
+    public func entries(_ filter: Filter = Filter()) throws -> [AuditEntry] {
+        try prepare()
+        return try database.query("""
+            SELECT id, at, tenant, configurator, action, pod, sid, request, outcome, detail FROM audit
+            WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR pod = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+            ORDER BY id
+            """, [SQLValue(filter.tenant), SQLValue(filter.pod), SQLValue(filter.from), SQLValue(filter.to)]) { s in
+            AuditEntry(id: s.int(0), at: s.double(1), tenant: s.text(2), configurator: s.text(3),
+                       action: AuditEntry.Action(rawValue: s.text(4)) ?? .search, pod: s.text(5), sid: s.text(6),
+                       request: s.optionalText(7), outcome: s.text(8), detail: s.text(9))
+        }
+    }
+}

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MassivaSystem
+
+/// An inclusive range of local calendar days, from `--from` and `--to` (`YYYY-MM-DD`).
+public struct DateRange: Sendable, Equatable {
+    public var from: CalendarDay?
+    public var to: CalendarDay?
+
+    public init(from: CalendarDay? = nil, to: CalendarDay? = nil) {
+        self.from = from
+        self.to = to
+    }
+
+    /// Parses the two options; a malformed or impossible date, or `from` after `to`, is bad input.
+    public static func parse(from: String?, to: String?) throws(ServiceFailure) -> DateRange {
+        func day(_ text: String?, _ option: String) throws(ServiceFailure) -> CalendarDay? {
+            guard let text else { return nil }
+            guard let day = CalendarDay(iso: text) else {
+                throw .badInput("\(option): \"\(text)\" is not a date: expected YYYY-MM-DD (e.g. 2025-03-31)", code: "INVALID_DATE")
+            }
+            return day
+        }
+        let range = DateRange(from: try day(from, "--from"), to: try day(to, "--to"))
+        if let f = range.from, let t = range.to, t < f {
+            throw .badInput("--from \(f) is after --to \(t)", code: "INVALID_DATE")
+        }
+        return range
+    }
+
+    /// Whether the local day of `seconds` is within the range.
+    public func contains(_ seconds: Double) -> Bool {
+        let day = CalendarDay.local(at: seconds)
+        if let from, day < from { return false }
+        if let to, to < day { return false }
+        return true
+    }
+
+    /// The range as epoch seconds: `from`'s local midnight (inclusive), the local midnight after
+    /// `to` (exclusive).
+    public var seconds: (from: Double?, to: Double?) {
+        (from.map(Self.localMidnight), to.map { Self.localMidnight($0.adding(days: 1)) })
+    }
+
+    /// The first second of `day` in local time (`mktime`, DST decided by the zone).
+    public static func localMidnight(_ day: CalendarDay) -> Double {
+        var parts = tm()
+        parts.tm_year = Int32(day.year - 1900)
+        parts.tm_mon = Int32(day.month - 1)
+        parts.tm_mday = Int32(day.day)
+        parts.tm_isdst = -1
+        return Double(mktime(&parts))
+    }
+}

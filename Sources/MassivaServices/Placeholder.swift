@@ -1,1 +1,0 @@
-// The portal's other services; see ServiceCommands in MassivaCLI.
