@@ -53,6 +53,7 @@ public final class RequestProcessor {
             }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             var validator = RowValidator()
+            var associated = false
             for (position, dataRow) in dataRows.enumerated() {
                 let cells = dataRow.cells
                 var record = RowRecord(position: position, line: dataRow.line,
@@ -70,7 +71,9 @@ public final class RequestProcessor {
                 }
                 try store.saveRow(record, of: id)
                 try recordDecision(record, context: context, now: now)
+                associated = associated || record.code == .ok
             }
+            if associated { try store.markAssociationsChanged(tenant: request.tenant) }
             try store.settle(id, now: now)
             return try report(id)
         }
@@ -81,13 +84,16 @@ public final class RequestProcessor {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            var associated = false
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
                 guard let type = ConfigurationType(parsing: record.configuration) else { continue }
                 let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
                 try rows.attempt(row, record: &record, context: context, now: now)
                 try store.saveRow(record, of: id)
                 try recordDecision(record, context: context, now: now)
+                associated = associated || record.code == .ok
             }
+            if associated { try store.markAssociationsChanged(tenant: request.tenant) }
             try store.settle(id, now: now)
             return try report(id)
         }
@@ -101,11 +107,9 @@ public final class RequestProcessor {
         }
     }
 
-    /// The audit entry of a row decision; an association made marks the tenant's
-    /// associazioni.csv stale. Both in the pass's transaction.
+    /// The audit entry of a row decision, in the pass's transaction.
     func recordDecision(_ record: RowRecord, context: AssociationContext, now: Double) throws {
         try audit.recordRow(record, context: context, now: now)
-        if record.code == .ok { try store.markAssociationsChanged(tenant: context.tenant) }
     }
 
     func report(_ id: RequestID) throws -> PassReport? {

@@ -37,6 +37,7 @@ public final class StateStore: @unchecked Sendable {
         CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
         CREATE TABLE IF NOT EXISTS engine_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
+        try database.execute(Self.associationListSchema)
     }
 
     // MARK: Tenants
@@ -273,7 +274,6 @@ extension StateStore {
     /// Marks `tenant`'s associazioni.csv stale: call in the transaction that creates or deletes
     /// one of its associations.
     public func markAssociationsChanged(tenant: String) throws {
-        try database.execute(Self.associationListSchema)
         try database.run("""
             INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?, 2, 0)
             ON CONFLICT(tenant) DO UPDATE SET state_version = state_version + 1
@@ -283,7 +283,6 @@ extension StateStore {
     /// Tenants whose associazioni.csv lags behind their associations (or was never written),
     /// with the version to record once it is written.
     public func staleAssociationLists() throws -> [(tenant: String, version: Int)] {
-        try database.execute(Self.associationListSchema)
         return try database.query("""
             SELECT t.id, coalesce(l.state_version, 1) FROM tenants t LEFT JOIN association_lists l ON l.tenant = t.id
             WHERE coalesce(l.state_version, 1) <> coalesce(l.results_version, 0) ORDER BY t.id
@@ -291,7 +290,6 @@ extension StateStore {
     }
 
     public func markAssociationListWritten(tenant: String, version: Int) throws {
-        try database.execute(Self.associationListSchema)
         try database.run("""
             INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
             ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
