@@ -8,14 +8,14 @@ enum AssociateCommands {
                   OptionDeclaration("--pod", valueName: "POD", help: "the exchange POD"),
                   OptionDeclaration("--sid", valueName: "SID", help: "the 17-character MOME / Smart Info id (not the NID)"),
                   OptionDeclaration("--type", valueName: "TYPE",
-                                    help: "Tipo Configurazione: Standard or Prosumer (--config is the configuration file)"),
+                                    help: "Tipo Configurazione: Standard or Prosumer (also accepted as --config Standard|Prosumer)"),
                   OptionDeclaration("--production-pod", valueName: "POD",
                                     help: "Prosumer: the production POD to bind (default: the first alphabetically)"),
                   ServiceCommands.configurator,
                   OptionDeclaration("--out", valueName: "DIR", help: "where <SID>_<POD>.scp is written (default: the current directory)")]))) { context in
         let request = AssociateRequest(
             tenant: try context.arguments.require("--tenant"), pod: try context.arguments.require("--pod"),
-            sid: try context.arguments.require("--sid"), configurationType: try context.arguments.require("--type"),
+            sid: try context.arguments.require("--sid"), configurationType: try ServiceCommands.configurationType(context),
             productionPOD: context.arguments.value("--production-pod"),
             configurator: ServiceCommands.configuratorName(context),
             scpDirectory: context.arguments.value("--out") ?? CommandContext.currentDirectory())

@@ -24,13 +24,20 @@ public final class CommandContext {
     public func configuration() throws -> Configuration {
         if let loaded { return loaded }
         let configuration: Configuration
-        if let path = resolveConfigurationPath(argument: arguments.value("--config"), environment: environment) {
+        if let path = resolveConfigurationPath(argument: configurationFileArgument, environment: environment) {
             do { configuration = try Configuration.load(path: path) } catch { throw CLIError("\(error)", status: 2) }
         } else {
             configuration = Configuration.defaults.resolvingPaths(relativeTo: Self.currentDirectory())
         }
         loaded = configuration
         return configuration
+    }
+
+    /// `--config` names the configuration file, except where `associate` takes it, as the
+    /// issue words it, for the configuration type (`--config Standard|Prosumer`).
+    var configurationFileArgument: String? {
+        guard let value = arguments.value("--config") else { return nil }
+        return ConfigurationType(parsing: value) == nil ? value : nil
     }
 
     public func layout() throws -> SpoolLayout { SpoolLayout(root: try configuration().spoolDirectory) }

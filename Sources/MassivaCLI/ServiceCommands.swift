@@ -1,3 +1,4 @@
+import MassivaDomain
 import MassivaServices
 import MassivaSpool
 import MassivaSystem
@@ -55,5 +56,12 @@ enum ServiceCommands {
         do { return try body() } catch let failure as ServiceFailure {
             throw CLIError(failure.description, status: failure.exitStatus)
         }
+    }
+
+    /// `--type`, or `--config` when its value is a configuration type rather than a file.
+    static func configurationType(_ context: CommandContext) throws -> String {
+        if let type = context.arguments.value("--type") { return type }
+        if let value = context.arguments.value("--config"), ConfigurationType(parsing: value) != nil { return value }
+        throw CLIError("missing --type Standard|Prosumer", status: 2)
     }
 }
