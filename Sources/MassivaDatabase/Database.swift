@@ -87,6 +87,24 @@ public final class Database: @unchecked Sendable {
         while try statement.step() {}
     }
 
+    /// Inserts `rows` (each one value per column) with multi-row INSERT statements of up to 32
+    /// rows: one statement step instead of one per row.
+    public func insert(into table: String, columns: String, columnCount: Int, rows: [[SQLValue]],
+                       orReplace: Bool = false) throws(DatabaseError) {
+        var start = 0
+        while start < rows.count {
+            let count = min(32, rows.count - start)
+            let tuple = "(" + Array(repeating: "?", count: columnCount).joined(separator: ",") + ")"
+            let sql = (orReplace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + "(" + columns + ") VALUES "
+                + Array(repeating: tuple, count: count).joined(separator: ",")
+            var values: [SQLValue] = []
+            values.reserveCapacity(count * columnCount)
+            for row in rows[start..<(start + count)] { values += row }
+            try run(sql, values)
+            start += count
+        }
+    }
+
     /// Every row of `sql`, mapped by `transform`.
     public func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> [T] {
         let statement = try prepare(sql)

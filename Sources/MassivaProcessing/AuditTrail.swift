@@ -90,11 +90,28 @@ public final class AuditTrail: @unchecked Sendable {
                   .text(entry.pod), .text(entry.sid), SQLValue(entry.request), .text(entry.outcome), .text(entry.detail)])
     }
 
+    /// Records the decisions just taken on bulk rows, in few statements.
+    public func recordRows(_ rows: [RowRecord], context: AssociationContext, now: Double) throws {
+        try prepare()
+        try database.insert(into: "audit", columns: "at, tenant, configurator, action, pod, sid, request, outcome, detail",
+                            columnCount: 9, rows: rows.map { row in
+            [.double(row.processedAt ?? now), .text(context.tenant), .text(context.configurator), .text(AuditEntry.Action.bulkRow.rawValue),
+             .text(row.pod), .text(row.sid), SQLValue(context.request), .text(row.code.rawValue), .text(Self.detail(of: row))]
+        })
+    }
+
+    /// What the code alone does not say (its Italian wording follows from the code): the
+    /// check's detail, or the production POD bound.
+    static func detail(of row: RowRecord) -> String {
+        if let detail = row.detail { return detail }
+        return row.productionPOD.isEmpty ? "" : "POD di produzione \(row.productionPOD)"
+    }
+
     /// Records the decision just taken on a bulk row.
     public func recordRow(_ row: RowRecord, context: AssociationContext, now: Double) throws {
         try record(AuditEntry(at: row.processedAt ?? now, tenant: context.tenant, configurator: context.configurator,
                               action: .bulkRow, pod: row.pod, sid: row.sid, request: context.request,
-                              outcome: row.code.rawValue, detail: row.description))
+                              outcome: row.code.rawValue, detail: Self.detail(of: row)))
     }
 
     /// Filters of `entries`; nil means any. Times are epoch seconds, `from` inclusive, `to` exclusive.

@@ -27,6 +27,10 @@ public final class Engine {
 
     /// How many requests one pass takes at most per step.
     public var chunkSize: Int
+    /// When the associazioni.csv lists were last written: while requests keep coming they are
+    /// rewritten at most every `associationListInterval` seconds (each is a tenant's whole list).
+    private var associationListsWrittenAt = -Double.infinity
+    public var associationListInterval = 5.0
     /// Result files are written on a second thread while requests are processed.
     private let pipeline: ResultPipeline?
 
@@ -63,6 +67,7 @@ public final class Engine {
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refresh(limit: chunkSize) > 0 {}
+        try results.refreshAssociationLists()
     }
 
     /// One round over everything due now.
@@ -94,6 +99,11 @@ public final class Engine {
             let n = try results.refresh(limit: chunkSize)
             summary.refreshed += n
             if n == 0 { break }
+        }
+        if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
+            if try results.refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
+        } else {
+            wake.append(associationListsWrittenAt + associationListInterval)
         }
         wake.append(try store.nextDueTime())
         wake.append(registryPausedUntil)

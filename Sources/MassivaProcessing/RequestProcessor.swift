@@ -53,7 +53,8 @@ public final class RequestProcessor {
             }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             var validator = RowValidator()
-            var associated = false
+            var records: [RowRecord] = []
+            records.reserveCapacity(dataRows.count)
             for (position, dataRow) in dataRows.enumerated() {
                 let cells = dataRow.cells
                 var record = RowRecord(position: position, line: dataRow.line,
@@ -69,11 +70,11 @@ public final class RequestProcessor {
                     record.configuration = row.configurationType.rawValue
                     try rows.attempt(row, record: &record, context: context, now: now)
                 }
-                try store.saveRow(record, of: id)
-                try recordDecision(record, context: context, now: now)
-                associated = associated || record.code == .ok
+                records.append(record)
             }
-            if associated { try store.markAssociationsChanged(tenant: request.tenant) }
+            try store.saveRows(records, of: id)
+            try audit.recordRows(records, context: context, now: now)
+            if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: request.tenant) }
             try store.settle(id, now: now)
             return try report(id)
         }
@@ -84,16 +85,16 @@ public final class RequestProcessor {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
-            var associated = false
+            var records: [RowRecord] = []
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
                 guard let type = ConfigurationType(parsing: record.configuration) else { continue }
                 let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
                 try rows.attempt(row, record: &record, context: context, now: now)
-                try store.saveRow(record, of: id)
-                try recordDecision(record, context: context, now: now)
-                associated = associated || record.code == .ok
+                records.append(record)
             }
-            if associated { try store.markAssociationsChanged(tenant: request.tenant) }
+            try store.saveRows(records, of: id)
+            try audit.recordRows(records, context: context, now: now)
+            if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: request.tenant) }
             try store.settle(id, now: now)
             return try report(id)
         }
@@ -105,11 +106,6 @@ public final class RequestProcessor {
         try store.database.transaction {
             try store.setStatus(id, .rejected, reason: "errore interno durante l'elaborazione (\(error))", now: now)
         }
-    }
-
-    /// The audit entry of a row decision, in the pass's transaction.
-    func recordDecision(_ record: RowRecord, context: AssociationContext, now: Double) throws {
-        try audit.recordRow(record, context: context, now: now)
     }
 
     func report(_ id: RequestID) throws -> PassReport? {

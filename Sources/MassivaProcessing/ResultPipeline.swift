@@ -44,8 +44,6 @@ final class ResultPipeline: @unchecked Sendable {
                     for w in written { writtenNotRecorded[w.id] = w.version }
                     lock.withLock { unrecorded += written }
                 }
-                // associazioni.csv too: a whole list per tenant, better off the engine's thread.
-                try writer.refreshAssociationLists()
             } catch {
                 lock.withLock { failure = error }
             }

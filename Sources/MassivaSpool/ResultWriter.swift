@@ -30,13 +30,12 @@ public final class ResultWriter {
         var folderExists: Bool
     }
 
-    /// Refreshes up to `limit` stale requests and the request lists of their tenants, then the
-    /// stale associazioni.csv lists. Returns how many requests were refreshed.
+    /// Refreshes up to `limit` stale requests and the request lists of their tenants.
+    /// Returns how many requests were refreshed. (associazioni.csv: `refreshAssociationLists`.)
     @discardableResult
     public func refresh(limit: Int = 256) throws -> Int {
         let written = try write(limit: limit)
         try markWritten(written)
-        try refreshAssociationLists()
         return written.count
     }
 

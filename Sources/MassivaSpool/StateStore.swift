@@ -217,12 +217,17 @@ public final class StateStore: @unchecked Sendable {
 
     /// Inserts a row, or replaces it when it exists (a retry).
     public func saveRow(_ r: RowRecord, of id: RequestID) throws {
-        try database.run("""
-            INSERT OR REPLACE INTO rows(request, \(Self.rowColumns)) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            """, [.int(id.number), .int(r.position), .int(r.line), .text(r.pod), .text(r.sid), .text(r.configuration),
-                  .text(r.nid), .text(r.deviceType), .text(r.productionPOD), .text(r.matricola), .text(r.eneltel), SQLValue(r.gesis),
-                  .text(r.state.rawValue), .text(r.code.rawValue), SQLValue(r.detail), .int(r.attempts),
-                  SQLValue(r.nextAttemptAt), SQLValue(r.processedAt)])
+        try saveRows([r], of: id)
+    }
+
+    /// Inserts rows, or replaces those that exist (a retry), in few statements.
+    public func saveRows(_ records: [RowRecord], of id: RequestID) throws {
+        try database.insert(into: "rows", columns: "request, " + Self.rowColumns, columnCount: 18, rows: records.map { r in
+            [.int(id.number), .int(r.position), .int(r.line), .text(r.pod), .text(r.sid), .text(r.configuration),
+             .text(r.nid), .text(r.deviceType), .text(r.productionPOD), .text(r.matricola), .text(r.eneltel), SQLValue(r.gesis),
+             .text(r.state.rawValue), .text(r.code.rawValue), SQLValue(r.detail), .int(r.attempts),
+             SQLValue(r.nextAttemptAt), SQLValue(r.processedAt)]
+        }, orReplace: true)
     }
 
     /// Recomputes a request's counters from its rows and moves it to `done` when no row waits.

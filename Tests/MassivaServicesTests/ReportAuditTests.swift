@@ -106,6 +106,7 @@ func seeded() throws -> Fixture {
         _ = try processor.processQueued(id, now: noon("2025-04-01"))
         let writer = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles())
         try writer.refresh()
+        try writer.refreshAssociationLists()
         let rows = csvRows(try #require(f.readFile(f.layout.results("acme") + "/associazioni.csv")))
         #expect(rows.count == 2 && rows[1][0] == Fixture.prosumer && rows[1][9] == "SI")
         // esito.csv flags the same GESIS meter.
