@@ -33,6 +33,12 @@ public final class CommandContext {
         return configuration
     }
 
+    /// The configuration read again from its file (SIGHUP); the built-in defaults when none.
+    public func reloadConfiguration() throws -> Configuration {
+        loaded = nil
+        return try configuration()
+    }
+
     /// `--config` names the configuration file, except where `associate` takes it, as the
     /// issue words it, for the configuration type (`--config Standard|Prosumer`).
     var configurationFileArgument: String? {

@@ -33,6 +33,7 @@ enum RequestCommands {
         try TenantCommands.prepareFolders(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
                          files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+        Wakeup.touch(try context.layout())
         Output.print(id.description)
         if let rejection {
             Output.error("massiva submit: \(id) rejected: \(rejection.reason)")
@@ -93,6 +94,7 @@ enum RequestCommands {
         let store = try context.store()
         let result = try store.cancel(id, tenant: nil, now: SystemClock.now)
         try refreshResults(context)
+        Wakeup.touch(try context.layout())
         switch result {
         case .cancelled:
             Output.print("\(id) cancelled")
@@ -107,6 +109,7 @@ enum RequestCommands {
     static let flush = Command(CommandDeclaration(
         ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once")) { context in
         let n = try context.store().makeDueNow(nil, now: SystemClock.now)
+        Wakeup.touch(try context.layout())
         Output.print("\(n) waiting row(s) due now")
         return 0
     }
@@ -117,6 +120,7 @@ enum RequestCommands {
         let id = try context.requestID(context.arguments.positionals[0])
         guard try context.store().request(id) != nil else { throw CLIError("no request \(id)") }
         let n = try context.store().makeDueNow(id, now: SystemClock.now)
+        Wakeup.touch(try context.layout())
         Output.print("\(id): \(n) waiting row(s) due now")
         return 0
     }

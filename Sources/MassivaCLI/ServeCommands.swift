@@ -1,12 +1,17 @@
+import MassivaConfig
+import MassivaDaemon
+import MassivaDatabase
+import MassivaProcessing
+import MassivaRegistry
 import MassivaSpool
 import MassivaSystem
 
-/// `serve`: the engine, once (`--once`) or as the daemon.
+/// `serve` (the engine, once or as the daemon) and `status` (is it running, queue figures).
 enum ServeCommands {
-    static let all: [Command] = [serve]
+    static let all: [Command] = [serve, status]
 
     static let serve = Command(CommandDeclaration(
-        ["serve"], summary: "process the spool: with --once until nothing more is due now, else as a daemon",
+        ["serve"], summary: "process the spool: as a daemon (systemd Type=notify), or with --once until nothing more is due now",
         flags: [FlagDeclaration("--once", help: "take every complete file, process everything due, refresh results, exit")])) { context in
         let log = try context.log()
         let layout = try context.layout()
@@ -16,11 +21,45 @@ enum ServeCommands {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
-        let engine = try context.engine(log: log)
         if context.arguments.flag("--once") {
-            try engine.runUntilIdle()
+            try context.engine(log: log).runUntilIdle()
             return 0
         }
-        throw CLIError("the daemon is not built yet: use --once")
+        let daemon = try Daemon(
+            configuration: try context.configuration(),
+            loadConfiguration: { try context.reloadConfiguration() },
+            makeEngine: { configuration, log in try makeEngine(configuration, log: log) },
+            log: log)
+        return daemon.run()
+    }
+
+    /// An engine on its own connections, for the daemon (and for each reload).
+    static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
+        let layout = SpoolLayout(root: configuration.spoolDirectory)
+        for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
+            try FileSystem.makeDirectory(directory, intermediate: true)
+        }
+        let database = try Database(path: layout.databasePath)
+        let store = try StateStore(database: database)
+        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        let registry = try EmbeddedRegistry(database: database)
+        return Engine(configuration: configuration, store: store, registry: registry, log: log)
+    }
+
+    static let status = Command(CommandDeclaration(
+        ["status"], summary: "is the daemon running on this spool, and the queue figures (exit 0 running, 3 not running)")) { context in
+        let layout = try context.layout()
+        let running = (try? FileLock.isHeld(layout.lockPath)) ?? false
+        let figures = try context.store().queueFigures()
+        if running {
+            Output.print("massiva serve is running (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?")) on \(layout.root)")
+        } else {
+            Output.print("massiva serve is not running on \(layout.root)")
+        }
+        Output.print("queued: \(figures.queued)")
+        Output.print("in progress: \(figures.processing)")
+        Output.print("rows waiting for a retry: \(figures.waitingRows)")
+        if let next = try context.store().nextDueTime() { Output.print("next retry: \(SystemClock.iso8601(next))") }
+        return running ? 0 : 3
     }
 }

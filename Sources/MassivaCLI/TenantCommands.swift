@@ -19,8 +19,11 @@ enum TenantCommands {
         guard !name.trimmingWhitespace().isEmpty else { throw CLIError("--name must not be empty", status: 2) }
         let store = try context.store()
         if try store.tenant(id) != nil { throw CLIError("tenant \"\(id)\" already exists") }
-        try prepareFolders(id, layout: try context.layout())
+        // Recorded first, then its folders: a running daemon that sees the folder appear finds
+        // the tenant already there (and the wakeup makes sure it looks).
         try store.addTenant(id: id, name: name, now: SystemClock.now)
+        try prepareFolders(id, layout: try context.layout())
+        Wakeup.touch(try context.layout())
         Output.print("tenant \(id) added: \(try context.layout().tenantDirectory(id))")
         return 0
     }

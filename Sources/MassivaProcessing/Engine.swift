@@ -25,6 +25,8 @@ public final class Engine {
     public private(set) var registryPausedUntil: Double?
     private var consecutiveOutages = 0
 
+    /// Checked between requests: a daemon asked to stop finishes the request in hand only.
+    public var shouldStop: () -> Bool = { false }
     /// How many requests one pass takes at most per step.
     public var chunkSize: Int
     /// When the associazioni.csv lists were last written: while requests keep coming they are
@@ -82,6 +84,7 @@ public final class Engine {
         }
         if isRegistryAvailable() {
             for id in try store.queuedRequests(limit: chunkSize) {
+                if shouldStop() { break }
                 guard try run({ try processor.processQueued(id, now: clock()) }, id) else { break }
                 summary.processed += 1
                 if summary.processed % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
@@ -89,6 +92,7 @@ public final class Engine {
         }
         if isRegistryAvailable() {
             for id in try store.dueRequests(now: clock(), limit: chunkSize) {
+                if shouldStop() { break }
                 guard try run({ try processor.retryDue(id, now: clock()) }, id) else { break }
                 summary.retried += 1
                 if summary.retried % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }

@@ -1,0 +1,217 @@
+import Dispatch
+import Glibc
+import MassivaConfig
+import MassivaProcessing
+import MassivaSpool
+import MassivaSystem
+
+/// `massiva serve`: the engine as a long-running service under systemd.
+///
+/// One serial queue owns the engine (and so its SQLite connection); everything that happens —
+/// inotify events, the rescan and wake-up timers, signals, the watchdog — is a block on that
+/// queue asking for a pass, and passes run `Engine.pass()`, the same code path as
+/// `serve --once`. Work is taken in chunks (the engine's active set), so a backlog of any size
+/// keeps memory bounded, and a pass that did work is followed by another one queued behind
+/// whatever else arrived meanwhile (a signal is never kept waiting for a backlog).
+public final class Daemon: @unchecked Sendable {
+    public typealias EngineFactory = (Configuration, EventLog) throws -> Engine
+
+    private let queue = DispatchQueue(label: "massiva.daemon")
+    private let signalQueue = DispatchQueue(label: "massiva.signals")
+    private var configuration: Configuration
+    private var engine: Engine
+    private let makeEngine: EngineFactory
+    private let loadConfiguration: () throws -> Configuration
+    private let log: EventLog
+    private let notifier: SystemdNotifier
+    private var watcher: SpoolWatcher?
+    private var wakeTimer: DispatchSourceTimer?
+    private var rescanTimer: DispatchSourceTimer?
+    private var watchdogTimer: DispatchSourceTimer?
+    private var signals: SignalSource?
+    private let stopLock = Mutex()
+    private var stopRequested = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var passPending = false
+    private var failures = 0
+    private var stopped = false
+
+    /// - Parameters:
+    ///   - loadConfiguration: how SIGHUP reads the configuration again.
+    ///   - makeEngine: builds the engine for a configuration (tests inject a registry double).
+    public init(configuration: Configuration, loadConfiguration: @escaping () throws -> Configuration,
+                makeEngine: @escaping EngineFactory, log: EventLog, notifier: SystemdNotifier = SystemdNotifier()) throws {
+        self.configuration = configuration
+        self.loadConfiguration = loadConfiguration
+        self.makeEngine = makeEngine
+        self.log = log
+        self.notifier = notifier
+        self.engine = try makeEngine(configuration, log)
+    }
+
+    /// Runs until SIGTERM or SIGINT (or `stop()`); returns the exit status.
+    public func run() -> Int32 {
+        Signal.ignoreBrokenPipe()
+        signals = SignalSource(signals: [.terminate, .interrupt, .hangup], queue: signalQueue) { [weak self] signal in
+            guard let self else { return }
+            if signal == .hangup {
+                self.queue.async { self.reload() }
+            } else {
+                self.stop(because: signal.description)
+            }
+        }
+        queue.async { self.start() }
+        finished.wait()
+        return 0
+    }
+
+    /// Asks the daemon to finish the request in hand and exit (what SIGTERM does).
+    public func stop(because reason: String = "requested") {
+        stopLock.withLock { stopRequested = true }
+        queue.async { self.shutDown(reason) }
+    }
+
+    private var isStopping: Bool { stopLock.withLock { stopRequested } }
+
+    private func start() {
+        do {
+            try engine.recover()
+        } catch {
+            log.log("recovery_failed", ["error": "\(error)"])
+        }
+        engine.shouldStop = { [weak self] in self?.isStopping ?? true }
+        startWatching()
+        armRescan()
+        armWatchdog()
+        log.log("started", ["pid": String(getpid()), "spool": configuration.spoolDirectory,
+                            "settle_time": DurationSyntax.format(configuration.settleTime),
+                            "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
+        try? notifier.ready(status: statusLine())
+        requestPass()
+    }
+
+    private func startWatching() {
+        watcher?.stop()
+        let watcher = SpoolWatcher(layout: engine.layout, log: log, queue: queue) { [weak self] in self?.requestPass() }
+        watcher.onTenantFolder = { [weak self] in self?.syncTenants() }
+        watcher.start()
+        self.watcher = watcher
+        syncTenants()
+    }
+
+    private func syncTenants() {
+        do {
+            watcher?.sync(tenants: try engine.store.tenants().map(\.id))
+        } catch {
+            log.log("tenants_unreadable", ["error": "\(error)"])
+        }
+    }
+
+    /// Coalesces requests: at most one pass is queued at a time.
+    private func requestPass() {
+        guard !passPending else { return }
+        passPending = true
+        queue.async { [self] in
+            passPending = false
+            runPass()
+        }
+    }
+
+    private func runPass() {
+        guard !isStopping, !stopped else { return }
+        syncTenants()  // one small query: a tenant added meanwhile is watched from now on
+        do {
+            let summary = try engine.pass()
+            failures = 0
+            if summary.didWork && !isStopping {
+                requestPass()  // more may be waiting; let queued events in first
+            } else {
+                arm(wakeAt: summary.nextWakeAt)
+                try? notifier.status(statusLine())
+            }
+        } catch {
+            // The spool or the database is in trouble (disk full, permissions): keep running
+            // and try again later rather than die and lose the watch.
+            failures += 1
+            let delay = min(60.0, Double(1 << min(failures, 6)))
+            log.log("pass_failed", ["error": "\(error)", "retry_in": "\(Int(delay))s"])
+            arm(wakeAt: SystemClock.now + delay)
+        }
+    }
+
+    private func arm(wakeAt: Double?) {
+        wakeTimer?.cancel()
+        wakeTimer = nil
+        guard let wakeAt else { return }
+        let delay = max(0.005, wakeAt - SystemClock.now)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + delay, leeway: .milliseconds(5))
+        timer.setEventHandler { [weak self] in self?.requestPass() }
+        timer.resume()
+        wakeTimer = timer
+    }
+
+    private func armRescan() {
+        rescanTimer?.cancel()
+        let interval = max(0.1, configuration.rescanInterval)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(100))
+        timer.setEventHandler { [weak self] in
+            self?.syncTenants()
+            self?.requestPass()
+        }
+        timer.resume()
+        rescanTimer = timer
+    }
+
+    /// WATCHDOG=1 at half systemd's interval, from the engine's own queue: if the queue is stuck,
+    /// the pings stop and systemd restarts the service.
+    private func armWatchdog() {
+        guard let interval = notifier.watchdogInterval, interval > 0 else { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + interval / 2, repeating: interval / 2, leeway: .milliseconds(50))
+        timer.setEventHandler { [weak self] in try? self?.notifier.watchdog() }
+        timer.resume()
+        watchdogTimer = timer
+        try? notifier.watchdog()
+    }
+
+    /// SIGHUP: the configuration and the tenants again. A bad configuration is logged and the
+    /// running one kept.
+    private func reload() {
+        guard !isStopping else { return }
+        try? notifier.reloading()
+        do {
+            let fresh = try loadConfiguration()
+            let freshEngine = try makeEngine(fresh, log)
+            freshEngine.shouldStop = { [weak self] in self?.isStopping ?? true }
+            log.format = fresh.logFormat == .json ? .json : .text
+            configuration = fresh
+            engine = freshEngine
+            startWatching()
+            armRescan()
+            log.log("reloaded", ["spool": fresh.spoolDirectory])
+        } catch {
+            log.log("reload_failed", ["error": "\(error)", "action": "keeping the running configuration"])
+        }
+        try? notifier.ready(status: statusLine())
+        requestPass()
+    }
+
+    private func shutDown(_ reason: String) {
+        guard !stopped else { return }
+        stopped = true
+        log.log("stopping", ["reason": reason])
+        try? notifier.stopping()
+        signals?.cancel()
+        for timer in [wakeTimer, rescanTimer, watchdogTimer] { timer?.cancel() }
+        watcher?.stop()
+        log.log("stopped", [:])
+        finished.signal()
+    }
+
+    private func statusLine() -> String {
+        guard let figures = try? engine.store.queueFigures() else { return "running" }
+        return "queued \(figures.queued), in progress \(figures.processing), rows waiting for a retry \(figures.waitingRows)"
+    }
+}

@@ -1,0 +1,113 @@
+import Dispatch
+import MassivaSpool
+import MassivaSystem
+
+/// Watches the spool with inotify: `tenants/` (a tenant folder appearing), every tenant's
+/// `incoming/` (a file closed after writing, or renamed in), and `private/` (the operator
+/// commands' wakeup file). Any event just asks for a pass: the pass itself looks at the folders,
+/// so a lost or coalesced event costs nothing but latency, and the periodic rescan covers
+/// inotify queue overflow and filesystems without inotify.
+final class SpoolWatcher {
+    private let layout: SpoolLayout
+    private let log: EventLog
+    private let queue: DispatchQueue
+    private let onChange: () -> Void
+    private var inotify: Inotify?
+    private var source: DispatchSourceRead?
+    /// Watched incoming folders by tenant, and the reverse map for events.
+    private var incomingWatches: [String: WatchDescriptor] = [:]
+    private var tenantsByWatch: [WatchDescriptor: String] = [:]
+    private var privateWatch: WatchDescriptor?
+    /// Called when a folder appears in `tenants/` (a tenant added while running).
+    var onTenantFolder: () -> Void = {}
+    private var tenantsWatch: WatchDescriptor?
+
+    init(layout: SpoolLayout, log: EventLog, queue: DispatchQueue, onChange: @escaping () -> Void) {
+        self.layout = layout
+        self.log = log
+        self.queue = queue
+        self.onChange = onChange
+    }
+
+    /// Starts watching; without inotify the daemon still works on its rescans.
+    func start() {
+        do {
+            let inotify = try Inotify()
+            self.inotify = inotify
+            tenantsWatch = try inotify.addWatch(layout.tenantsDirectory, mask: [.create, .movedTo, .onlyDirectory])
+            privateWatch = try inotify.addWatch(layout.privateDirectory, mask: [.closeWrite, .movedTo, .attributes, .onlyDirectory])
+            let source = DispatchSource.makeReadSource(fileDescriptor: inotify.fileDescriptor.rawValue, queue: queue)
+            source.setEventHandler { [weak self] in self?.drain() }
+            source.resume()
+            self.source = source
+        } catch {
+            log.log("inotify_unavailable", ["error": "\(error)", "fallback": "rescan only"])
+        }
+    }
+
+    func stop() {
+        source?.cancel()
+        source = nil
+        try? inotify?.close()
+        inotify = nil
+    }
+
+    /// Adds watches for tenants not watched yet, and forgets those whose folder is gone.
+    func sync(tenants: [String]) {
+        guard let inotify else { return }
+        for tenant in tenants where incomingWatches[tenant] == nil {
+            let path = layout.incoming(tenant)
+            do {
+                let wd = try inotify.addWatch(path, mask: [.closeWrite, .movedTo, .create, .attributes, .onlyDirectory,
+                                                           .deleteSelf, .moveSelf])
+                incomingWatches[tenant] = wd
+                tenantsByWatch[wd] = tenant
+                log.log("watching", ["tenant": tenant, "path": path])
+            } catch {
+                log.log("tenant_unwatchable", ["tenant": tenant, "path": path, "error": "\(error)"])
+            }
+        }
+    }
+
+    private func drain() {
+        guard let inotify else { return }
+        let events: [InotifyEvent]
+        do { events = try inotify.readEvents() } catch {
+            log.log("inotify_read_failed", ["error": "\(error)"])
+            onChange()
+            return
+        }
+        var changed = false
+        for event in events {
+            if event.mask.contains(.overflow) {
+                log.log("inotify_overflow", ["action": "rescan"])
+                changed = true
+                continue
+            }
+            if event.mask.contains(.ignored) || event.mask.contains(.deleteSelf) || event.mask.contains(.moveSelf),
+               let tenant = tenantsByWatch[event.watch] {
+                // The folder went away (or was moved): stop watching it; the rescan watches it
+                // again if it comes back.
+                tenantsByWatch[event.watch] = nil
+                incomingWatches[tenant] = nil
+                if !event.mask.contains(.ignored) { try? inotify.removeWatch(event.watch) }
+                log.log("tenant_folder_vanished", ["tenant": tenant, "path": layout.incoming(tenant)])
+                continue
+            }
+            if event.watch == privateWatch {
+                if event.name == Wakeup.fileName { changed = true }
+                continue  // the database and lock files live there too
+            }
+            if event.watch == tenantsWatch {
+                onTenantFolder()
+                changed = true
+                continue
+            }
+            if let name = event.name, name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix(".filepart") {
+                continue  // an upload in progress: its rename or close comes later
+            }
+            changed = true
+        }
+        if changed { onChange() }
+    }
+}
