@@ -1,0 +1,115 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The daemon as a real process on a real spool: inotify, signals, sd_notify, crashes.
+@Suite(.serialized) struct DaemonTests {
+    @Test func dropToResultThenSIGTERMExitsZero() throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        try h.drop(SampleRows.clean(count: 5), as: "five.csv")
+        #expect(h.waitUntil { h.stato("acme", "MOME-000000001")?["status"] as? String == "done" })
+        let esito = try String(contentsOfFile: h.results("acme") + "/MOME-000000001/esito.csv", encoding: .utf8)
+        #expect(esito.components(separatedBy: ";OK;").count - 1 == 5)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.incoming("acme")).isEmpty)
+
+        let asked = Date()
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(Date().timeIntervalSince(asked) < 5)
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+        #expect(h.log.contains("stopping reason=SIGTERM"))
+    }
+
+    @Test func statusTellsWhetherTheDaemonRuns() throws {
+        let h = try DaemonHarness()
+        #expect(try h.run(["status"]).status == 3)
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        let running = try h.run(["status"])
+        #expect(running.status == 0 && running.output.contains("pid \(daemon.processIdentifier)"))
+        // A second daemon on the same spool refuses to start.
+        #expect(try h.run(["serve"]).status == 1)
+        kill(daemon.processIdentifier, SIGINT)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(try h.run(["status"]).status == 3)
+    }
+
+    @Test func tenantAddedWhileRunningIsWatched() throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        try h.check(["tenant", "add", "newco", "--name", "NewCo S.r.l."])
+        #expect(h.waitUntil { h.log.contains("watching tenant=newco") })
+        // The rescan is an hour away: only inotify can find this file.
+        try h.drop(SampleRows.clean(count: 2, firstPOD: 30, firstSID: 30), as: "new.csv", tenant: "newco")
+        #expect(h.waitUntil(10) { h.stato("newco", "MOME-000000001")?["status"] as? String == "done" })
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+
+    @Test func hostileEntriesAreRefusedUnreadAndTheDaemonGoesOn() throws {
+        let h = try DaemonHarness(extra: "max_file_size = 1k")
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        let incoming = h.incoming("acme")
+        #expect(symlink("/etc/passwd", incoming + "/link.csv") == 0)
+        #expect(mkfifo(incoming + "/pipe.csv", 0o644) == 0)
+        #expect(mkdir(incoming + "/folder.csv", 0o755) == 0)
+        try h.drop(String(repeating: "IT001E00000001;16MOMSPC300000001;Standard\r\n", count: 40), as: "big.csv")
+        #expect(h.waitUntil { (try? h.run(["list", "--csv"]).output.components(separatedBy: "Rifiutato").count - 1) == 4 })
+        let list = try h.run(["list"]).output
+        for reason in ["collegamento simbolico", "FIFO", "directory", "dimensione massima"] { #expect(list.contains(reason)) }
+        // Moved aside, never followed: /etc/passwd is untouched and the link itself is kept.
+        let refused = try FileManager.default.contentsOfDirectory(atPath: h.spool + "/private/refused/acme")
+        #expect(refused.count == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: incoming).isEmpty)
+        // And the daemon still works.
+        try h.drop(SampleRows.clean(count: 1), as: "fine.csv")
+        #expect(h.waitUntil { h.stato("acme", "MOME-000000005")?["status"] as? String == "done" })
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+
+    @Test func sighupReloadsAndKeepsTheRunningConfigurationWhenTheNewOneIsBad() throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        var text = try String(contentsOfFile: h.configPath, encoding: .utf8)
+        text += "log_format = json\n"
+        try text.write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        #expect(h.waitUntil { h.log.contains("{\"event\":\"reloaded\"") })
+        try (text + "no_such_parameter = 1\n").write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        kill(daemon.processIdentifier, SIGHUP)
+        #expect(h.waitUntil { h.log.contains("reload_failed") && h.log.contains("no_such_parameter") })
+        #expect(daemon.isRunning)
+        try h.drop(SampleRows.clean(count: 1), as: "after.csv")
+        #expect(h.waitUntil { h.stato("acme", "MOME-000000001")?["status"] as? String == "done" })
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+
+    @Test func operatorCommandsWakeTheDaemon() throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        let file = h.root + "/submitted.csv"
+        try SampleRows.clean(count: 3, firstPOD: 40, firstSID: 10).write(toFile: file, atomically: true, encoding: .utf8)
+        let submitted = try h.run(["submit", "--tenant", "acme", file])
+        #expect(submitted.status == 0 && submitted.output.hasPrefix("MOME-000000001"))
+        // No file event and no rescan for an hour: only the wakeup can bring it in.
+        #expect(h.waitUntil(10) { h.stato("acme", "MOME-000000001")?["status"] as? String == "done" })
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+}
