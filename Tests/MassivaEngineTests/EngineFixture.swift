@@ -160,7 +160,7 @@ final class EngineFixture {
 
     /// - Parameter change: adjusts `Configuration.defaults` (spool, settle time 0 already set).
     init(_ change: (inout Configuration) -> Void = { _ in }) throws {
-        var template = Array((NSTemporaryDirectory() + "/massiva-engine-XXXXXX").utf8CString)
+        var template = Array((temporaryRoot() + "/massiva-engine-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
         var configuration = Configuration.defaults
@@ -294,4 +294,11 @@ final class EngineFixture {
     func associationCount() throws -> Int {
         try database.queryOne("SELECT count(*) FROM associations", []) { $0.int(0) } ?? -1
     }
+}
+
+/// NSTemporaryDirectory() without its trailing slash.
+func temporaryRoot() -> String {
+    var t = NSTemporaryDirectory()
+    while t.count > 1 && t.hasSuffix("/") { t.removeLast() }
+    return t
 }
