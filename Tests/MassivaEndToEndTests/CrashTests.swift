@@ -67,16 +67,18 @@ import Testing
         var landed = 0
         // 1: as soon as the intake has claimed something.
         if try kill(spool, when: { !spool.list(spool.claim("acme")).isEmpty || spool.list(spool.incoming("acme")).count < names.count }) { landed += 1 }
-        // 2: when the first results appear.
+        // 2: once every upload is claimed: recording and processing.
+        if try kill(spool, when: { spool.list(spool.incoming("acme")).isEmpty }) { landed += 1 }
+        // 3: when the first results appear.
         let before = resultFolders(spool).count
         if try kill(spool, when: { resultFolders(spool).count > before }) { landed += 1 }
-        // 3, 4: later and later into the result files.
+        // 4, 5: later and later into the result files.
         for target in [names.count / 3, 2 * names.count / 3] {
             if try kill(spool, when: { resultFolders(spool).count >= target }) { landed += 1 }
         }
-        // 5: straight after start, whatever it is doing.
+        // 6: straight after start, whatever it is doing.
         if try kill(spool, when: { true }) { landed += 1 }
-        print("crash test: \(landed) of 5 kills landed on a running serve --once")
+        print("crash test: \(landed) of 6 kills landed on a running serve --once")
         #expect(landed >= 2, "too few kills landed on a running serve (\(landed)): the test proved little")
 
         // Now to completion, twice (the second run must find nothing to do).
