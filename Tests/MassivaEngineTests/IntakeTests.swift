@@ -293,6 +293,12 @@ import MassivaSystem
         add("lower-case-no-header.csv", { p in Array("\(p[0].0.lowercased());\(p[0].1.lowercased());standard\n\(p[1].0);\(p[1].1);Standard\n".utf8) },
             types: ["Standard", "Standard"])
 
+        // Excel writes an empty row as delimiters only: it is blank, and the header after it
+        // is still the header (the first non-blank row).
+        add("excel-empty-first-row.csv", { p in
+            Array(";;\r\n ; ; \r\nPOD;SID;Tipo\r\n\(p[0].0);\(p[0].1);Standard\r\n;;\r\n\(p[1].0);\(p[1].1);Standard\r\n".utf8)
+        }, types: ["Standard", "Standard"])
+
         for file in files { try f.drop(file.name, file.bytes) }
         try f.runUntilIdle()
         let byName = try requests(f)
