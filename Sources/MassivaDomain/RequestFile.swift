@@ -43,11 +43,15 @@ public enum RequestFile {
     public static func dataRows(records: [(line: Int, cells: [String])], maxRows: Int) throws(FileRejection) -> [DataRow] {
         var rows: [DataRow] = []
         rows.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
+        var seenNonBlank = false
+        for record in records {
             var cells = record.cells.map(normalise)
             while let last = cells.last, last.isEmpty { cells.removeLast() }
             if cells.isEmpty { continue }  // a line of only delimiters counts as blank
-            if index == 0 && !cells[0].hasPrefix("IT") { continue }
+            // The header is the first non-blank row, not the first record (which may be blank).
+            let isFirst = !seenNonBlank
+            seenNonBlank = true
+            if isFirst && !cells[0].hasPrefix("IT") { continue }
             rows.append(DataRow(line: record.line, cells: cells))
         }
         if rows.isEmpty { throw .noDataRows }

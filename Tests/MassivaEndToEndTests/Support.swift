@@ -1,0 +1,278 @@
+import Foundation
+import Glibc
+import Testing
+import MassivaCSV
+
+/// The package root, from this file's path: Tests/MassivaEndToEndTests/Support.swift.
+let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+/// The built binary under test.
+let massivaBinary = packageRoot + "/.build/debug/massiva"
+let samplesDirectory = packageRoot + "/samples"
+
+/// What a finished run of the binary said.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// True when it ended by a signal (our SIGKILL) rather than by exiting.
+    var killed: Bool
+}
+
+/// A temporary spool with its configuration file, driven through the binary.
+final class Spool {
+    let root: String
+    let spool: String
+    let configPath: String
+
+    init(extraConfig: String = "") throws {
+        guard access(massivaBinary, X_OK) == 0 else {
+            Issue.record("the binary \(massivaBinary) is not built (swift build)")
+            throw POSIXError(.ENOENT)
+        }
+        var template = Array((temporaryRoot() + "/massiva-e2e-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        root = String(cString: made)
+        spool = root + "/spool"
+        configPath = root + "/massiva.cf"
+        let config = """
+        # end-to-end test spool
+        spool_directory = \(spool)
+        settle_time = 0s
+        minimal_backoff_time = 1s
+        maximal_backoff_time = 2s
+        \(extraConfig)
+        """
+        try config.write(toFile: configPath, atomically: false, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    private var outputSequence = 0
+
+    /// Starts `massiva ARGS` with the configuration in MASSIVA_CONFIG; output goes to files.
+    func start(_ arguments: [String], environment extra: [String: String] = [:], useEnvironment: Bool = true)
+        throws -> (process: Process, stdout: String, stderr: String) {
+        outputSequence += 1
+        let out = root + "/out-\(outputSequence).txt", err = root + "/err-\(outputSequence).txt"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: massivaBinary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "MASSIVA_CONFIG")
+        if useEnvironment { environment["MASSIVA_CONFIG"] = configPath }
+        for (k, v) in extra { environment[k] = v }
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, out, err)
+    }
+
+    func finish(_ started: (process: Process, stdout: String, stderr: String)) -> RunResult {
+        started.process.waitUntilExit()
+        let out = (try? String(contentsOfFile: started.stdout, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: started.stderr, encoding: .utf8)) ?? ""
+        return RunResult(status: started.process.terminationStatus, stdout: out, stderr: err,
+                         killed: started.process.terminationReason == .uncaughtSignal)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:], useEnvironment: Bool = true) throws -> RunResult {
+        finish(try start(arguments, environment: environment, useEnvironment: useEnvironment))
+    }
+
+    /// Runs and expects exit status 0.
+    @discardableResult
+    func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
+        let r = try run(arguments)
+        #expect(r.status == 0, "massiva \(arguments.joined(separator: " ")): \(r.stderr)", sourceLocation: sourceLocation)
+        return r
+    }
+
+    func setUpSamples() throws {
+        try ok(["registry", "import", samplesDirectory + "/registry"])
+        try ok(["tenant", "add", "acme", "--name", "ACME Impianti S.r.l."])
+        try ok(["tenant", "add", "voltaic", "--name", "Voltaic Integrazioni S.p.A."])
+    }
+
+    // MARK: Paths
+
+    var database: String { spool + "/private/massiva.db" }
+    func incoming(_ tenant: String) -> String { spool + "/tenants/\(tenant)/incoming" }
+    func results(_ tenant: String) -> String { spool + "/tenants/\(tenant)/results" }
+    func claim(_ tenant: String) -> String { spool + "/private/claim/\(tenant)" }
+
+    func copySample(_ name: String, to tenant: String) throws {
+        try FileManager.default.copyItem(atPath: samplesDirectory + "/requests/" + name, toPath: incoming(tenant) + "/" + name)
+    }
+
+    func list(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    func walk(_ directory: String) -> [String] {
+        (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    // MARK: Reading state
+
+    /// Runs a query with the sqlite3 CLI; one array of cells per line.
+    func sql(_ query: String) throws -> [[String]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = ["-separator", "|", database, query]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "sqlite3 \(query)")
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func sqlInt(_ query: String) throws -> Int { Int(try sql(query).first?.first ?? "") ?? -1 }
+
+    /// The request id of the (only) request made from `fileName` of `tenant`, from richieste.csv.
+    func requestIDs(tenant: String, file fileName: String) throws -> [String] {
+        try requestList(tenant).filter { $0[1] == fileName }.map { $0[0] }
+    }
+
+    /// richieste.csv without its header.
+    func requestList(_ tenant: String) throws -> [[String]] {
+        let path = results(tenant) + "/richieste.csv"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return Array(try CSVReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).records.dropFirst().map(\.cells))
+    }
+
+    func stato(tenant: String, id: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: results(tenant) + "/\(id)/stato.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    func esito(tenant: String, id: String) throws -> [[String: String]] {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: results(tenant) + "/\(id)/esito.csv")))
+        let records = try CSVReader.read(bytes).records
+        guard let header = records.first?.cells else { return [] }
+        return records.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0.cells)) }
+    }
+
+    /// Number of entries of a zip file, from its end-of-central-directory record.
+    func zipEntryCount(_ path: String) throws -> Int {
+        let b = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        guard b.count >= 22 else { return -1 }
+        var i = b.count - 22
+        while i >= 0 {
+            if b[i] == 0x50 && b[i + 1] == 0x4B && b[i + 2] == 0x05 && b[i + 3] == 0x06 {
+                return Int(b[i + 10]) | Int(b[i + 11]) << 8
+            }
+            i -= 1
+        }
+        return -1
+    }
+
+    /// `serve --once` until `done()` or the deadline (retries are due on the wall clock).
+    func serveUntil(timeout: Double = 60, _ done: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let r = try run(["serve", "--once"])
+            #expect(r.status == 0, "serve --once: \(r.stderr)")
+            if try done() { return }
+            if Date() > deadline {
+                Issue.record("serve --once did not get there within \(timeout) s")
+                return
+            }
+            usleep(100_000)  // between polls: retries fall due on the wall clock
+        }
+    }
+}
+
+/// The expectations of samples/requests/README.md: one table per sample file.
+struct SampleExpectations {
+    struct Row {
+        var line: Int
+        var pod: String
+        var esito: String
+        var code: String
+        var attempts: Int
+        var productionPOD: String?
+        var gesis: Bool
+    }
+    struct File {
+        var name: String
+        var rows: [Row] = []
+        var outcome = ""
+        var progress = ""
+        var errors = -1
+        var scripts = -1
+    }
+    var files: [String: File] = [:]
+
+    static func load() throws -> SampleExpectations {
+        let text = try String(contentsOfFile: samplesDirectory + "/requests/README.md", encoding: .utf8)
+        var result = SampleExpectations()
+        var current: File?
+        var outcomeParagraph: String?
+        func close() {
+            if var file = current {
+                if let p = outcomeParagraph { parseOutcome(p, into: &file) }
+                result.files[file.name] = file
+            }
+            current = nil
+            outcomeParagraph = nil
+        }
+        for raw in text.components(separatedBy: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("## ") {
+                close()
+                if let open = line.firstIndex(of: "`"), let close = line[line.index(after: open)...].firstIndex(of: "`") {
+                    current = File(name: String(line[line.index(after: open)..<close]))
+                }
+                continue
+            }
+            guard current != nil else { continue }
+            if line.hasPrefix("Expected request outcome:") { outcomeParagraph = line; continue }
+            if let p = outcomeParagraph, !p.contains("SCP") { outcomeParagraph = p + " " + line; continue }
+            guard line.hasPrefix("|") else { continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 8, let number = Int(cells[0]) else { continue }
+            if cells[1].hasPrefix("*(blank line") { continue }
+            let pod = cells[1].hasPrefix("*(") ? "" : cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`")).trimmingCharacters(in: .whitespaces)
+            let notes = cells[7]
+            var production: String?
+            if let range = notes.range(of: "production POD ") {
+                production = String(notes[range.upperBound...].prefix { $0.isLetter || $0.isNumber })
+            }
+            current!.rows.append(Row(line: number, pod: pod.uppercased(), esito: cells[4], code: cells[5], attempts: Int(cells[6]) ?? -1,
+                                     productionPOD: production, gesis: notes.contains("GESIS=SI")))
+        }
+        close()
+        return result
+    }
+
+    static func parseOutcome(_ p: String, into file: inout File) {
+        let parts = p.components(separatedBy: "**")
+        if parts.count >= 3 { file.outcome = parts[1] }
+        let ticks = p.components(separatedBy: "`")
+        if ticks.count >= 3 { file.progress = ticks[1] }
+        func number(before word: String) -> Int {
+            guard let r = p.range(of: " " + word) else { return -1 }
+            let head = p[..<r.lowerBound]
+            return Int(String(head.reversed().prefix { $0.isNumber }.reversed())) ?? -1
+        }
+        file.errors = number(before: "errors")
+        file.scripts = number(before: "SCP")
+    }
+}
+
+/// NSTemporaryDirectory() without its trailing slash.
+func temporaryRoot() -> String {
+    var t = NSTemporaryDirectory()
+    while t.count > 1 && t.hasSuffix("/") { t.removeLast() }
+    return t
+}
