@@ -106,7 +106,7 @@ import MassivaSystem
         _ = try f.submit("b.csv", rows: [])
         f.clock.advance(by: 10_000)
         try f.runUntilIdle()
-        let allowed: Set<String> = ["richiesta.csv", "esito.csv", "scp.zip", "stato.json", "richieste.csv"]
+        let allowed: Set<String> = ["richiesta.csv", "esito.csv", "scp.zip", "stato.json", "richieste.csv", "associazioni.csv"]
         for tenant in ["acme", "voltaic"] {
             for path in f.walk(f.layout.results(tenant)) {
                 let name = path.split(separator: "/").last.map(String.init) ?? path
