@@ -1,3 +1,4 @@
+import Glibc
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
@@ -66,10 +67,28 @@ public final class Engine {
 
     /// Finishes what a crash left: claimed files not yet recorded, result files not yet written.
     public func recover() throws {
+        removeOrphanedTemporaryFiles()
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refresh(limit: chunkSize) > 0 {}
         try results.refreshAssociationLists()
+    }
+
+    /// Result files being written when a process died stay in `private/tmp` (never in
+    /// `results/`): remove those whose writer is gone. A live writer (an operator command
+    /// running now) keeps its own.
+    func removeOrphanedTemporaryFiles() {
+        let directory = layout.temporaryDirectory
+        guard let names = try? FileSystem.listDirectory(directory) else { return }
+        var removed = 0
+        for name in names {
+            let parts = name.split(separator: ".")  // .tmp.<pid>.<counter>.<random>
+            guard parts.count >= 2, parts[0] == "tmp", let pid = Int32(parts[1]) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                if (try? FileSystem.unlink(directory + "/" + name)) != nil { removed += 1 }
+            }
+        }
+        if removed > 0 { log.log("temporary_files_removed", ["count": String(removed), "path": directory]) }
     }
 
     /// One round over everything due now.

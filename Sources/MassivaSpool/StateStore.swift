@@ -159,7 +159,10 @@ public final class StateStore: @unchecked Sendable {
         try database.transaction {
             guard let request = try request(id), tenant == nil || request.tenant == tenant else { return CancelResult.notFound }
             guard request.status == .queued else {
-                try setNote(id, "annullamento non eseguito: la richiesta era già \(Self.italian(request.status))")
+                // A second cancellation of a cancelled request keeps the first answer.
+                if request.status != .cancelled {
+                    try setNote(id, "annullamento non eseguito: la richiesta era già \(Self.italian(request.status))")
+                }
                 return .notQueued(request.status)
             }
             try setStatus(id, .cancelled, reason: nil, now: now)

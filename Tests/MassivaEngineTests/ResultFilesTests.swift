@@ -117,3 +117,20 @@ import MassivaSystem
         #expect(f.list(f.layout.temporaryDirectory).isEmpty)
     }
 }
+
+@Suite struct RecoveryTests {
+    @Test func temporaryFilesOfDeadWritersAreRemovedOnRecoveryOthersKept() throws {
+        let f = try EngineFixture()
+        try FileSystem.makeDirectory(f.layout.temporaryDirectory, intermediate: true)
+        // A pid that cannot be running (above the kernel's maximum), and init's, which is.
+        let dead = f.layout.temporaryDirectory + "/.tmp.4194305.7.abc"
+        let live = f.layout.temporaryDirectory + "/.tmp.1.7.abc"
+        let unrelated = f.layout.temporaryDirectory + "/notes.txt"
+        for path in [dead, live, unrelated] { try AtomicFile.write([1], to: path, temporaryDirectory: f.layout.temporaryDirectory) }
+        try f.engine.recover()
+        #expect(!FileSystem.exists(dead))
+        #expect(FileSystem.exists(live))
+        #expect(FileSystem.exists(unrelated))
+        #expect(f.logged.events("temporary_files_removed").count == 1)
+    }
+}
