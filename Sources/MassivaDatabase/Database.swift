@@ -44,7 +44,7 @@ public final class Database: @unchecked Sendable {
         // uploaded file raises it to FULL around its own transaction (see `withFullSync`).
         try execute("PRAGMA synchronous = NORMAL")
         try execute("PRAGMA foreign_keys = ON")
-        try execute("PRAGMA cache_size = -32768")
+        try execute("PRAGMA cache_size = -8192")  // 8 MiB a connection: the daemon has two
         try execute("PRAGMA temp_store = MEMORY")
         // Fewer, larger checkpoints: pages rewritten by consecutive requests are copied once.
         try execute("PRAGMA wal_autocheckpoint = 8192")
