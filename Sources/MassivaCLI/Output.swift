@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import MassivaCSV
 
 /// What a command printed, collected instead of written (tests; see `Output.capture`).
 public final class OutputCapture: @unchecked Sendable {
@@ -58,6 +59,15 @@ public enum Output {
         var bytes = Array(line.utf8)
         bytes.append(0x0A)
         _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// `rows` as CSV (the result files' dialect) or as a terminal table.
+    public static func rows(_ header: [String], _ rows: [[String]], csv: Bool, bom: Bool = true) {
+        guard csv else { return table(header, rows) }
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        writer.write(header)
+        for row in rows { writer.write(row) }
+        write(writer.bytes)
     }
 
     /// Columns padded to their widest cell, for terminal tables.

@@ -54,14 +54,7 @@ enum ReportCommands {
         let rows = entries.map { e in
             [SystemClock.iso8601(e.at), e.tenant, e.configurator, e.action.rawValue, e.pod, e.sid, e.request ?? "", e.outcome, e.detail]
         }
-        if context.arguments.flag("--csv") {
-            var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: try ServiceCommands.files(context).bom)
-            writer.write(auditHeader)
-            for row in rows { writer.write(row) }
-            Output.write(writer.bytes)
-        } else {
-            Output.table(auditHeader, rows)
-        }
+        Output.rows(auditHeader, rows, csv: context.arguments.flag("--csv"), bom: try ServiceCommands.files(context).bom)
         return 0
     }
 }

@@ -20,13 +20,9 @@ enum SearchCommand {
             [line.pod, line.meterType == .exchange ? "SCAMBIO (M1)" : "PRODUZIONE (M2)", line.maskedTaxCode, line.associationLabel,
              line.sid ?? "", line.configurationType ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
         }
-        if context.arguments.flag("--csv") {
-            var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: try ServiceCommands.files(context).bom)
-            writer.write(header)
-            for row in rows { writer.write(row) }
-            Output.write(writer.bytes)
-        } else {
-            Output.table(header, rows)
+        let csv = context.arguments.flag("--csv")
+        Output.rows(header, rows, csv: csv, bom: try ServiceCommands.files(context).bom)
+        if !csv {
             if result.lines.contains(where: \.gesis) {
                 Output.print()
                 Output.print("GESIS: misuratore semidiretto, le letture vanno moltiplicate per il rapporto dei TA (fattore K)")

@@ -53,14 +53,7 @@ enum TenantCommands {
     static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv])) { context in
         let tenants = try context.store().tenants()
         let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
-        if context.arguments.flag("--csv") {
-            var writer = CSVWriter()
-            writer.write(["ID", "RAGIONE SOCIALE", "STATO"])
-            for row in rows { writer.write(row) }
-            Output.write(writer.bytes)
-        } else {
-            Output.table(["ID", "NAME", "STATE"], rows)
-        }
+        Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"))
         return 0
     }
 }

@@ -72,11 +72,7 @@ public final class RequestProcessor {
                 }
                 records.append(record)
             }
-            try store.saveRows(records, of: id)
-            try audit.recordRows(records, context: context, now: now)
-            if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: request.tenant) }
-            try store.settle(id, now: now)
-            return try report(id)
+            return try finishPass(id, records: records, context: context, now: now)
         }
     }
 
@@ -92,12 +88,19 @@ public final class RequestProcessor {
                 try rows.attempt(row, record: &record, context: context, now: now)
                 records.append(record)
             }
-            try store.saveRows(records, of: id)
-            try audit.recordRows(records, context: context, now: now)
-            if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: request.tenant) }
-            try store.settle(id, now: now)
-            return try report(id)
+            return try finishPass(id, records: records, context: context, now: now)
         }
+    }
+
+    /// Saves a pass's rows with their audit entries, marks the tenant's associazioni.csv stale
+    /// when an association was made, and settles the request's counters: all in the pass's
+    /// transaction.
+    func finishPass(_ id: RequestID, records: [RowRecord], context: AssociationContext, now: Double) throws -> PassReport? {
+        try store.saveRows(records, of: id)
+        try audit.recordRows(records, context: context, now: now)
+        if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: context.tenant) }
+        try store.settle(id, now: now)
+        return try report(id)
     }
 
     /// Marks a request rejected after an error that is neither a row's nor the registry's
