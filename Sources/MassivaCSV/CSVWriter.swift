@@ -39,6 +39,12 @@ public struct CSVWriter: Sendable {
         if bom { bytes.append(contentsOf: TextDecoding.bom) }
     }
 
+    /// The bytes written so far, leaving the writer empty: for writing a long file in chunks.
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes.removeAll(keepingCapacity: true) }
+        return bytes
+    }
+
     /// Appends one record (a header is written the same way). An empty array is written
     /// as one empty cell.
     public mutating func write(_ cells: [String]) {

@@ -114,6 +114,19 @@ public final class Database: @unchecked Sendable {
         return out
     }
 
+    /// Calls `body` with each row of `sql` in turn, without collecting them: for results of any
+    /// size.
+    public func each(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Statement) throws -> Void) throws {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        do {
+            while try statement.step() { try body(statement) }
+        } catch {
+            statement.reset()
+            throw error
+        }
+    }
+
     /// The first row of `sql`, mapped by `transform`, or nil.
     public func queryOne<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> T? {
         let statement = try prepare(sql)

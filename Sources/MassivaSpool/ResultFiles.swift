@@ -32,11 +32,14 @@ public struct ResultFiles: Sendable {
     public func requestList(_ requests: [RequestRecord], withTenant: Bool = false) -> [UInt8] {
         var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
         writer.write((withTenant ? ["DITTA"] : []) + Self.requestListHeader)
-        for r in requests {
-            writer.write((withTenant ? [r.tenant] : []) + [r.id.description, r.fileName, SystemClock.iso8601(r.submittedAt), r.completedAt.map(SystemClock.iso8601) ?? "",
-                          "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel])
-        }
+        for r in requests { writer.write((withTenant ? [r.tenant] : []) + Self.requestListCells(r)) }
         return writer.bytes
+    }
+
+    /// One line of richieste.csv.
+    public static func requestListCells(_ r: RequestRecord) -> [String] {
+        [r.id.description, r.fileName, SystemClock.iso8601(r.submittedAt), r.completedAt.map(SystemClock.iso8601) ?? "",
+         "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel]
     }
 
     public static func stato(_ r: RequestRecord) -> [UInt8] {

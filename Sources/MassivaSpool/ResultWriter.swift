@@ -50,7 +50,7 @@ public final class ResultWriter {
     public func write(limit: Int, skipping: [RequestID: Int] = [:]) throws -> [Written] {
         // Read everything in one snapshot, then render and write outside any transaction, so
         // the processing connection is never held up by file I/O.
-        let (snapshots, lists) = try store.database.readTransaction { () throws -> ([Snapshot], [String: [RequestRecord]]) in
+        let (snapshots, lists) = try store.database.readTransaction { () throws -> ([Snapshot], [String: String]) in
             let stale = try store.staleRequests(limit: limit + skipping.count)
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
@@ -62,17 +62,29 @@ public final class ResultWriter {
                                           rows: hasRows ? try store.rows(of: request.id) : [],
                                           content: exists ? nil : try store.content(of: request.id), folderExists: exists))
             }
-            var lists: [String: [RequestRecord]] = [:]
-            for tenant in Set(stale.map(\.tenant)) { lists[tenant] = try store.requests(tenant: tenant) }
+            // richieste.csv of each tenant concerned, streamed from the same snapshot.
+            var lists: [String: String] = [:]
+            for tenant in Set(stale.map(\.tenant)) {
+                var file = try StreamedCSVFile(temporaryDirectory: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
+                                               bom: files.bom)
+                do {
+                    try store.eachRequest(tenant: tenant) { try file.write(ResultFiles.requestListCells($0)) }
+                    lists[tenant] = try file.finish()
+                } catch {
+                    file.abandon()
+                    for path in lists.values { try? FileSystem.unlink(path) }
+                    throw error
+                }
+            }
             return (snapshots, lists)
         }
         if snapshots.isEmpty { return [] }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
-            for snapshot in snapshots { try stage(snapshot, into: &batch) }
-            for (tenant, requests) in lists.sorted(by: { $0.key < $1.key }) {
-                try batch.stage(files.requestList(requests), to: layout.results(tenant) + "/richieste.csv")
+            for (tenant, path) in lists.sorted(by: { $0.key < $1.key }) {
+                batch.stage(temporaryFile: path, to: layout.results(tenant) + "/richieste.csv")
             }
+            for snapshot in snapshots { try stage(snapshot, into: &batch) }
             try batch.commit()
         } catch {
             batch.discard()
@@ -179,7 +191,15 @@ extension ResultWriter {
             for (tenant, _) in stale {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
-                try batch.stage(files.associationList(try store.associationListRows(tenant: tenant)), to: folder + "/associazioni.csv")
+                var file = try StreamedCSVFile(temporaryDirectory: layout.temporaryDirectory,
+                                               header: ResultFiles.associationListHeader, bom: files.bom)
+                do {
+                    try store.database.readTransaction { try store.eachAssociationListRow(tenant: tenant) { try file.write($0.cells) } }
+                    batch.stage(temporaryFile: try file.finish(), to: folder + "/associazioni.csv")
+                } catch {
+                    file.abandon()
+                    throw error
+                }
             }
             try batch.commit()
         } catch {

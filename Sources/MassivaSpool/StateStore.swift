@@ -101,6 +101,13 @@ public final class StateStore: @unchecked Sendable {
         try database.queryOne("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", [.int(id.number)], Self.request)
     }
 
+    /// `requests(tenant:)` one at a time, for lists of any length.
+    public func eachRequest(tenant: String, _ body: (RequestRecord) throws -> Void) throws {
+        try database.each("SELECT \(Self.requestColumns) FROM requests WHERE tenant = ? ORDER BY id DESC", [.text(tenant)]) {
+            try body(Self.request($0))
+        }
+    }
+
     /// Requests newest first, of one tenant or all.
     public func requests(tenant: String?) throws -> [RequestRecord] {
         if let tenant {
@@ -308,18 +315,25 @@ extension StateStore {
     /// `associations` and `pods` tables that the embedded registry keeps in this same database
     /// (empty when that registry was never opened on it). Oldest first.
     public func associationListRows(tenant: String) throws -> [AssociationListRow] {
+        var rows: [AssociationListRow] = []
+        try eachAssociationListRow(tenant: tenant) { rows.append($0) }
+        return rows
+    }
+
+    /// `associationListRows` one at a time, for lists of any length.
+    public func eachAssociationListRow(tenant: String, _ body: (AssociationListRow) throws -> Void) throws {
         let present = try database.queryOne(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('associations', 'pods')", []) { $0.int(0) } ?? 0
-        guard present == 2 else { return [] }
-        return try database.query("""
+        guard present == 2 else { return }
+        try database.each("""
             SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, coalesce(a.production_pod, ''), a.configurator,
                    a.tenant, coalesce(t.name, a.tenant), a.created_at, coalesce(p.matricola, '')
             FROM associations a LEFT JOIN pods p ON p.pod = a.pod LEFT JOIN tenants t ON t.id = a.tenant
             WHERE a.tenant = ? ORDER BY a.created_at, a.pod
             """, [.text(tenant)]) { s in
-            AssociationListRow(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: s.text(4),
+            try body(AssociationListRow(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: s.text(4),
                                productionPOD: s.text(5), configurator: s.text(6), tenant: s.text(7), tenantName: s.text(8),
-                               createdAt: s.double(9), gesis: isGesisMatricola(s.text(10)))
+                               createdAt: s.double(9), gesis: isGesisMatricola(s.text(10))))
         }
     }
 }

@@ -1,0 +1,36 @@
+import MassivaCSV
+import MassivaSystem
+
+/// A CSV result file written to a temporary file in chunks as its rows come, so a list of any
+/// length (a tenant's requests, its associations) costs a bounded amount of memory. The caller
+/// stages the finished file in an `AtomicFileBatch`, like any other result file.
+struct StreamedCSVFile {
+    let path: String
+    private let descriptor: FileDescriptor
+    private var writer: CSVWriter
+
+    init(temporaryDirectory: String, header: [String], bom: Bool) throws {
+        path = temporaryDirectory + "/" + TemporaryName.make()
+        descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
+        writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom, reservingCapacity: 1 << 16)
+        writer.write(header)
+    }
+
+    mutating func write(_ cells: [String]) throws {
+        writer.write(cells)
+        if writer.bytes.count >= 1 << 16 { try descriptor.writeAll(writer.takeBytes()) }
+    }
+
+    /// Writes what is left and closes the file; returns its path.
+    mutating func finish() throws -> String {
+        try descriptor.writeAll(writer.takeBytes())
+        try descriptor.close()
+        return path
+    }
+
+    /// Closes and removes the file after a failure.
+    func abandon() {
+        try? descriptor.close()
+        try? FileSystem.unlink(path)
+    }
+}
