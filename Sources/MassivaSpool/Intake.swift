@@ -16,6 +16,8 @@ public final class Intake {
     public var maxFileSize: Int
     public let log: EventLog
     private var sequence = 0
+    /// Tenants whose incoming folder could not be read at the last look.
+    private var unreadable: Set<String> = []
 
     public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
         self.layout = layout
@@ -45,8 +47,12 @@ public final class Intake {
         let names: [String]
         do {
             names = try FileSystem.listDirectory(incoming).sorted()
+            if unreadable.remove(tenant.id) != nil { log.log("tenant_readable", ["tenant": tenant.id, "path": incoming]) }
         } catch {
-            log.log("tenant_unreadable", ["tenant": tenant.id, "path": incoming, "error": "\(error)"])
+            // Logged once, not at every pass, until the folder is back.
+            if unreadable.insert(tenant.id).inserted {
+                log.log("tenant_unreadable", ["tenant": tenant.id, "path": incoming, "error": "\(error)"])
+            }
             return result
         }
         var claimed: [String] = []

@@ -113,3 +113,24 @@ import Testing
         daemon.waitUntilExit()
     }
 }
+
+@Suite(.serialized) struct TenantFolderTests {
+    @Test func aVanishedTenantFolderIsLoggedOnceAndTheOthersGoOn() throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("watching tenant=voltaic") })
+        try FileManager.default.removeItem(atPath: h.spool + "/tenants/voltaic")
+        #expect(h.waitUntil { h.log.contains("tenant_folder_vanished tenant=voltaic") })
+        // Passes go on for acme, and the missing folder is reported once, not at every pass.
+        for n in 0..<3 {
+            try h.drop(SampleRows.clean(count: 1, firstPOD: 50 + n, firstSID: 20 + n), as: "after-\(n).csv")
+            #expect(h.waitUntil { h.stato("acme", String(format: "MOME-%09d", n + 1))?["status"] as? String == "done" })
+        }
+        #expect(h.log.components(separatedBy: "tenant_unreadable tenant=voltaic").count - 1 == 1)
+        #expect(daemon.isRunning)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+}
