@@ -13,6 +13,8 @@ enum ServeCommands {
     static let serve = Command(CommandDeclaration(
         ["serve"], summary: "process the spool: as a daemon (systemd Type=notify), or with --once until nothing more is due now",
         flags: [FlagDeclaration("--once", help: "take every complete file, process everything due, refresh results, exit")])) { context in
+        let once = context.arguments.flag("--once")
+        if !once { try Daemon.blockSignals() }
         let log = try context.log()
         let layout = try context.layout()
         let store = try context.store()
@@ -21,7 +23,7 @@ enum ServeCommands {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
-        if context.arguments.flag("--once") {
+        if once {
             try context.engine(log: log).runUntilIdle()
             return 0
         }

@@ -49,10 +49,21 @@ public final class Daemon: @unchecked Sendable {
         self.engine = try makeEngine(configuration, log)
     }
 
+    static let signals: [Signal] = [.terminate, .interrupt, .hangup]
+
+    /// Blocks the daemon's signals in the calling thread: call it first thing, before any other
+    /// thread exists (threads inherit the mask), so that none is delivered to a thread with the
+    /// default action before `run` reads them.
+    public static func blockSignals() throws {
+        try SignalMask.block(signals)
+    }
+
     /// Runs until SIGTERM or SIGINT (or `stop()`); returns the exit status.
     public func run() -> Int32 {
         Signal.ignoreBrokenPipe()
-        signals = SignalSource(signals: [.terminate, .interrupt, .hangup], queue: signalQueue) { [weak self] signal in
+        // The caller blocked these in every thread before starting any (`Daemon.blockSignals`):
+        // one that arrived during start-up is still pending and is delivered now, not lost.
+        signals = SignalSource(signals: Self.signals, queue: signalQueue, ignoringDefaultAction: false) { [weak self] signal in
             guard let self else { return }
             if signal == .hangup {
                 self.queue.async { self.reload() }

@@ -64,11 +64,16 @@ public final class SignalSource: @unchecked Sendable {
     private let sources: [DispatchSourceSignal]
 
     /// Starts handling `signals`, calling `handler` on `queue` for each delivery.
-    public init(signals: [Signal], queue: DispatchQueue,
+    ///
+    /// - Parameter ignoringDefaultAction: set the disposition to "ignore" first (the default).
+    ///   Pass false when the caller blocked `signals` in every thread beforehand (`SignalMask`):
+    ///   then a signal that arrived before this call stays pending and is delivered here,
+    ///   whereas setting "ignore" would discard it.
+    public init(signals: [Signal], queue: DispatchQueue, ignoringDefaultAction: Bool = true,
                 handler: @escaping @Sendable (Signal) -> Void) {
         var sources: [DispatchSourceSignal] = []
         for signal in signals {
-            signal.ignore()
+            if ignoringDefaultAction { signal.ignore() }
             let source = DispatchSource.makeSignalSource(signal: signal.rawValue, queue: queue)
             source.setEventHandler { handler(signal) }
             source.resume()

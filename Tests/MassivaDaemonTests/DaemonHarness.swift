@@ -68,7 +68,7 @@ final class DaemonHarness {
         process.arguments = ["serve"]
         process.environment = ProcessInfo.processInfo.environment.merging(["MASSIVA_CONFIG": configPath]) { $1 }
             .merging(environment) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log

@@ -134,3 +134,22 @@ import Testing
         #expect(daemon.terminationStatus == 0)
     }
 }
+
+@Suite(.serialized) struct EarlySignalTests {
+    /// A SIGTERM during start-up (before the signal source exists) must still stop the daemon:
+    /// the signals are blocked first thing, so it waits as pending instead of being lost.
+    @Test(arguments: [0, 2, 5, 10, 20, 40, 80])
+    func sigtermAtAnyMomentOfStartUpStopsTheDaemon(delayMilliseconds: Int) throws {
+        let h = try DaemonHarness()
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        usleep(useconds_t(delayMilliseconds * 1000))
+        kill(daemon.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while daemon.isRunning && Date() < deadline { usleep(10_000) }
+        #expect(!daemon.isRunning, "still running 5 s after SIGTERM sent \(delayMilliseconds) ms after start")
+        // Either the signal came before the process blocked it (default action) or it was
+        // handled: exit 0. Never ignored.
+        if !daemon.isRunning && daemon.terminationReason == .exit { #expect(daemon.terminationStatus == 0) }
+    }
+}
