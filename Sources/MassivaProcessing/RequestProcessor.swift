@@ -54,7 +54,6 @@ public final class RequestProcessor {
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             var validator = RowValidator()
             var records: [RowRecord] = []
-            var valid: [(index: Int, row: ValidRow)] = []
             records.reserveCapacity(dataRows.count)
             for (position, dataRow) in dataRows.enumerated() {
                 let cells = dataRow.cells
@@ -69,15 +68,9 @@ public final class RequestProcessor {
                     record.processedAt = now
                 case .valid(let row):
                     record.configuration = row.configurationType.rawValue
-                    valid.append((records.count, row))
+                    try rows.attempt(row, record: &record, context: context, now: now)
                 }
                 records.append(record)
-            }
-            // Checks 6-16, in file order, against what the registry says of all of them at once.
-            try rows.registry.prefetch(pods: valid.map(\.row.pod), sids: valid.map(\.row.sid))
-            defer { rows.registry.endPrefetch() }
-            for (index, row) in valid {
-                try rows.attempt(row, record: &records[index], context: context, now: now)
             }
             return try finishPass(id, records: records, context: context, now: now)
         }
@@ -89,16 +82,11 @@ public final class RequestProcessor {
             guard let request = try store.request(id), request.status == .processing else { return nil }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             var records: [RowRecord] = []
-            var due: [ValidRow] = []
-            for record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
+            for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
                 guard let type = ConfigurationType(parsing: record.configuration) else { continue }
+                let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
+                try rows.attempt(row, record: &record, context: context, now: now)
                 records.append(record)
-                due.append(ValidRow(pod: record.pod, sid: record.sid, configurationType: type))
-            }
-            try rows.registry.prefetch(pods: due.map(\.pod), sids: due.map(\.sid))
-            defer { rows.registry.endPrefetch() }
-            for index in records.indices {
-                try rows.attempt(due[index], record: &records[index], context: context, now: now)
             }
             return try finishPass(id, records: records, context: context, now: now)
         }

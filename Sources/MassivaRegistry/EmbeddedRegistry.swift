@@ -6,18 +6,6 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public let database: Database
     /// The reachability setting of the last POD looked up (master data, not probe state).
     private var lastLookup: (pod: String, reachability: String)?
-    /// What `prefetch` read for the request in hand, kept current by create/delete.
-    private var prefetched: Prefetched?
-
-    /// One request's lookups, read in five statements instead of five per row.
-    private struct Prefetched {
-        var podKeys: Set<String> = []
-        var sidKeys: Set<String> = []
-        var pods: [String: (record: PODRecord, reachability: String)] = [:]
-        var devices: [String: DeviceRecord] = [:]
-        var byPOD: [String: Association] = [:]
-        var bySID: [String: Association] = [:]
-    }
 
     public init(database: Database) throws {
         self.database = database
@@ -44,11 +32,6 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func pod(_ code: String) throws -> PODRecord? {
-        if let prefetched, prefetched.podKeys.contains(code) {
-            guard let found = prefetched.pods[code] else { return nil }
-            lastLookup = (code, found.reachability)
-            return found.record
-        }
         // One statement: the POD and, for an exchange POD, its production PODs in order.
         guard let (record, reachability) = try database.queryOne("""
             SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability,
@@ -68,8 +51,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func device(_ sid: String) throws -> DeviceRecord? {
-        if let prefetched, prefetched.sidKeys.contains(sid) { return prefetched.devices[sid] }
-        return try database.queryOne("SELECT sid, nid, device_type, owner FROM devices WHERE sid = ?", [.text(sid)]) {
+        try database.queryOne("SELECT sid, nid, device_type, owner FROM devices WHERE sid = ?", [.text(sid)]) {
             DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
         }
     }
@@ -103,13 +85,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func association(pod: String) throws -> Association? {
-        if let prefetched, prefetched.podKeys.contains(pod) { return prefetched.byPOD[pod] }
-        return try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE pod = ?", [.text(pod)], Self.association)
+        try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE pod = ?", [.text(pod)], Self.association)
     }
 
     public func association(sid: String) throws -> Association? {
-        if let prefetched, prefetched.sidKeys.contains(sid) { return prefetched.bySID[sid] }
-        return try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE sid = ?", [.text(sid)], Self.association)
+        try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE sid = ?", [.text(sid)], Self.association)
     }
 
     public func association(productionPOD pod: String) throws -> Association? {
@@ -121,71 +101,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
             .text(a.pod), .text(a.sid), .text(a.nid), .text(a.deviceType), .text(a.configurationType.rawValue),
             SQLValue(a.productionPOD), .text(a.tenant), .text(a.configurator), SQLValue(a.request), .double(a.createdAt),
         ])
-        prefetched?.byPOD[a.pod] = a
-        prefetched?.bySID[a.sid] = a
     }
 
     public func deleteAssociation(pod: String) throws {
         try database.run("DELETE FROM associations WHERE pod = ?", [.text(pod)])
-        if let removed = prefetched?.byPOD.removeValue(forKey: pod) { prefetched?.bySID[removed.sid] = nil }
-    }
-
-    public func prefetch(pods: [String], sids: [String]) throws {
-        var p = Prefetched()
-        p.podKeys = Set(pods)
-        p.sidKeys = Set(sids)
-        let podList = SQLValue.text(Self.jsonArray(p.podKeys)), sidList = SQLValue.text(Self.jsonArray(p.sidKeys))
-        var production: [String: [String]] = [:]
-        try database.each("""
-            SELECT exchange_pod, pod FROM pods WHERE exchange_pod IN (SELECT value FROM json_each(?1)) ORDER BY pod
-            """, [podList]) { production[$0.text(0), default: []].append($0.text(1)) }
-        try database.each("""
-            SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability
-            FROM pods WHERE pod IN (SELECT value FROM json_each(?1))
-            """, [podList]) { s in
-            let pod = s.text(0)
-            let meterType: PODRecord.MeterType = s.text(3) == "M2" ? .production : .exchange
-            p.pods[pod] = (PODRecord(pod: pod, eneltel: s.text(1), matricola: s.text(2), meterType: meterType,
-                                     exchangePOD: s.optionalText(4), telemanaged: s.bool(5), eligible: s.bool(6),
-                                     holderTaxCode: s.text(7), productionPODs: meterType == .exchange ? production[pod] ?? [] : []),
-                           s.text(8))
-        }
-        try database.each("SELECT sid, nid, device_type, owner FROM devices WHERE sid IN (SELECT value FROM json_each(?1))", [sidList]) {
-            p.devices[$0.text(0)] = DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
-        }
-        try database.each("SELECT \(Self.associationColumns) FROM associations WHERE pod IN (SELECT value FROM json_each(?1))", [podList]) {
-            let a = Self.association($0)
-            p.byPOD[a.pod] = a
-        }
-        try database.each("SELECT \(Self.associationColumns) FROM associations WHERE sid IN (SELECT value FROM json_each(?1))", [sidList]) {
-            let a = Self.association($0)
-            p.bySID[a.sid] = a
-        }
-        prefetched = p
-    }
-
-    public func endPrefetch() {
-        prefetched = nil
-    }
-
-    /// A JSON array of strings for `json_each` (values are PODs and SIDs: escaped all the same).
-    static func jsonArray(_ values: Set<String>) -> String {
-        var out = "["
-        for (i, value) in values.enumerated() {
-            if i > 0 { out += "," }
-            out += "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                default:
-                    if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) }
-                    else { out.unicodeScalars.append(scalar) }
-                }
-            }
-            out += "\""
-        }
-        return out + "]"
     }
 
     public func associations(tenant: String?) throws -> [Association] {

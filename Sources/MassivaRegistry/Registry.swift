@@ -36,14 +36,4 @@ public protocol Registry: AnyObject {
     func deleteAssociation(pod: String) throws
     /// Every active association, of one tenant or of all.
     func associations(tenant: String?) throws -> [Association]
-    /// A hint that the rows of one request are about to look up these PODs and SIDs: a registry
-    /// may read them in bulk and answer the lookups from what it read, until `endPrefetch`.
-    func prefetch(pods: [String], sids: [String]) throws
-    /// Forgets what `prefetch` read: at the end of the pass's transaction, committed or not.
-    func endPrefetch()
-}
-
-extension Registry {
-    public func prefetch(pods: [String], sids: [String]) throws {}
-    public func endPrefetch() {}
 }
