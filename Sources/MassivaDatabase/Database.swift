@@ -138,13 +138,26 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`, so a writer never fails half-way on a
-    /// lock upgrade): committed if it returns, rolled back if it throws. Nested calls join the
-    /// outer transaction.
+    /// lock upgrade): committed if it returns, rolled back if it throws. A nested call is a
+    /// savepoint inside the outer transaction.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         if transactionDepth > 0 {
+            // Nested: a savepoint, so a failing inner part is undone alone and the outer
+            // transaction (a group of requests) can go on and commit the rest.
+            let name = "nested\(transactionDepth)"
+            try execute("SAVEPOINT \(name)")
             transactionDepth += 1
-            defer { transactionDepth -= 1 }
-            return try body()
+            do {
+                let value = try body()
+                transactionDepth -= 1
+                try execute("RELEASE \(name)")
+                return value
+            } catch {
+                transactionDepth -= 1
+                try? execute("ROLLBACK TO \(name)")
+                try? execute("RELEASE \(name)")
+                throw error
+            }
         }
         try execute("BEGIN IMMEDIATE")
         transactionDepth = 1

@@ -102,20 +102,10 @@ public final class Engine {
             wake.append(scan.nextSettleAt)
         }
         if isRegistryAvailable() {
-            for id in try store.queuedRequests(limit: chunkSize) {
-                if shouldStop() { break }
-                guard try run({ try processor.processQueued(id, now: clock()) }, id) else { break }
-                summary.processed += 1
-                if summary.processed % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
-            }
+            summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize)) { try processor.processQueued($0, now: clock()) }
         }
         if isRegistryAvailable() {
-            for id in try store.dueRequests(now: clock(), limit: chunkSize) {
-                if shouldStop() { break }
-                guard try run({ try processor.retryDue(id, now: clock()) }, id) else { break }
-                summary.retried += 1
-                if summary.retried % 16 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
-            }
+            summary.retried += try runGrouped(try store.dueRequests(now: clock(), limit: chunkSize)) { try processor.retryDue($0, now: clock()) }
         }
         try pipeline?.drain(recordingOn: results)
         while true {
@@ -148,10 +138,38 @@ public final class Engine {
         return clock() >= until
     }
 
+    /// Requests committed together: each request's pass is a savepoint (undone alone if it
+    /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
+    /// at most the group's work, which the next pass does again.
+    public var groupSize = 8
+
+    /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
+    /// or a stop is asked for; logs each request once its group is committed. Returns how many.
+    private func runGrouped(_ ids: [RequestID], _ pass: (RequestID) throws -> RequestProcessor.PassReport?) throws -> Int {
+        var done = 0
+        var index = 0
+        var halted = false
+        while index < ids.count && !halted {
+            var reports: [RequestProcessor.PassReport] = []
+            try store.database.transaction {
+                for id in ids[index..<min(ids.count, index + groupSize)] {
+                    if shouldStop() { halted = true; break }
+                    guard try run({ try pass(id) }, id, reports: &reports) else { halted = true; break }
+                    done += 1
+                    index += 1
+                }
+            }
+            reports.forEach(logReport)
+            if (done / groupSize) % 2 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
+        }
+        return done
+    }
+
     /// Runs one request's pass. Returns false when the registry is down (stop for now).
-    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID) throws -> Bool {
+    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
+                     reports: inout [RequestProcessor.PassReport]) throws -> Bool {
         do {
-            if let report = try body() { logReport(report) }
+            if let report = try body() { reports.append(report) }
             if consecutiveOutages > 0 {
                 log.log("registry_available", ["after_outages": String(consecutiveOutages)])
                 consecutiveOutages = 0
