@@ -108,7 +108,7 @@ public final class Engine {
             summary.retried += try runGrouped(try store.dueRequests(now: clock(), limit: chunkSize)) { try processor.retryDue($0, now: clock()) }
         }
         try pipeline?.drain(recordingOn: results)
-        while true {
+        while !shouldStop() {
             let n = try results.refresh(limit: chunkSize)
             summary.refreshed += n
             if n == 0 { break }
@@ -187,6 +187,10 @@ public final class Engine {
             // Another process held the database too long: not this request's fault.
             log.log("database_busy", ["request": id.description, "error": "\(error)"])
             return false
+        } catch let error as DatabaseError {
+            // Disk full, I/O error: the database's trouble, not this request's. The pass fails
+            // and is tried again; rejecting the request would outlive the trouble.
+            throw error
         } catch {
             log.log("request_failed", ["id": id.description, "error": "\(error)"])
             try processor.fail(id, because: error, now: clock())

@@ -21,6 +21,9 @@ public final class RequestProcessor {
         self.rows = RowProcessor(registry: registry, policy: policy)
         self.policy = policy
         self.audit = AuditTrail(database: store.database)
+        // Created now, outside any transaction: created inside one that rolls back, the table
+        // would be gone while the trail believes it exists.
+        try? audit.prepare()
     }
 
     /// What became of a request in one pass, for the log.

@@ -32,6 +32,7 @@ public final class AssociationServices {
         self.store = store
         self.registry = registry
         self.audit = AuditTrail(database: store.database)
+        try? audit.prepare()  // outside any transaction (see RequestProcessor)
         self.results = results
         self.clock = clock
         self.rows = RowProcessor(registry: registry, policy: ProcessingPolicy(

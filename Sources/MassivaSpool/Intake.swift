@@ -18,6 +18,8 @@ public final class Intake {
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
     private var unreadable: Set<String> = []
+    /// Upload names already reported as not UTF-8.
+    private var unnamable: Set<String> = []
 
     public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
         self.layout = layout
@@ -55,11 +57,24 @@ public final class Intake {
             }
             return result
         }
+        // Claims a failed pass left behind (the database was busy, the disk full): record them
+        // now rather than at the next start-up.
+        let leftovers = (try? FileSystem.listDirectory(layout.claimDirectory(tenant.id))) ?? []
+        if !leftovers.isEmpty {
+            result.recorded += try record(tenant: tenant.id, claimNames: leftovers.sorted(), now: now)
+        }
         var claimed: [String] = []
         for name in names where !Self.isIgnoredName(name) {
             if claimed.count >= limit { break }
             let path = incoming + "/" + name
-            guard let status = try? FileStatus.ofLink(path) else { continue }  // vanished meanwhile
+            guard let status = try? FileStatus.ofLink(path) else {
+                // Vanished meanwhile, or a name that is not UTF-8: it cannot be named back to
+                // the kernel from a Swift String. Say so once; it stays where it is.
+                if name.unicodeScalars.contains("\u{FFFD}"), unnamable.insert(tenant.id + "/" + name).inserted {
+                    log.log("refused", ["tenant": tenant.id, "file": name, "reason": "file name is not UTF-8: rename it"])
+                }
+                continue
+            }
             if status.kind == .regular {
                 let ready = status.modificationTime + settleTime
                 if ready > now {
@@ -128,10 +143,10 @@ public final class Intake {
         let enabled = try store.tenant(tenant)?.enabled ?? false
         for claimName in claimNames {
             let path = layout.claimDirectory(tenant) + "/" + claimName
-            if try store.requestID(claimName: claimName) != nil {
-                // Recorded before a crash: only the clean-up was left.
-                finish(path: path, tenant: tenant, claimName: claimName,
-                       refused: (try? FileStatus.ofLink(path).kind != .regular) ?? false)
+            if let id = try store.requestID(claimName: claimName) {
+                // Recorded before a crash: only the clean-up was left. An entry recorded without
+                // its bytes was refused unread: it goes aside, not away.
+                finish(path: path, tenant: tenant, claimName: claimName, refused: try store.content(of: id) == nil)
                 continue
             }
             guard let claimed = read(path: path, claimName: claimName, tenantEnabled: enabled) else { continue }
@@ -178,8 +193,12 @@ public final class Intake {
                     claimed.rejection = .notRegularFile(kind: opened.kind.italianName)
                 } else {
                     let (bytes, truncated) = try fd.read(upTo: maxFileSize)
-                    if truncated { claimed.rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize) }
-                    claimed.content = bytes
+                    if truncated {
+                        // It grew past the limit after the check: refused, and kept whole aside.
+                        claimed.rejection = .tooLarge(size: Int(opened.size), limit: maxFileSize)
+                    } else {
+                        claimed.content = bytes
+                    }
                 }
             } catch {
                 claimed.rejection = .unreadable(detail: "\(error)")

@@ -48,6 +48,10 @@ public final class ResultWriter {
     /// Writes the files of up to `limit` stale requests, except those already written at their
     /// current version (`skipping`), without recording it: see `markWritten`.
     public func write(limit: Int, skipping: [RequestID: Int] = [:]) throws -> [Written] {
+        // Held from the snapshot to the renames: another writer (the daemon's result thread, or
+        // an operator command) cannot rename files of an older state over newer ones.
+        let lock = try FileLock.acquire(layout.resultsLockPath)
+        defer { try? lock.release() }
         // Read everything in one snapshot, then render and write outside any transaction, so
         // the processing connection is never held up by file I/O.
         let (snapshots, lists) = try store.database.readTransaction { () throws -> ([Snapshot], [String: String]) in
@@ -184,6 +188,8 @@ extension ResultWriter {
     /// was last written (and of tenants that never had one), atomically. Returns how many.
     @discardableResult
     public func refreshAssociationLists() throws -> Int {
+        let lock = try FileLock.acquire(layout.resultsLockPath)
+        defer { try? lock.release() }
         let stale = try store.staleAssociationLists()
         if stale.isEmpty { return 0 }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)

@@ -9,6 +9,7 @@
 /// <spool>/private/refused/<tenant>/           entries refused unread (links, FIFOs, ...)
 /// <spool>/private/tmp/                        result files being written
 /// <spool>/private/massiva.lock                held by the running `serve`
+/// <spool>/private/results.lock                held while result files are written
 /// ```
 /// Everything under `private/` is outside any tenant's chroot.
 public struct SpoolLayout: Sendable, Equatable {
@@ -30,6 +31,8 @@ public struct SpoolLayout: Sendable, Equatable {
     public var databasePath: String { privateDirectory + "/massiva.db" }
     public var temporaryDirectory: String { privateDirectory + "/tmp" }
     public var lockPath: String { privateDirectory + "/massiva.lock" }
+    /// Serialises the writers of result files (the daemon's threads, operator commands).
+    public var resultsLockPath: String { privateDirectory + "/results.lock" }
     public func claimDirectory(_ tenant: String) -> String { privateDirectory + "/claim/" + tenant }
     public func refusedDirectory(_ tenant: String) -> String { privateDirectory + "/refused/" + tenant }
 }

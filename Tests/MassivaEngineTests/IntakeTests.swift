@@ -216,6 +216,33 @@ import MassivaSystem
         #expect(try f.store.requests(tenant: nil).count == 1)
     }
 
+    /// A claim a failed pass left behind (database busy, disk full) is recorded by the next
+    /// ordinary pass, not only at the next start-up.
+    @Test func aClaimLeftByAFailedPassIsRecordedByTheNextPass() throws {
+        let f = try EngineFixture()
+        let claimDirectory = f.layout.claimDirectory("acme")
+        let text = EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"])
+        try Data(text.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/18c2f00a1-3e8-left-behind.csv"))
+        _ = try f.engine.pass()
+        let all = try f.store.requests(tenant: nil)
+        #expect(all.map(\.fileName) == ["left-behind.csv"])
+        #expect(f.list(claimDirectory).isEmpty)
+        _ = try f.engine.pass()
+        #expect(try f.store.requests(tenant: nil).count == 1)
+    }
+
+    /// An entry recorded as refused unread, left on disk by a crash, goes aside, not away.
+    @Test func aRefusedClaimLeftOnDiskIsMovedAsideNotDeleted() throws {
+        let f = try EngineFixture()
+        let claimName = "18c2f00b3-3ea-too-big.csv"
+        _ = try f.store.createRequest(tenant: "acme", fileName: "too-big.csv", configurator: "si", claimName: claimName,
+                                      content: nil, rejection: .tooLarge(size: 5_000_000, limit: 1_048_576), now: f.clock.now)
+        try Data("big".utf8).write(to: URL(fileURLWithPath: f.layout.claimDirectory("acme") + "/" + claimName))
+        try f.runUntilIdle()
+        #expect(f.list(f.layout.claimDirectory("acme")).isEmpty)
+        #expect(f.list(f.layout.refusedDirectory("acme")).map { $0.split(separator: "/").last.map(String.init) ?? $0 } == [claimName])
+    }
+
     @Test func aClaimAlreadyRecordedButLeftOnDiskIsRemovedNotRecordedAgain() throws {
         let f = try EngineFixture()
         let claimName = "18c2f00b2-3e9-recorded.csv"
