@@ -107,11 +107,19 @@ public final class Engine {
         if isRegistryAvailable() {
             summary.retried += try runGrouped(try store.dueRequests(now: clock(), limit: chunkSize)) { try processor.retryDue($0, now: clock()) }
         }
-        try pipeline?.drain(recordingOn: results)
-        while !shouldStop() {
-            let n = try results.refresh(limit: chunkSize)
-            summary.refreshed += n
-            if n == 0 { break }
+        if let pipeline, summary.processed + summary.retried > 0 {
+            // More work may follow at once: let the result thread catch up meanwhile rather
+            // than wait for it; the pass that finds nothing to process brings it up to date.
+            try pipeline.record(on: results)
+            pipeline.schedule()
+            summary.refreshed += 1  // the files of this pass's requests are still to be written
+        } else {
+            try pipeline?.drain(recordingOn: results)
+            while !shouldStop() {
+                let n = try results.refresh(limit: chunkSize)
+                summary.refreshed += n
+                if n == 0 { break }
+            }
         }
         if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
             if try results.refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
