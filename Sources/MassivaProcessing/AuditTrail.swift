@@ -107,13 +107,6 @@ public final class AuditTrail: @unchecked Sendable {
         return row.productionPOD.isEmpty ? "" : "POD di produzione \(row.productionPOD)"
     }
 
-    /// Records the decision just taken on a bulk row.
-    public func recordRow(_ row: RowRecord, context: AssociationContext, now: Double) throws {
-        try record(AuditEntry(at: row.processedAt ?? now, tenant: context.tenant, configurator: context.configurator,
-                              action: .bulkRow, pod: row.pod, sid: row.sid, request: context.request,
-                              outcome: row.code.rawValue, detail: Self.detail(of: row)))
-    }
-
     /// Filters of `entries`; nil means any. Times are epoch seconds, `from` inclusive, `to` exclusive.
     public struct Filter: Sendable, Equatable {
         public var tenant: String?

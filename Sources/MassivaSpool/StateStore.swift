@@ -35,7 +35,6 @@ public final class StateStore: @unchecked Sendable {
             next_attempt_at REAL, processed_at REAL,
             PRIMARY KEY(request, position)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
-        CREATE TABLE IF NOT EXISTS engine_state(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         """)
         try database.execute(Self.associationListSchema)
     }
@@ -226,10 +225,6 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Inserts a row, or replaces it when it exists (a retry).
-    public func saveRow(_ r: RowRecord, of id: RequestID) throws {
-        try saveRows([r], of: id)
-    }
-
     /// Inserts rows, or replaces those that exist (a retry), in few statements.
     public func saveRows(_ records: [RowRecord], of id: RequestID) throws {
         try database.insert(into: "rows", columns: "request, " + Self.rowColumns, columnCount: 18, rows: records.map { r in
@@ -254,16 +249,6 @@ public final class StateStore: @unchecked Sendable {
             """, [.int(c.0), .int(c.1), .int(c.2), SQLValue(c.3 > 0), SQLValue(c.4),
                   .text(done ? RequestStatus.done.rawValue : RequestStatus.processing.rawValue),
                   done ? .double(now) : .null, .int(id.number)])
-    }
-
-    // MARK: Engine state
-
-    public func engineValue(_ key: String) throws -> String? {
-        try database.queryOne("SELECT value FROM engine_state WHERE key = ?", [.text(key)]) { $0.text(0) }
-    }
-
-    public func setEngineValue(_ key: String, _ value: String) throws {
-        try database.run("INSERT INTO engine_state(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .text(value)])
     }
 
     /// Figures for `status` and the daemon's STATUS= line.
@@ -314,13 +299,6 @@ extension StateStore {
     /// The tenant's active associations as associazioni.csv lists them, read from the
     /// `associations` and `pods` tables that the embedded registry keeps in this same database
     /// (empty when that registry was never opened on it). Oldest first.
-    public func associationListRows(tenant: String) throws -> [AssociationListRow] {
-        var rows: [AssociationListRow] = []
-        try eachAssociationListRow(tenant: tenant) { rows.append($0) }
-        return rows
-    }
-
-    /// `associationListRows` one at a time, for lists of any length.
     public func eachAssociationListRow(tenant: String, _ body: (AssociationListRow) throws -> Void) throws {
         let present = try database.queryOne(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('associations', 'pods')", []) { $0.int(0) } ?? 0

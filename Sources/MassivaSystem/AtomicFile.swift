@@ -132,13 +132,8 @@ public struct AtomicFileBatch: Sendable {
         entries.append(Entry(temporaryPath: temporary, finalPath: finalPath))
     }
 
-    /// A fresh path in the temporary directory, for a file written by other means (libzip)
-    /// and then handed to `stage(temporaryFile:to:)`.
-    public func temporaryPath() -> String {
-        temporaryDirectory + "/" + TemporaryName.make()
-    }
-
-    /// Stages a file already written at `temporaryPath` (in the temporary directory).
+    /// Stages a file already written at `temporaryPath` in the temporary directory (a list
+    /// streamed there row by row).
     public mutating func stage(temporaryFile temporaryPath: String, to finalPath: String) {
         entries.append(Entry(temporaryPath: temporaryPath, finalPath: finalPath))
     }
