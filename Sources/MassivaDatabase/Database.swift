@@ -39,6 +39,7 @@ public final class Database: @unchecked Sendable {
         self.path = path
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
+        try execute("PRAGMA page_size = 8192")  // new databases only
         try execute("PRAGMA journal_mode = WAL")
         // NORMAL in WAL mode: a commit survives a process crash (kill -9); the claim of an
         // uploaded file raises it to FULL around its own transaction (see `withFullSync`).
