@@ -98,7 +98,6 @@ public final class Engine {
         for tenant in try store.tenants() {
             let scan = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize)
             summary.recorded += scan.recorded.count
-            summary.refreshed += scan.cancels
             wake.append(scan.nextSettleAt)
         }
         if isRegistryAvailable() {
@@ -168,7 +167,8 @@ public final class Engine {
                 }
             }
             reports.forEach(logReport)
-            if (done / groupSize) % 2 == 0 { try pipeline?.record(on: results); pipeline?.schedule() }
+            try pipeline?.record(on: results)
+            pipeline?.schedule()
         }
         return done
     }

@@ -39,7 +39,6 @@ public final class Intake {
         public var recorded: [RequestID] = []
         /// Regular files seen but not settled yet: the earliest time one of them may be ready.
         public var nextSettleAt: Double?
-        public var cancels = 0
     }
 
     /// Claims and records every complete file in `tenant`'s `incoming/`, at most `limit` of them.
@@ -83,7 +82,6 @@ public final class Intake {
                 }
                 if name.hasSuffix(".cancel") {
                     handleCancel(tenant: tenant, name: name, path: path, now: now)
-                    result.cancels += 1
                     continue
                 }
             }

@@ -69,13 +69,12 @@ public final class ResultWriter {
             // richieste.csv of each tenant concerned, streamed from the same snapshot.
             var lists: [String: String] = [:]
             for tenant in Set(stale.map(\.tenant)) {
-                var file = try StreamedCSVFile(temporaryDirectory: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
-                                               bom: files.bom)
                 do {
-                    try store.eachRequest(tenant: tenant) { try file.write(ResultFiles.requestListCells($0)) }
-                    lists[tenant] = try file.finish()
+                    lists[tenant] = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
+                                                              bom: files.bom) { row in
+                        try store.eachRequest(tenant: tenant) { try row(ResultFiles.requestListCells($0)) }
+                    }
                 } catch {
-                    file.abandon()
                     for path in lists.values { try? FileSystem.unlink(path) }
                     throw error
                 }
@@ -197,15 +196,11 @@ extension ResultWriter {
             for (tenant, _) in stale {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
-                var file = try StreamedCSVFile(temporaryDirectory: layout.temporaryDirectory,
-                                               header: ResultFiles.associationListHeader, bom: files.bom)
-                do {
-                    try store.database.readTransaction { try store.eachAssociationListRow(tenant: tenant) { try file.write($0.cells) } }
-                    batch.stage(temporaryFile: try file.finish(), to: folder + "/associazioni.csv")
-                } catch {
-                    file.abandon()
-                    throw error
+                let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
+                                                     bom: files.bom) { row in
+                    try store.database.readTransaction { try store.eachAssociationListRow(tenant: tenant) { try row($0.cells) } }
                 }
+                batch.stage(temporaryFile: path, to: folder + "/associazioni.csv")
             }
             try batch.commit()
         } catch {

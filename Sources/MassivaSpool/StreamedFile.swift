@@ -28,6 +28,20 @@ struct StreamedCSVFile {
         return path
     }
 
+    /// A whole CSV file: `header`, then the rows `rows` hands to its argument, written to a new
+    /// temporary file in `temporaryDirectory`, whose path is returned (removed on failure).
+    static func write(in temporaryDirectory: String, header: [String], bom: Bool,
+                      rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String {
+        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, bom: bom)
+        do {
+            try rows { try file.write($0) }
+            return try file.finish()
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
     /// Closes and removes the file after a failure.
     func abandon() {
         try? descriptor.close()
