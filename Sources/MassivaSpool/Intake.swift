@@ -58,10 +58,7 @@ public final class Intake {
         }
         // Claims a failed pass left behind (the database was busy, the disk full): record them
         // now rather than at the next start-up.
-        let leftovers = (try? FileSystem.listDirectory(layout.claimDirectory(tenant.id))) ?? []
-        if !leftovers.isEmpty {
-            result.recorded += try record(tenant: tenant.id, claimNames: leftovers.sorted(), now: now)
-        }
+        result.recorded += try recordLeftovers(tenant: tenant.id, now: now)
         var claimed: [String] = []
         for name in names where !Self.isIgnoredName(name) {
             if claimed.count >= limit { break }
@@ -89,18 +86,19 @@ public final class Intake {
                 claimed.append(claimName)
             }
         }
-        result.recorded = try record(tenant: tenant.id, claimNames: claimed, now: now)
+        result.recorded += try record(tenant: tenant.id, claimNames: claimed, now: now)
         return result
     }
 
     /// Records every claimed file left behind by a crash.
     public func recover(tenants: [Tenant], now: Double) throws -> [RequestID] {
-        var ids: [RequestID] = []
-        for tenant in tenants {
-            let names = (try? FileSystem.listDirectory(layout.claimDirectory(tenant.id))) ?? []
-            ids += try record(tenant: tenant.id, claimNames: names.sorted(), now: now)
-        }
-        return ids
+        try tenants.flatMap { try recordLeftovers(tenant: $0.id, now: now) }
+    }
+
+    /// Records what is still in a tenant's claim folder: what a crash or a failed pass left.
+    func recordLeftovers(tenant: String, now: Double) throws -> [RequestID] {
+        let names = (try? FileSystem.listDirectory(layout.claimDirectory(tenant))) ?? []
+        return names.isEmpty ? [] : try record(tenant: tenant, claimNames: names.sorted(), now: now)
     }
 
     /// `<microseconds>-<inode>-<original name>`, so the original name survives a crash.
