@@ -5,6 +5,7 @@ import MassivaDomain
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// What a command works on: the configuration and, opened on first use, the spool's database.
@@ -12,8 +13,7 @@ public final class CommandContext {
     public let arguments: ParsedArguments
     public let environment: [String: String]
     private var loaded: Configuration?
-    private var openedStore: StateStore?
-    private var openedRegistry: EmbeddedRegistry?
+    private var opened: OpenedSpool?
 
     public init(arguments: ParsedArguments, environment: [String: String]) {
         self.arguments = arguments
@@ -48,36 +48,28 @@ public final class CommandContext {
 
     public func layout() throws -> SpoolLayout { SpoolLayout(root: try configuration().spoolDirectory) }
 
-    /// The state database, creating the spool's private folders on first use.
-    public func store() throws -> StateStore {
-        if let openedStore { return openedStore }
-        let layout = try layout()
-        do {
-            for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, intermediate: true)
-            }
-        } catch {
-            throw CLIError("cannot prepare the spool \(layout.root): \(error)")
+    /// The spool, opened on first use as the daemon opens it (`OpenedSpool.open`).
+    public func spool() throws -> OpenedSpool {
+        if let opened { return opened }
+        let spool: OpenedSpool
+        do { spool = try OpenedSpool.open(try configuration()) } catch let error as OpenedSpool.PreparationError {
+            throw CLIError(error.description)
         }
-        let database = try Database(path: layout.databasePath)
-        let store = try StateStore(database: database)
-        openedStore = store
-        return store
+        opened = spool
+        return spool
     }
 
-    public func registry() throws -> EmbeddedRegistry {
-        if let openedRegistry { return openedRegistry }
-        let registry = try EmbeddedRegistry(database: try store().database)
-        openedRegistry = registry
-        return registry
-    }
+    /// The state database.
+    public func store() throws -> StateStore { try spool().store }
+
+    public func registry() throws -> EmbeddedRegistry { try spool().registry }
 
     public func log() throws -> EventLog {
         EventLog(format: try configuration().logFormat == .json ? .json : .text)
     }
 
     public func engine(log: EventLog) throws -> Engine {
-        Engine(configuration: try configuration(), store: try store(), registry: try registry(), log: log)
+        Engine(spool: try spool(), log: log)
     }
 
     /// The tenant named by `--tenant`, which must exist.

@@ -1,6 +1,7 @@
 import MassivaCSV
 import MassivaDomain
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `tenant add|disable|enable|list`.

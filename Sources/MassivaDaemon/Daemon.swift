@@ -3,7 +3,9 @@ import Glibc
 import MassivaConfig
 import MassivaProcessing
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
+import Synchronization
 
 /// `massiva serve`: the engine as a long-running service under systemd.
 ///
@@ -29,8 +31,8 @@ public final class Daemon: @unchecked Sendable {
     private var rescanTimer: DispatchSourceTimer?
     private var watchdogTimer: DispatchSourceTimer?
     private var signals: SignalSource?
-    private let stopLock = Mutex()
-    private var stopRequested = false
+    /// Set by `stop` from the signal queue, read by the engine between requests.
+    private let stopRequested = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
     private var passPending = false
     private var failures = 0
@@ -78,11 +80,11 @@ public final class Daemon: @unchecked Sendable {
 
     /// Asks the daemon to finish the request in hand and exit (what SIGTERM does).
     public func stop(because reason: String = "requested") {
-        stopLock.withLock { stopRequested = true }
+        stopRequested.withLock { $0 = true }
         queue.async { self.shutDown(reason) }
     }
 
-    private var isStopping: Bool { stopLock.withLock { stopRequested } }
+    private var isStopping: Bool { stopRequested.withLock { $0 } }
 
     private func start() {
         do {

@@ -3,7 +3,9 @@ import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
+import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// The whole pipeline over one spool: intake, first passes, retries, result files.
@@ -71,7 +73,7 @@ public final class Engine {
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refresh(limit: chunkSize) > 0 {}
-        try results.refreshAssociationLists()
+        try refreshAssociationLists()
     }
 
     /// Result files being written when a process died stay in `private/tmp` (never in
@@ -121,7 +123,7 @@ public final class Engine {
             }
         }
         if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
-            if try results.refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
+            if try refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
         } else {
             wake.append(associationListsWrittenAt + associationListInterval)
         }
@@ -130,6 +132,24 @@ public final class Engine {
         summary.nextWakeAt = wake.compactMap { $0 }.min()
         return summary
     }
+
+    /// The associazioni.csv lists that are stale, read through the registry. While the registry
+    /// is down they stay stale (logged once) and are written when it answers again: an outage
+    /// pauses them as it pauses the rows, it does not fail the pass.
+    private func refreshAssociationLists() throws -> Int {
+        do {
+            let n = try results.refreshAssociationLists(from: registry)
+            associationListsDeferred = false
+            return n
+        } catch let error as RegistryError {
+            if !associationListsDeferred {
+                log.log("association_lists_deferred", ["error": "\(error)"])
+                associationListsDeferred = true
+            }
+            return 0
+        }
+    }
+    private var associationListsDeferred = false
 
     /// Passes until nothing more is due now (`serve --once`).
     public func runUntilIdle() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import MassivaResults
 @testable import MassivaSpool
 
 @Suite struct ZipArchiveTests {
