@@ -63,7 +63,7 @@ let package = Package(
                 dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaRegistry",
                                "MassivaStore", "MassivaResults", "MassivaSpool", "MassivaConfig", "MassivaCSV",
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
-        .executableTarget(name: "massiva", dependencies: ["MassivaCLI"]),
+        .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),

@@ -1,4 +1,3 @@
-import Glibc
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
@@ -84,9 +83,5 @@ public final class CommandContext {
         return id
     }
 
-    static func currentDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import MassivaCSV
 import MassivaDomain
 import MassivaResults
@@ -29,7 +28,7 @@ enum RequestCommands {
         if rejection == nil && !tenant.enabled { rejection = .tenantDisabled }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let id = try store.database.transaction {
-            try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: UserName.of(uid: getuid()),
+            try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: UserName.of(uid: CurrentProcess.userID),
                                     claimName: nil, content: content, rejection: rejection, now: SystemClock.now)
         }
         try TenantCommands.prepareFolders(tenant.id, layout: try context.layout())

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import MassivaSystem
 
 /// Reading configuration text in the Postfix `main.cf` style:
 ///
@@ -141,19 +139,16 @@ private struct ReadProblem: Error {
 
 /// The whole file as UTF-8 text, or why not.
 private func readFile(_ path: String) -> Result<String, ReadProblem> {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return .failure(ReadProblem(message: "cannot open: \(errorText(errno))")) }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(ReadProblem(message: "cannot read: \(errorText(errno))"))
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
+    let descriptor: FileDescriptor
+    do { descriptor = try .open(path, .readOnly, options: [.closeOnExec]) } catch {
+        return .failure(ReadProblem(message: "cannot open: \(error.errno)"))
+    }
+    defer { try? descriptor.close() }
+    let bytes: [UInt8]
+    do {
+        bytes = try descriptor.read(upTo: .max).bytes
+    } catch {
+        return .failure(ReadProblem(message: "cannot read: \(error.errno)"))
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
         return .failure(ReadProblem(message: "not valid UTF-8 text"))
@@ -161,12 +156,4 @@ private func readFile(_ path: String) -> Result<String, ReadProblem> {
     return .success(text)
 }
 
-private func errorText(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}
-
-private func currentDirectory() -> String {
-    guard let pointer = getcwd(nil, 0) else { return "." }
-    defer { free(pointer) }
-    return String(cString: pointer)
-}
+private func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }

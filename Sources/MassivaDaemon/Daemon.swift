@@ -1,5 +1,4 @@
 import Dispatch
-import Glibc
 import MassivaConfig
 import MassivaProcessing
 import MassivaSpool
@@ -96,7 +95,7 @@ public final class Daemon: @unchecked Sendable {
         startWatching()
         armRescan()
         armWatchdog()
-        log.log("started", ["pid": String(getpid()), "spool": configuration.spoolDirectory,
+        log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
                             "settle_time": DurationSyntax.format(configuration.settleTime),
                             "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
         try? notifier.ready(status: statusLine())

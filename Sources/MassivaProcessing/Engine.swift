@@ -1,4 +1,3 @@
-import Glibc
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
@@ -86,7 +85,7 @@ public final class Engine {
         for name in names {
             let parts = name.split(separator: ".")  // .tmp.<pid>.<counter>.<random>
             guard parts.count >= 2, parts[0] == "tmp", let pid = Int32(parts[1]) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+            if pid != CurrentProcess.id && !CurrentProcess.exists(pid) {
                 if (try? FileSystem.unlink(directory + "/" + name)) != nil { removed += 1 }
             }
         }
