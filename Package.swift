@@ -64,6 +64,8 @@ let package = Package(
                                "MassivaStore", "MassivaResults", "MassivaSpool", "MassivaConfig", "MassivaCSV",
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
+        // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
+        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),

@@ -10,9 +10,6 @@ import MassivaSystem
 ///   (every occurrence must still be valid);
 /// - there is no `$name` expansion; a leading byte order mark is ignored.
 extension Configuration {
-    /// Every parameter name, in the order `lines(onlyNonDefault:)` writes them.
-    public static let parameterNames: [String] = ConfigurationParameter.all.map(\.name)
-
     /// Parses configuration text over the defaults.
     ///
     /// - Parameters:

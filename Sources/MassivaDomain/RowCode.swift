@@ -59,9 +59,6 @@ public enum RowCode: String, Sendable, CaseIterable {
         default: return "In errore"
         }
     }
-
-    /// Whether the row failed for good (counts in NUMERO DI ERRORI).
-    public var isError: Bool { self != .ok && self != .meterUnreachable }
 }
 
 extension RowCode: Error {}

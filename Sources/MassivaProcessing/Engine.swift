@@ -29,7 +29,8 @@ public final class Engine {
 
     /// Checked between requests: a daemon asked to stop finishes the request in hand only.
     public var shouldStop: () -> Bool = { false }
-    /// How many requests one pass takes at most per step.
+    /// How many requests one pass takes at most per step, and uploads per tenant:
+    /// `active_queue_limit`, as configured.
     public var chunkSize: Int
     /// When the associazioni.csv lists were last written: while requests keep coming they are
     /// rewritten at most every `associationListInterval` seconds (each is a tenant's whole list).
@@ -50,7 +51,7 @@ public final class Engine {
                              maxFileSize: configuration.maxFileSize, log: log)
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
-        self.chunkSize = max(1, min(256, configuration.activeQueueLimit))
+        self.chunkSize = max(1, configuration.activeQueueLimit)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
     }
 

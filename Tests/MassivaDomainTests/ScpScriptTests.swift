@@ -191,21 +191,6 @@ import Testing
             try ScpScript.parse(noProduction.render())
         }
     }
-
-    @Test func renderIsCheap() {
-        let clock = ContinuousClock()
-        var total = 0
-        let n = 60_000
-        let elapsed = clock.measure {
-            for i in 0..<n {
-                var s = Self.prosumer
-                s.eneltel = String(i)
-                total &+= s.render().count
-            }
-        }
-        print("SCP/1: \(n) renders in \(elapsed) (\(total) bytes)")
-        #expect(total > 0)
-    }
 }
 
 private func hex(_ v: UInt32) -> String {
