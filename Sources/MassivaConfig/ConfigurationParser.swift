@@ -91,7 +91,9 @@ extension Configuration {
         var number = 0
         // A byte order mark (some editors add one) is not part of the first name.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: splitting on "\n" alone left a CRLF file one long
+        // line (a comment, if it began with one: the whole file was silently ignored).
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             let content = trimmed(line)
