@@ -1,7 +1,6 @@
 import MassivaCSV
 import MassivaDomain
 import MassivaSpool
-import MassivaStore
 import MassivaSystem
 
 /// `tenant add|disable|enable|list`.

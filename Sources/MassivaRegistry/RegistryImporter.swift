@@ -124,27 +124,3 @@ public enum RegistryImporter {
         return try fd.read(upTo: 1 << 30).bytes
     }
 }
-
-/// How the sample registry says a meter answers probes.
-public enum Reachability: Equatable, Sendable {
-    case reachable, unreachable, flaky(Int)
-
-    public init?(parsing text: String) {
-        switch text {
-        case "reachable": self = .reachable
-        case "unreachable": self = .unreachable
-        default:
-            guard text.hasPrefix("flaky:"), let n = Int(text.dropFirst(6)), n >= 0 else { return nil }
-            self = .flaky(n)
-        }
-    }
-
-    /// As written in pods.csv and stored.
-    public var text: String {
-        switch self {
-        case .reachable: return "reachable"
-        case .unreachable: return "unreachable"
-        case .flaky(let n): return "flaky:\(n)"
-        }
-    }
-}
