@@ -104,13 +104,7 @@ public final class CommandContext {
 
     private func openStore() throws -> StateStore {
         let layout = try layout()
-        do {
-            for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, intermediate: true)
-            }
-        } catch {
-            throw CLIError("cannot prepare the spool \(layout.root): \(error)")
-        }
+        try TenantFolders.prepareSpool(layout)
         let database = try Database(path: layout.databasePath)
         let store = try StateStore(database: database)
         openedStore = store

@@ -38,9 +38,7 @@ enum ServeCommands {
     /// An engine on its own connections, for the daemon (and for each reload).
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
         let layout = SpoolLayout(root: configuration.spoolDirectory)
-        for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-            try FileSystem.makeDirectory(directory, intermediate: true)
-        }
+        try TenantFolders.prepareSpool(layout)
         let database = try Database(path: layout.databasePath)
         let store = try StateStore(database: database)
         for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }

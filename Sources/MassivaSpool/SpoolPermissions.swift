@@ -1,3 +1,5 @@
+import MassivaSystem
+
 /// The permission scheme of a deployed spool: who owns each folder, and with what mode.
 ///
 /// Designed around OpenSSH's chroot rule (the chroot folder `tenants/<id>` and every folder
@@ -60,7 +62,9 @@ public enum SpoolPermissions {
             Entry(path: layout.incoming(tenant), uid: owners.daemonUID, gid: owners.tenantGID, mode: 0o1770, isDirectory: true),
             Entry(path: layout.results(tenant), uid: owners.daemonUID, gid: owners.tenantGID, mode: 0o750, isDirectory: true),
             Entry(path: layout.templatePath(tenant), uid: 0, gid: 0, mode: 0o644, isDirectory: false),
+            Entry(path: FileSystem.parentDirectory(of: layout.claimDirectory(tenant)), uid: owners.daemonUID, gid: owners.daemonGID, mode: 0o700, isDirectory: true),
             Entry(path: layout.claimDirectory(tenant), uid: owners.daemonUID, gid: owners.daemonGID, mode: 0o700, isDirectory: true),
+            Entry(path: FileSystem.parentDirectory(of: layout.refusedDirectory(tenant)), uid: owners.daemonUID, gid: owners.daemonGID, mode: 0o700, isDirectory: true),
             Entry(path: layout.refusedDirectory(tenant), uid: owners.daemonUID, gid: owners.daemonGID, mode: 0o700, isDirectory: true),
         ]
     }
