@@ -493,7 +493,7 @@ What Excel in an Italian locale saves: **Windows-1252** (the header's `à` is th
 0xE0, so the file is not UTF-8), no BOM, `;`, CRLF, configuration types in any case
 (`standard`, `STANDARD`, `prosumer`), and trailing empty cells (`;` or `;;`) on some rows, which
 are ignored. The header differs from the template (`Tipo Configurazione (modalità)`): it is
-recognised as a header because its first cell does not begin with `IT`.
+recognised as a header because none of its cells contains a digit.
 Expected request outcome: **Lavorato**, `{n_v[0]}/{n_v[0]}`, 0 errors, {n_v[1]} SCP scripts.
 
 {table(V)}
