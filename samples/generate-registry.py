@@ -298,7 +298,7 @@ E.append(([NOT_ELIGIBLE[0], next(fresh_smi), "Standard"], expect("METER_NOT_ELIG
 E.append(([next(fresh_plain), "16MOMSPC300099999", "Standard"],
           expect("DEVICE_NOT_FOUND", 1, "well-formed SID, not in the registry")))
 E.append(([next(fresh_plain), VOLTAIC_SMI[29], "Standard"],
-          expect("DEVICE_NOT_OWNED", 1, "a device of voltaic")))
+          expect("DEVICE_NOT_OWNED", 1, "a device of voltaic: its NID and TIPO DISPOSITIVO stay empty")))
 E.append(([CLEAN_PODS[0], next(fresh_smi), "Standard"],
           expect("POD_ALREADY_ASSOCIATED", 1,
                  "needs acme-clean.csv first: its line 2 associated this POD")))
