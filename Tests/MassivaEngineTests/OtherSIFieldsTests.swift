@@ -129,4 +129,26 @@ import MassivaSpool
                       attempts: 2),
         ])
     }
+
+    @Test func aRowFoundDoneAfterACrashShowsTheProductionPODItBound() throws {
+        let f = try EngineFixture()
+        // The association this row's request made before a crash, with a production POD that
+        // is no longer the first alphabetically (the registry may have changed since).
+        let request = "MOME-000000099", bound = "IT001E00000013"
+        #expect(bound != R.firstProduction)
+        try f.registry.createAssociation(Association(
+            pod: R.prosumer, sid: R.smartInfo(5), nid: R.nid(of: R.smartInfo(5)), deviceType: "Smart Info",
+            configurationType: .prosumer, productionPOD: bound, tenant: "acme", configurator: "mario", request: request,
+            createdAt: f.clock.now))
+        let processor = RowProcessor(registry: f.registry, policy: ProcessingPolicy(
+            maxRows: 100, maxAttempts: 3, backoff: Backoff(minimal: 1, maximal: 1), jitter: { 0 }))
+        var record = RowRecord(position: 0, line: 2, pod: R.prosumer, sid: R.smartInfo(5), configuration: "Prosumer",
+                               state: .error, code: .invalidRow)
+        try processor.attempt(ValidRow(pod: R.prosumer, sid: R.smartInfo(5), configurationType: .prosumer), record: &record,
+                              context: AssociationContext(tenant: "acme", configurator: "mario", request: request), now: f.clock.now)
+        #expect(record.code == .ok)
+        #expect(record.productionPOD == bound)
+        #expect(record.nid == R.nid(of: R.smartInfo(5)) && record.matricola == R.line(pod: R.prosumer)!.matricola)
+        #expect(try f.associationCount() == 1)
+    }
 }
