@@ -2,7 +2,8 @@
 public struct DataRow: Sendable, Equatable {
     /// 1-based line of the file where the row starts.
     public let line: Int
-    /// Cells trimmed and upper-cased, trailing empty cells dropped.
+    /// Cells trimmed with their ASCII letters upper-cased (`RequestFile.normalise`), trailing
+    /// empty cells dropped.
     public let cells: [String]
 
     public init(line: Int, cells: [String]) {
