@@ -18,7 +18,7 @@ enum ServeCommands {
         let log = try context.log()
         let layout = try context.layout()
         let store = try context.store()
-        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         guard let lock = try FileLock.tryAcquire(layout.lockPath) else {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
@@ -43,7 +43,7 @@ enum ServeCommands {
         }
         let database = try Database(path: layout.databasePath)
         let store = try StateStore(database: database)
-        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         let registry = try EmbeddedRegistry(database: database)
         return Engine(configuration: configuration, store: store, registry: registry, log: log)
     }
