@@ -19,7 +19,7 @@ enum ServeCommands {
         let log = try context.log()
         let layout = try context.layout()
         let store = try context.store()
-        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         guard let lock = try FileLock.tryAcquire(layout.lockPath) else {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
@@ -39,7 +39,7 @@ enum ServeCommands {
     /// An engine on its own connections, for the daemon (and for each reload).
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
         let engine = try Engine.open(configuration: configuration, log: log)
-        for tenant in try engine.store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: engine.layout) }
+        for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
         return engine
     }
 

@@ -7,7 +7,7 @@ import MassivaSystem
 /// A spool opened for work: its folders exist, its database is open and its schema current.
 ///
 /// The one way into a spool, for every command and the daemon (`Engine.open` builds on it):
-/// the spool's top folders are made when missing, then `Schema.open` opens the database and
+/// the spool's own folders are made when missing, then `Schema.open` opens the database and
 /// runs the migrations it lacks, or refuses a database written by a newer release.
 public struct OpenedSpool {
     public let configuration: Configuration
@@ -24,13 +24,17 @@ public struct OpenedSpool {
 
     public static func open(_ configuration: Configuration) throws -> OpenedSpool {
         let layout = SpoolLayout(root: configuration.spoolDirectory)
+        // private/ and private/tmp/ are the owner's to make (0700); tenants/ too on a developer's
+        // spool, while a deployed one's is root's (made by the package or by `tenant add`), so
+        // failing to make it is no error here.
         do {
-            for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, intermediate: true)
+            for directory in [layout.privateDirectory, layout.temporaryDirectory] {
+                try FileSystem.makeDirectory(directory, mode: 0o700, intermediate: true)
             }
         } catch {
             throw PreparationError(root: layout.root, underlying: error)
         }
+        if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
         let database = try Schema.open(path: layout.databasePath)
         let store = try StateStore(database: database)
         return OpenedSpool(configuration: configuration, layout: layout, store: store,

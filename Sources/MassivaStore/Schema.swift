@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1]
+    public static let migrations: [Migration] = [version1, version2]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -108,5 +108,14 @@ public enum Schema {
             BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+        """)
+
+    /// SI accounts: the Unix login that uploads for a tenant and the person's name CONFIGURATORE
+    /// shows for it (`account add/remove/list`). `IF NOT EXISTS`: a spool opened by a build of
+    /// main that created the table lazily, before it was a migration, has it already.
+    static let version2 = Migration(version: 2, summary: "SI accounts", sql: """
+        CREATE TABLE IF NOT EXISTS accounts(
+            login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+            uid INTEGER NOT NULL, created_at REAL NOT NULL);
         """)
 }

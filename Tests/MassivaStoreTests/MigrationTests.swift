@@ -65,6 +65,10 @@ final class FixtureSpool {
         let opened = try OpenedSpool.open(spool.configuration)
         #expect(try Schema.version(of: opened.store.database) == Schema.currentVersion)
         #expect(try spool.rawCounts() == before)
+        // Migration 2: the SI accounts, a table the first release did not have.
+        #expect(try opened.store.accounts().isEmpty)
+        try opened.store.addAccount(Account(login: "mrossi", tenant: "acme", name: "Mario Rossi", uid: 1001, createdAt: 0))
+        #expect(try opened.store.configuratorName(login: "mrossi", tenant: "acme") == "Mario Rossi")
 
         // Every status, as the first release left them.
         let requests = try opened.store.requests(tenant: nil)
@@ -143,15 +147,14 @@ final class FixtureSpool {
     @Test func aNewTableIsOneMoreMigration() throws {
         let spool = try FixtureSpool()
         let before = try spool.rawCounts()
-        let accounts = Migration(version: Schema.currentVersion + 1, summary: "accounts", sql: """
-            CREATE TABLE accounts(login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
-                                  uid INTEGER NOT NULL, created_at REAL NOT NULL);
+        let accounts = Migration(version: Schema.currentVersion + 1, summary: "notes", sql: """
+            CREATE TABLE notes(request INTEGER NOT NULL REFERENCES requests(id), text TEXT NOT NULL);
             """)
         let db = try Database(path: spool.databasePath)
         let ran = try Schema.migrate(db, migrations: Schema.migrations + [accounts])
         #expect(ran.map(\.version) == Array(1...accounts.version))
         #expect(try Schema.version(of: db) == accounts.version)
-        try db.run("INSERT INTO accounts VALUES('mrossi', 'acme', 'Mario Rossi', 1001, 0)")
+        try db.run("INSERT INTO notes VALUES(1, 'checked')")
         #expect(try spool.rawCounts() == before)
         // Run again: nothing left to do.
         #expect(try Schema.migrate(db, migrations: Schema.migrations + [accounts]).isEmpty)
