@@ -68,5 +68,7 @@ let package = Package(
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCLI"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
+        // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
+        .testTarget(name: "MassivaDeploymentTests"),
     ]
 )
