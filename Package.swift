@@ -88,5 +88,7 @@ let package = Package(
                                    "MassivaCLI"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
+        // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
+        .testTarget(name: "MassivaDeploymentTests"),
     ]
 )

@@ -74,6 +74,35 @@ enum TenantFolders {
         }
     }
 
+    /// Everything below a tenant's `results/` owned by the daemon, folders 0755 and files 0644
+    /// (links and other entries are removed: the daemon never makes them). Returns how many
+    /// entries changed.
+    static func repairResults(_ directory: String, owner: UnixUser) throws -> Int {
+        var changed = 0
+        for name in (try? FileSystem.listDirectory(directory)) ?? [] {
+            let path = directory + "/" + name
+            guard let status = try? FileStatus.ofLink(path) else { continue }
+            let mode: UInt32
+            switch status.kind {
+            case .directory:
+                mode = 0o755
+                changed += try repairResults(path, owner: owner)
+            case .regular:
+                mode = 0o644
+            default:
+                try? FileSystem.unlink(path)
+                changed += 1
+                continue
+            }
+            if status.userID != owner.uid || status.groupID != owner.gid || status.permissions != mode {
+                try FileSystem.setOwner(path, uid: owner.uid, gid: owner.gid)
+                try FileSystem.setPermissions(path, mode)
+                changed += 1
+            }
+        }
+        return changed
+    }
+
     /// What keeps sshd from using `path` as a chroot: it and every folder above it must be
     /// root's and not writable by group or others.
     static func chrootProblems(_ path: String) -> [String] {
@@ -98,7 +127,11 @@ enum TenantFolders {
         // Parents first, each remembered, so an undo removes exactly what this command made.
         let parent = FileSystem.parentDirectory(of: path)
         if parent != path, !FileSystem.exists(parent) { try makeDirectory(parent, undo: &undo) }
-        do { try FileSystem.makeDirectory(path) } catch { throw CLIError("cannot create \(path): \(error)") }
+        do { try FileSystem.makeDirectory(path) } catch {
+            let hint = ProcessCredentials.isRoot || ![.permissionDenied, .notPermitted].contains(error.errno)
+                ? "" : " (on a deployed spool, run it as root)"
+            throw CLIError("cannot create \(path): \(error)\(hint)")
+        }
         undo.add { try? FileSystem.removeDirectory(path) }
     }
 

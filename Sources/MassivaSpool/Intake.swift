@@ -241,7 +241,7 @@ public final class Intake {
                 }
             } catch {
                 // The error's text holds a server path: the SI is told only why.
-                let errno = (error as? SystemError)?.errno
+                let errno = error.errno
                 claimed.rejection = .unreadable(detail: errno == .permissionDenied || errno == .notPermitted
                                                 ? "permessi insufficienti" : "errore di lettura")
                 log.log("unreadable", ["tenant": tenant, "file": claimed.fileName, "error": "\(error)"])

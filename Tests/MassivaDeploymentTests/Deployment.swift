@@ -17,35 +17,58 @@ struct ProgramRun {
     var errors: String
 }
 
-/// Runs a program to its end: stdin from /dev/null, output captured.
+/// Runs a program to its end (`posix_spawnp` and `waitpid`, output through files: Foundation's
+/// `Process` was seen never to notice an `sftp` child's exit here, leaving it a zombie).
 @discardableResult
 func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> ProgramRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : "/usr/bin/env")
-    process.arguments = arguments[0].hasPrefix("/") ? Array(arguments.dropFirst()) : arguments
+    var template = Array("/tmp/massiva-run-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+    let directory = String(cString: made)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try (input ?? "").write(toFile: directory + "/in", atomically: false, encoding: .utf8)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, directory + "/in", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, directory + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, directory + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "MASSIVA_CONFIG")
     for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    if let input {
-        let pipe = Pipe()
-        process.standardInput = pipe
-        try process.run()
-        pipe.fileHandleForWriting.write(Data(input.utf8))
-        try pipe.fileHandleForWriting.close()
-    } else {
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+    let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0.key + "=" + $0.value) } + [nil]
+    defer { for p in argv + envp { free(p) } }
+    var pid = pid_t()
+    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProgramRun(status: exit,
+                      output: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
+                      errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+}
+
+/// Removes what an earlier run killed before its clean-up left: users and groups of this
+/// suite's naming and their folders under /srv.
+func sweepLeftovers() {
+    let pattern = try! Regex("^(mtd|mts|sia|sib|sic|si-acme|si-volt)[0-9a-f]{6}$")
+    let passwd = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8)) ?? ""
+    for line in passwd.split(separator: "\n") {
+        let name = String(line.prefix { $0 != ":" })
+        if name.wholeMatch(of: pattern) != nil {
+            _ = try? run(["pkill", "-KILL", "-u", name])
+            _ = try? run(["userdel", name])
+        }
     }
-    // Read both before waiting: a full pipe would block the child forever.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProgramRun(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                      errors: String(decoding: errData, as: UTF8.self))
+    let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8)) ?? ""
+    for line in groups.split(separator: "\n") {
+        let name = String(line.prefix { $0 != ":" })
+        if name.wholeMatch(of: pattern) != nil { _ = try? run(["groupdel", name]) }
+    }
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/srv")) ?? [] where entry.hasPrefix("massiva-test-") {
+        try? FileManager.default.removeItem(atPath: "/srv/" + entry)
+    }
 }
 
 /// A deployed spool on this machine, as the README's "Deploying" section makes one: a daemon
@@ -71,6 +94,7 @@ final class Deployment {
             Issue.record("the binary \(massivaBinary) is not built (swift build)")
             throw POSIXError(.ENOENT)
         }
+        sweepLeftovers()
         suffix = String(UInt32.random(in: 0x100000...0xFFFFFF), radix: 16)
         // Under /srv, not /tmp: sshd refuses a chroot below a folder writable by others.
         root = "/srv/massiva-test-" + suffix
