@@ -243,12 +243,15 @@ public final class StateStore: @unchecked Sendable {
                   done ? .double(now) : .null, .int(id.number)])
     }
 
-    /// Figures for `status` and the daemon's STATUS= line.
+    /// Figures for `status` and the daemon's STATUS= line. Rows wait only in a request still
+    /// processing: one that failed as a whole (a record that did not decode) keeps its rows as
+    /// they were, and they wait for nothing.
     public func queueFigures() throws -> (queued: Int, processing: Int, waitingRows: Int) {
         try database.queryOne("""
             SELECT (SELECT count(*) FROM requests WHERE status = 'queued'),
                    (SELECT count(*) FROM requests WHERE status = 'processing'),
-                   (SELECT count(*) FROM rows WHERE state = 'waiting')
+                   (SELECT count(*) FROM rows r JOIN requests q ON q.id = r.request
+                    WHERE r.state = 'waiting' AND q.status = 'processing')
             """, []) { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
     }
 }
