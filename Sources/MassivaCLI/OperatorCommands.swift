@@ -31,12 +31,16 @@ enum OperatorCommands {
         positionals: [PositionalDeclaration("DIR", help: "folder holding pods.csv and devices.csv")])) { context in
         let directory = context.arguments.positionals[0]
         do {
-            let counts = try RegistryImporter.importDirectory(directory, into: try context.registry())
-            Output.print("imported \(counts.pods) PODs and \(counts.devices) devices from \(directory)")
+            // Each problem is printed as it is found: a file of millions of bad lines is reported
+            // whole without being held in memory.
+            let counts = try RegistryImporter.importDirectory(directory, into: try context.registry()) { problem in
+                Output.error("\(directory)/\(problem)")
+            }
+            Output.print("imported \(counts.pods) PODs and \(counts.devices) devices from \(directory) "
+                         + "(\(counts.added) added, \(counts.changed) changed, \(counts.removed) removed)")
             return 0
         } catch let error as RegistryImportError {
-            for problem in error.problems { Output.error("\(directory)/\(problem)") }
-            throw CLIError("\(error.problems.count) problem(s); nothing was imported")
+            throw CLIError("\(error.count) problem(s); nothing was imported")
         }
     }
 

@@ -2,125 +2,340 @@ import MassivaCSV
 import MassivaDomain
 import MassivaSystem
 
-/// Every problem found in the registry files, each with file and line.
+/// The registry files had problems, each reported with file and line; nothing was imported.
+/// `problems` keeps the first `RegistryImporter.keptProblems` of them (a file of millions of bad
+/// lines must not take memory without bound); `count` is how many there were. Every one of them
+/// went to the `report` closure of `RegistryImporter.importDirectory` as it was found.
 public struct RegistryImportError: Error, CustomStringConvertible {
     public let problems: [String]
-    public var description: String { problems.joined(separator: "\n") }
+    public let count: Int
+    public var description: String {
+        problems.joined(separator: "\n") + (count > problems.count ? "\n... and \(count - problems.count) more" : "")
+    }
 }
 
-/// The registry's master data as `massiva registry import` loads it: every POD and device.
-public struct RegistryMasterData: Sendable, Equatable {
-    public struct POD: Sendable, Equatable {
-        public var record: PODRecord
-        public var reachability: Reachability
-    }
+/// One checked line of `pods.csv`.
+public struct ImportedPOD: Sendable, Equatable {
+    public var line: Int
+    public var pod: String
+    public var eneltel: String
+    public var matricola: String
+    public var meterType: PODRecord.MeterType
+    public var exchangePOD: String?
+    public var telemanaged: Bool
+    public var eligible: Bool
+    public var reachability: Reachability
+    public var holderTaxCode: String
+}
 
-    public var pods: [POD]
-    public var devices: [DeviceRecord]
+/// One checked line of `devices.csv`.
+public struct ImportedDevice: Sendable, Equatable {
+    public var line: Int
+    public var device: DeviceRecord
+}
+
+/// What an import changed: a re-import of the same files changes nothing.
+public struct RegistryImportCounts: Sendable, Equatable {
+    public var pods = 0, devices = 0
+    /// Lines added, changed and removed, PODs and devices together.
+    public var added = 0, changed = 0, removed = 0
+    public init() {}
+}
+
+/// Where `RegistryImporter` loads the master data: the embedded registry (MassivaStore's
+/// `EmbeddedRegistry`) stages the lines in a scratch database and applies the difference.
+public protocol RegistryImportTarget: AnyObject {
+    /// Starts an import: an empty staging area.
+    func beginImport() throws
+    /// Stages checked lines; returns, for each line whose POD (SID) was already staged, that
+    /// line and the line it first appeared on.
+    func stage(pods: [ImportedPOD]) throws -> [(line: Int, first: Int)]
+    func stage(devices: [ImportedDevice]) throws -> [(line: Int, first: Int)]
+    /// The staged M2 lines whose exchange POD is no staged M1 POD, in line order.
+    func eachOrphanProductionPOD(_ body: (_ line: Int, _ exchangePOD: String) throws -> Void) throws
+    /// Replaces the master data with what is staged, in one transaction, changing only the
+    /// lines that differ.
+    func commitImport() throws -> RegistryImportCounts
+    /// Drops the staging area (after `commitImport`, or instead of it).
+    func endImport()
 }
 
 /// Reads `DIR/pods.csv` and `DIR/devices.csv` (MassivaStore's `EmbeddedRegistry` loads them).
 ///
-/// All or nothing: every line is checked first; one bad line and nothing is imported. A
-/// re-import replaces the master data (PODs, devices) and keeps associations, probe counts and
-/// history.
+/// Streaming: the files are read in 1 MiB chunks and checked line by line; the lines go in
+/// batches to the target's staging area, which checks what spans lines (a POD twice, an M2 line
+/// whose exchange POD is no M1 POD of the file). Memory stays bounded whatever the files' size
+/// (measured in the README: 32 million PODs). All or nothing: one problem and nothing is
+/// imported. A re-import replaces the master data (PODs, devices), changing only the lines that
+/// differ, and keeps associations, probe counts and history.
 public enum RegistryImporter {
     public static let podColumns = ["pod", "eneltel", "matricola", "meter_type", "exchange_pod", "telemanaged", "eligible", "reachability", "holder_tax_code"]
     public static let deviceColumns = ["sid", "nid", "device_type", "owner"]
+    /// Problems kept in `RegistryImportError.problems`; all of them are reported.
+    public static let keptProblems = 1000
+    /// Lines handed to the target at a time.
+    static let batchSize = 4096
 
-    struct PODLine { var line: Int; var values: [String] }
-
-    /// Reads and checks both files; throws `RegistryImportError` with every problem found.
-    public static func read(directory: String) throws -> RegistryMasterData {
-        var problems: [String] = []
-        let podsPath = directory + "/pods.csv", devicesPath = directory + "/devices.csv"
-        let podRows = readTable(podsPath, columns: podColumns, problems: &problems)
-        let deviceRows = readTable(devicesPath, columns: deviceColumns, problems: &problems)
-
-        var m1: Set<String> = [], seenPODs: [String: Int] = [:], seenSIDs: [String: Int] = [:]
-        for row in podRows where row.values[3] == "M1" { m1.insert(row.values[0]) }
-        for row in podRows {
-            let v = row.values
-            let at = "pods.csv:\(row.line)"
-            if !Identifiers.isValidPOD(v[0]) { problems.append("\(at): pod: \"\(v[0])\" is not a POD (IT + 3 digits + E + 8 digits)") }
-            if let first = seenPODs[v[0]] { problems.append("\(at): pod: \"\(v[0])\" already on line \(first)") } else { seenPODs[v[0]] = row.line }
-            if v[1].utf8.count != 9 || !v[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { problems.append("\(at): eneltel: expected 9 digits, got \"\(v[1])\"") }
-            if v[2].isEmpty { problems.append("\(at): matricola: empty") }
-            switch v[3] {
-            case "M1": if !v[4].isEmpty { problems.append("\(at): exchange_pod: must be empty on an M1 row") }
-            case "M2":
-                if !m1.contains(v[4]) { problems.append("\(at): exchange_pod: \"\(v[4])\" is not an M1 POD of this file") }
-            default: problems.append("\(at): meter_type: expected M1 or M2, got \"\(v[3])\"")
-            }
-            for (i, name) in [(5, "telemanaged"), (6, "eligible")] where v[i] != "true" && v[i] != "false" {
-                problems.append("\(at): \(name): expected true or false, got \"\(v[i])\"")
-            }
-            if Reachability(parsing: v[7]) == nil { problems.append("\(at): reachability: expected reachable, unreachable or flaky:N, got \"\(v[7])\"") }
-        }
-        for row in deviceRows {
-            let v = row.values
-            let at = "devices.csv:\(row.line)"
-            if !Identifiers.isValidSID(v[0]) { problems.append("\(at): sid: expected 17 letters or digits, got \"\(v[0])\"") }
-            if let first = seenSIDs[v[0]] { problems.append("\(at): sid: \"\(v[0])\" already on line \(first)") } else { seenSIDs[v[0]] = row.line }
-            if !Identifiers.isNID(v[1]) { problems.append("\(at): nid: expected 12 hexadecimal characters, got \"\(v[1])\"") }
-            if v[2] != "MOME" && v[2] != "Smart Info" { problems.append("\(at): device_type: expected MOME or Smart Info, got \"\(v[2])\"") }
-            if v[3].isEmpty { problems.append("\(at): owner: empty") }
-        }
-        if !problems.isEmpty { throw RegistryImportError(problems: problems) }
-
-        let pods = podRows.map { row in
-            let v = row.values
-            return RegistryMasterData.POD(
-                record: PODRecord(pod: v[0], eneltel: v[1], matricola: v[2], meterType: v[3] == "M2" ? .production : .exchange,
-                                  exchangePOD: v[4].isEmpty ? nil : v[4], telemanaged: v[5] == "true", eligible: v[6] == "true",
-                                  holderTaxCode: v[8], productionPODs: []),
-                reachability: Reachability(parsing: v[7])!)  // every line was checked above
-        }
-        let devices = deviceRows.map { row in
-            DeviceRecord(sid: row.values[0], nid: row.values[1].uppercased(), deviceType: row.values[2], owner: row.values[3])
-        }
-        return RegistryMasterData(pods: pods, devices: devices)
+    /// Checks both files and loads them into `target`. Every problem goes to `report` as it is
+    /// found (`"pods.csv:12: eneltel: ..."`); then `RegistryImportError` is thrown and nothing
+    /// is imported.
+    @discardableResult
+    public static func importDirectory(_ directory: String, into target: any RegistryImportTarget,
+                                       report: (String) -> Void = { _ in }) throws -> RegistryImportCounts {
+        try withoutActuallyEscaping(report) { report in try load(directory, into: target, report: report) }
     }
 
-    static func readTable(_ path: String, columns: [String], problems: inout [String]) -> [PODLine] {
+    private static func load(_ directory: String, into target: any RegistryImportTarget,
+                             report: @escaping (String) -> Void) throws -> RegistryImportCounts {
+        var problems = Problems(report: report)
+        try target.beginImport()
+        defer { target.endImport() }
+        var pods: [ImportedPOD] = []
+        pods.reserveCapacity(batchSize)
+        try eachLine(directory + "/pods.csv", columns: podColumns, problems: &problems) { line, v, problems in
+            if let pod = checkPOD(line, v, &problems) { pods.append(pod) }
+            if pods.count >= batchSize {
+                for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): pod: \"\(v0(pods, d.line))\" already on line \(d.first)") }
+                pods.removeAll(keepingCapacity: true)
+            }
+        }
+        for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): pod: \"\(v0(pods, d.line))\" already on line \(d.first)") }
+        pods = []
+        try target.eachOrphanProductionPOD { line, exchange in
+            problems.add("pods.csv:\(line): exchange_pod: \"\(exchange)\" is not an M1 POD of this file")
+        }
+        var devices: [ImportedDevice] = []
+        devices.reserveCapacity(batchSize)
+        func stageDevices() throws {
+            for d in try target.stage(devices: devices) {
+                let sid = devices.first { $0.line == d.line }?.device.sid ?? ""
+                problems.add("devices.csv:\(d.line): sid: \"\(sid)\" already on line \(d.first)")
+            }
+            devices.removeAll(keepingCapacity: true)
+        }
+        try eachLine(directory + "/devices.csv", columns: deviceColumns, problems: &problems) { line, v, problems in
+            if let device = checkDevice(line, v, &problems) { devices.append(device) }
+            if devices.count >= batchSize { try stageDevices() }
+        }
+        try stageDevices()
+        if problems.count > 0 { throw RegistryImportError(problems: problems.kept, count: problems.count) }
+        return try target.commitImport()
+    }
+
+    private static func v0(_ pods: [ImportedPOD], _ line: Int) -> String { pods.first { $0.line == line }?.pod ?? "" }
+
+    /// Every problem reported at once, the first `keptProblems` kept.
+    struct Problems {
+        let report: (String) -> Void
+        var kept: [String] = []
+        var count = 0
+        mutating func add(_ problem: String) {
+            report(problem)
+            if kept.count < RegistryImporter.keptProblems { kept.append(problem) }
+            count += 1
+        }
+    }
+
+    // MARK: Checks of one line (every field)
+
+    static func checkPOD(_ line: Int, _ v: [String], _ problems: inout Problems) -> ImportedPOD? {
+        let before = problems.count
+        let at = "pods.csv:\(line)"
+        if !Identifiers.isValidPOD(v[0]) { problems.add("\(at): pod: \"\(v[0])\" is not a POD (IT + 3 digits + E + 8 digits)") }
+        if v[1].utf8.count != 9 || !v[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { problems.add("\(at): eneltel: expected 9 digits, got \"\(v[1])\"") }
+        if v[2].isEmpty { problems.add("\(at): matricola: empty") }
+        switch v[3] {
+        case "M1": if !v[4].isEmpty { problems.add("\(at): exchange_pod: must be empty on an M1 row") }
+        case "M2":
+            // Whether it is an M1 POD of this file is checked once every line is staged.
+            if !Identifiers.isValidPOD(v[4]) { problems.add("\(at): exchange_pod: \"\(v[4])\" is not an M1 POD of this file") }
+        default: problems.add("\(at): meter_type: expected M1 or M2, got \"\(v[3])\"")
+        }
+        for (i, name) in [(5, "telemanaged"), (6, "eligible")] where v[i] != "true" && v[i] != "false" {
+            problems.add("\(at): \(name): expected true or false, got \"\(v[i])\"")
+        }
+        let reachability = Reachability(parsing: v[7])
+        if reachability == nil { problems.add("\(at): reachability: expected reachable, unreachable or flaky:N, got \"\(v[7])\"") }
+        guard problems.count == before, let reachability else { return nil }
+        return ImportedPOD(line: line, pod: v[0], eneltel: v[1], matricola: v[2], meterType: v[3] == "M2" ? .production : .exchange,
+                           exchangePOD: v[4].isEmpty ? nil : v[4], telemanaged: v[5] == "true", eligible: v[6] == "true",
+                           reachability: reachability, holderTaxCode: v[8])
+    }
+
+    static func checkDevice(_ line: Int, _ v: [String], _ problems: inout Problems) -> ImportedDevice? {
+        let before = problems.count
+        let at = "devices.csv:\(line)"
+        if !Identifiers.isValidSID(v[0]) { problems.add("\(at): sid: expected 17 letters or digits, got \"\(v[0])\"") }
+        if !Identifiers.isNID(v[1]) { problems.add("\(at): nid: expected 12 hexadecimal characters, got \"\(v[1])\"") }
+        if v[2] != "MOME" && v[2] != "Smart Info" { problems.add("\(at): device_type: expected MOME or Smart Info, got \"\(v[2])\"") }
+        if v[3].isEmpty { problems.add("\(at): owner: empty") }
+        guard problems.count == before else { return nil }
+        return ImportedDevice(line: line, device: DeviceRecord(sid: v[0], nid: v[1].uppercased(), deviceType: v[2], owner: v[3]))
+    }
+
+    // MARK: Reading a file line by line
+
+    /// Calls `body` with each data line of `path` (after the header, which must be `columns`):
+    /// its line number and its cells, trimmed, exactly `columns.count` of them. Lines that
+    /// cannot be read so are reported and skipped.
+    static func eachLine(_ path: String, columns: [String], problems: inout Problems,
+                         _ body: (_ line: Int, _ cells: [String], _ problems: inout Problems) throws -> Void) throws {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let bytes: [UInt8]
-        do { bytes = try readFile(path) } catch {
-            problems.append("\(name): cannot read: \(error)")
-            return []
-        }
-        let document: CSVDocument
-        do { document = try CSVReader.read(bytes, delimiter: .comma) } catch {
-            problems.append("\(name): \(error)")
-            return []
-        }
-        guard let header = document.records.first else {
-            problems.append("\(name): empty file, expected the header \(columns.joined(separator: ","))")
-            return []
-        }
-        let names = header.cells.map { $0.trimmingWhitespace() }
-        guard names == columns else {
-            problems.append("\(name):\(header.line): header: expected \(columns.joined(separator: ",")), got \(names.joined(separator: ","))")
-            return []
-        }
-        var rows: [PODLine] = []
-        for record in document.records.dropFirst() {
-            var cells = record.cells.map { $0.trimmingWhitespace() }
-            if cells.allSatisfy({ $0.isEmpty }) { continue }
-            while cells.count > columns.count, cells.last == "" { cells.removeLast() }
-            guard cells.count == columns.count else {
-                problems.append("\(name):\(record.line): expected \(columns.count) fields, got \(cells.count)")
-                continue
+        var header = true
+        do {
+            try RecordStream.each(path) { line, record in
+                let cells: [String]
+                switch record {
+                case .cells(let c): cells = c
+                case .unreadable(let reason):
+                    problems.add("\(name):\(line): \(reason)")
+                    return true
+                }
+                if header {
+                    let names = cells.map { $0.trimmingWhitespace() }
+                    if names.allSatisfy(\.isEmpty) { return true }
+                    header = false
+                    if names != columns {
+                        problems.add("\(name):\(line): header: expected \(columns.joined(separator: ",")), got \(names.joined(separator: ","))")
+                        return false
+                    }
+                    return true
+                }
+                var trimmed = cells
+                if trimmed.allSatisfy({ $0.isEmpty }) { return true }
+                while trimmed.count > columns.count, trimmed.last == "" { trimmed.removeLast() }
+                guard trimmed.count == columns.count else {
+                    problems.add("\(name):\(line): expected \(columns.count) fields, got \(trimmed.count)")
+                    return true
+                }
+                try body(line, trimmed, &problems)
+                return true
             }
-            rows.append(PODLine(line: record.line, values: cells))
+        } catch let error as SystemError {
+            problems.add("\(name): cannot read: \(error)")
+            return
         }
-        return rows
+        if header { problems.add("\(name): empty file, expected the header \(columns.joined(separator: ","))") }
     }
+}
 
-    /// A registry file: master data, so it may be large (up to 1 GiB), but never a link.
-    static func readFile(_ path: String) throws -> [UInt8] {
+/// The records of a comma-separated file, read in chunks: RFC 4180 quotes (a quoted cell may
+/// hold commas and line breaks), CRLF, LF or lone CR, an initial UTF-8 BOM dropped. A line of
+/// ASCII without quotes (nearly all of them) is split here; any other goes through `CSVReader`
+/// (quotes, UTF-8 or Windows-1252), so the cells are those the whole-file reader gave.
+enum RecordStream {
+    enum Record { case cells([String]), unreadable(String) }
+
+    static let chunkSize = 1 << 20
+
+    /// Calls `body` with each record's first line and its cells (trimmed); stops when it
+    /// returns false.
+    static func each(_ path: String, _ body: (_ line: Int, _ record: Record) throws -> Bool) throws {
+        // A registry file is master data, never a link.
         let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
         defer { try? fd.close() }
-        return try fd.read(upTo: 1 << 30).bytes
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        var pending: [UInt8] = []    // the record being read, across chunks
+        var inQuotes = false, hasQuote = false, ascii = true, hasNUL = false
+        var line = 1                  // the line the next byte is on
+        var recordLine = 1            // the line the pending record started on
+        var lastWasCR = false
+        // Only a quote that opens a cell (or doubles a closing one) starts quoted text; one in
+        // the middle of an unquoted cell is an ordinary character, as CSVReader reads it.
+        var cellStart = true, justClosed = false
+        var first = true
+        var going = true
+
+        func emit() throws {
+            defer { pending.removeAll(keepingCapacity: true); hasQuote = false; ascii = true; hasNUL = false }
+            if hasNUL { going = try body(recordLine, .unreadable("contains a NUL byte: not a text file")); return }
+            if !hasQuote && ascii {
+                going = try body(recordLine, .cells(splitASCII(pending)))
+                return
+            }
+            do {
+                let document = try CSVReader.read(pending, delimiter: .comma)
+                let cells = document.records.first?.cells ?? []
+                going = try body(recordLine, .cells(cells.map { $0.trimmingWhitespace() }))
+            } catch {
+                going = try body(recordLine, .unreadable("\(error)"))
+            }
+        }
+
+        while going {
+            let count = try fd.read(into: buffer)
+            if count == 0 { break }
+            var bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count]).bindMemory(to: UInt8.self)
+            if first {
+                first = false
+                if count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+                    bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+                }
+            }
+            var start = bytes.startIndex
+            var i = bytes.startIndex
+            while i < bytes.endIndex && going {
+                let c = bytes[i]
+                if c == 0x22 {
+                    if inQuotes { inQuotes = false; justClosed = true } else if cellStart || justClosed { inQuotes = true; justClosed = false }
+                    hasQuote = true
+                    cellStart = false
+                    lastWasCR = false
+                    i += 1
+                    continue
+                }
+                justClosed = false
+                if c == 0x2C { cellStart = !inQuotes; lastWasCR = false; i += 1; continue }
+                if c != 0x0A && c != 0x0D { cellStart = false }
+                if c >= 0x80 { ascii = false }
+                else if c == 0 { hasNUL = true }
+                else if (c == 0x0A || c == 0x0D) {
+                    if c == 0x0A && lastWasCR {
+                        // The LF of a CRLF: the record (or line) ended at the CR.
+                        lastWasCR = false
+                        if !inQuotes { start = i + 1; i += 1; continue }
+                        i += 1
+                        continue
+                    }
+                    line += 1
+                    lastWasCR = c == 0x0D
+                    if !inQuotes {
+                        pending.append(contentsOf: bytes[start..<i])
+                        try emit()
+                        cellStart = true
+                        recordLine = line
+                        start = i + 1
+                    }
+                    i += 1
+                    continue
+                }
+                lastWasCR = false
+                i += 1
+            }
+            if going { pending.append(contentsOf: bytes[start..<i]) }
+        }
+        if going && !pending.isEmpty { try emit() }
+    }
+
+    /// The cells of an ASCII line without quotes, each trimmed of spaces, tabs, VT and FF.
+    static func splitASCII(_ bytes: [UInt8]) -> [String] {
+        var cells: [String] = []
+        cells.reserveCapacity(9)
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            func cut(_ end: Int) {
+                var s = start, e = end
+                while s < e && (b[s] == 0x20 || b[s] == 0x09 || b[s] == 0x0B || b[s] == 0x0C) { s += 1 }
+                while e > s && (b[e - 1] == 0x20 || b[e - 1] == 0x09 || b[e - 1] == 0x0B || b[e - 1] == 0x0C) { e -= 1 }
+                cells.append(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))
+            }
+            for i in 0..<b.count where b[i] == 0x2C {
+                cut(i)
+                start = i + 1
+            }
+            cut(b.count)
+        }
+        return cells
     }
 }
