@@ -30,6 +30,10 @@ public struct Configuration: Sendable, Equatable {
     /// default: the chunk the engine always used (it capped any larger value to it), with which
     /// 10,000 waiting files of 100 rows peaked at 42 MB resident.
     public var activeQueueLimit: Int
+    /// `result_retention`: how long a finished request's folder stays in `results/` (and its
+    /// line in richieste.csv) after it finished, or after `show --restore` wrote it back, in
+    /// seconds; 0 keeps them forever. Its data stays in the database whatever this says.
+    public var resultRetention: Double
     /// `log_format`: how log lines are written.
     public var logFormat: LogFormat
     /// `results_encoding`: how result CSV files are encoded.
@@ -55,6 +59,7 @@ public struct Configuration: Sendable, Equatable {
         outageMinimalBackoffTime: Double = 5,
         outageMaximalBackoffTime: Double = 300,
         activeQueueLimit: Int = 256,
+        resultRetention: Double = 90 * 86400,
         logFormat: LogFormat = .text,
         resultsEncoding: ResultsEncoding = .utf8BOM,
         sftpGroup: String = "massiva-sftp",
@@ -72,6 +77,7 @@ public struct Configuration: Sendable, Equatable {
         self.outageMinimalBackoffTime = outageMinimalBackoffTime
         self.outageMaximalBackoffTime = outageMaximalBackoffTime
         self.activeQueueLimit = activeQueueLimit
+        self.resultRetention = resultRetention
         self.logFormat = logFormat
         self.resultsEncoding = resultsEncoding
         self.sftpGroup = sftpGroup

@@ -21,6 +21,7 @@ struct ConfigurationParameter: Sendable {
         duration("outage_minimal_backoff_time", \.outageMinimalBackoffTime),
         duration("outage_maximal_backoff_time", \.outageMaximalBackoffTime),
         positiveInteger("active_queue_limit", \.activeQueueLimit),
+        duration("result_retention", \.resultRetention),
         enumeration("log_format", \.logFormat),
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),

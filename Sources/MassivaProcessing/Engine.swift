@@ -32,12 +32,17 @@ public final class Engine {
     /// How many requests one pass takes at most per step, and uploads per tenant:
     /// `active_queue_limit`, as configured.
     public var chunkSize: Int
-    /// When the associazioni.csv lists were last written: while requests keep coming they are
-    /// rewritten at most every `associationListInterval` seconds (each is a tenant's whole list).
+    /// When the associazioni.csv lists were last written (without a `ListWriter` only): while
+    /// requests keep coming they are rewritten at most every `associationListInterval` seconds.
     private var associationListsWrittenAt = -Double.infinity
-    public var associationListInterval = 5.0
+    public var associationListInterval = 5.0 {
+        didSet { lists?.associationListInterval = associationListInterval }
+    }
     /// Result files are written on a second thread while requests are processed.
     private let pipeline: ResultPipeline?
+    /// The tenants' lists and retention, on a third thread (with the embedded registry; a
+    /// registry of another kind, such as a test's wrapper, has them written on this thread).
+    private let lists: ListWriter?
 
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
                 policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now }) {
@@ -53,6 +58,10 @@ public final class Engine {
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
         self.chunkSize = max(1, configuration.activeQueueLimit)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
+        self.lists = registry is EmbeddedRegistry
+            ? try? ListWriter(layout: layout, databasePath: store.database.path, files: results.files,
+                              retention: configuration.resultRetention, log: log, clock: clock)
+            : nil
     }
 
     /// What a pass did, and when something is due next.
@@ -67,13 +76,35 @@ public final class Engine {
         public var didWork: Bool { recorded + processed + retried + refreshed > 0 }
     }
 
-    /// Finishes what a crash left: claimed files not yet recorded, result files not yet written.
+    /// Finishes what a crash left: claimed files not yet recorded, result files and lists not
+    /// yet written, folders of retired requests not yet removed.
     public func recover() throws {
         removeOrphanedTemporaryFiles()
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
-        while try results.refresh(limit: chunkSize) > 0 {}
+        while try results.refreshFiles(limit: chunkSize) > 0 {}
+        try results.refreshRequestLists()
+        try results.removeRetiredFolders()
+        if let lists { lists.schedule() } else { try refreshAssociationLists() }
+    }
+
+    /// Brings every list up to date and applies retention, on this thread: the end of
+    /// `serve --once`.
+    public func finishLists() throws {
+        try lists?.drain()
+        try applyRetention()
+        try results.refreshRequestLists()
         try refreshAssociationLists()
+    }
+
+    /// Retention (`result_retention`), on this thread.
+    func applyRetention() throws {
+        guard configuration.resultRetention > 0 else { return }
+        while !shouldStop() {
+            let removed = try results.applyRetention(cutoff: clock() - configuration.resultRetention, limit: chunkSize)
+            if removed > 0 { log.log("retired", ["folders": String(removed)]) }
+            if removed < chunkSize { break }
+        }
     }
 
     /// Result files being written when a process died stay in `private/tmp` (never in
@@ -117,15 +148,21 @@ public final class Engine {
         } else {
             try pipeline?.drain(recordingOn: results)
             while !shouldStop() {
-                let n = try results.refresh(limit: chunkSize)
+                let n = try results.refreshFiles(limit: chunkSize)
                 summary.refreshed += n
                 if n == 0 { break }
             }
         }
-        if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
-            if try refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
+        if let lists {
+            lists.schedule()
         } else {
-            wake.append(associationListsWrittenAt + associationListInterval)
+            try results.refreshRequestLists()
+            if !summary.didWork { try applyRetention() }
+            if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
+                if try refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
+            } else {
+                wake.append(associationListsWrittenAt + associationListInterval)
+            }
         }
         wake.append(try store.nextDueTime())
         wake.append(registryPausedUntil)
@@ -133,9 +170,10 @@ public final class Engine {
         return summary
     }
 
-    /// The associazioni.csv lists that are stale, read through the registry. While the registry
+    /// The associazioni.csv lists that are stale, read through the registry, on this thread. While the registry
     /// is down they stay stale (logged once) and are written when it answers again: an outage
     /// pauses them as it pauses the rows, it does not fail the pass.
+    @discardableResult
     private func refreshAssociationLists() throws -> Int {
         do {
             let n = try results.refreshAssociationLists(from: registry)
@@ -158,6 +196,7 @@ public final class Engine {
             let summary = try pass()
             if !summary.didWork { break }
         }
+        try finishLists()
     }
 
     func isRegistryAvailable() -> Bool {

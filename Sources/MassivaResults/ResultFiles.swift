@@ -43,6 +43,12 @@ public struct ResultFiles: Sendable {
          "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel]
     }
 
+    /// One line of richieste.csv, as `StateStore.eachListedRequest` reads it.
+    public static func requestListCells(_ r: RequestListEntry) -> [String] {
+        [r.id.description, r.fileName, SystemClock.iso8601(r.submittedAt), r.completedAt.map(SystemClock.iso8601) ?? "",
+         "\(r.rowsProcessed)/\(r.rowsTotal)", String(r.rowsFailed), r.outcomeLabel]
+    }
+
     public static func stato(_ r: RequestRecord) -> [UInt8] {
         func s(_ v: String?) -> String { v.map(EventLog.jsonString) ?? "null" }
         let fields: [(String, String)] = [

@@ -11,6 +11,7 @@
 /// <spool>/private/tmp/                        result files being written
 /// <spool>/private/massiva.lock                held by the running `serve`
 /// <spool>/private/results.lock                held while result files are written
+/// <spool>/private/lists.lock                  held while richieste.csv, associazioni.csv are written
 /// ```
 /// Everything under `private/` is outside any tenant's chroot.
 public struct SpoolLayout: Sendable, Equatable {
@@ -36,6 +37,8 @@ public struct SpoolLayout: Sendable, Equatable {
     public var lockPath: String { privateDirectory + "/massiva.lock" }
     /// Serialises the writers of result files (the daemon's threads, operator commands).
     public var resultsLockPath: String { privateDirectory + "/results.lock" }
+    /// Held while a tenant's richieste.csv or associazioni.csv is written.
+    public var listsLockPath: String { privateDirectory + "/lists.lock" }
     public func claimDirectory(_ tenant: String) -> String { privateDirectory + "/claim/" + tenant }
     public func refusedDirectory(_ tenant: String) -> String { privateDirectory + "/refused/" + tenant }
 }

@@ -28,6 +28,20 @@ public struct RequestRecord: Sendable, Equatable {
     public var nextDueAt: Double?
     public var stateVersion: Int
     public var resultsVersion: Int
+    /// Whether its folder is in `results/` (see `ResultsState`).
+    public var resultsState: ResultsState = .present
+
+    /// Where a request's result folder stands (retention, `show --restore`).
+    public enum ResultsState: String, Sendable {
+        /// In `results/` (or about to be: its files lag behind) and listed in richieste.csv.
+        case present
+        /// Written back on request: listed again once its folder is written.
+        case restoring
+        /// Past `result_retention`: no longer listed; its folder is still to be removed.
+        case retiring
+        /// Out of `results/`; its data stays in the database.
+        case removed
+    }
 
     public var outcomeLabel: String {
         RequestOutcome.label(status: status, rowsFailed: rowsFailed, maxAttemptsHit: maxAttemptsHit, reason: reason)

@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2]
+    public static let migrations: [Migration] = [version1, version2, version3]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -117,5 +117,27 @@ public enum Schema {
         CREATE TABLE IF NOT EXISTS accounts(
             login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
             uid INTEGER NOT NULL, created_at REAL NOT NULL);
+        """)
+
+    /// Flat cost as history grows, and retention (issue 10):
+    /// - `results_state`: whether a request's folder is in `results/` (`present`), being written
+    ///   back by `show --restore` (`restoring`), leaving it (`retiring`: no longer listed in
+    ///   richieste.csv, its folder still to be removed) or gone (`removed`); `restored_at` starts
+    ///   the retention period again after a restore.
+    /// - `request_lists`: per tenant, the version of its request list and the version its
+    ///   richieste.csv shows (as `association_lists` does for associazioni.csv), so the list is
+    ///   written on its own, after the request folders, and a crash leaves it stale, not lost.
+    /// - `requests_list`: covers richieste.csv's columns, so writing the list reads this index
+    ///   alone. Without it every line read the request's table row, and the columns after the
+    ///   uploaded bytes (`content`, stored inline) sit behind that blob's overflow pages.
+    static let version3 = Migration(version: 3, summary: "request lists on their own, retention", sql: """
+        ALTER TABLE requests ADD COLUMN results_state TEXT NOT NULL DEFAULT 'present';
+        ALTER TABLE requests ADD COLUMN restored_at REAL;
+        CREATE INDEX requests_list ON requests(tenant, id, file_name, submitted_at, completed_at, rows_processed, rows_total,
+            rows_failed, status, max_attempts_hit, reason, results_state, results_version);
+        CREATE INDEX requests_retention ON requests(completed_at) WHERE results_state = 'present';
+        CREATE INDEX requests_leaving ON requests(tenant, id) WHERE results_state IN ('retiring', 'restoring');
+        CREATE TABLE request_lists(
+            tenant TEXT PRIMARY KEY, state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
         """)
 }

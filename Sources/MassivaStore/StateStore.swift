@@ -62,18 +62,21 @@ public final class StateStore: @unchecked Sendable {
 
     static let requestColumns = """
         id, tenant, file_name, configurator, status, reason, note, rows_total, rows_processed, rows_failed,
-        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version
+        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version, results_state
         """
 
     static func request(_ s: Statement) throws(RecordError) -> RequestRecord {
         guard let status = RequestStatus(rawValue: s.text(4)) else {
             throw RecordError(table: "requests", key: RequestID(s.int(0)).description, column: "status", value: s.text(4))
         }
+        guard let resultsState = RequestRecord.ResultsState(rawValue: s.text(16)) else {
+            throw RecordError(table: "requests", key: RequestID(s.int(0)).description, column: "results_state", value: s.text(16))
+        }
         return RequestRecord(id: RequestID(s.int(0)), tenant: s.text(1), fileName: s.text(2), configurator: s.text(3),
                       status: status, reason: s.optionalText(5), note: s.optionalText(6),
                       rowsTotal: s.int(7), rowsProcessed: s.int(8), rowsFailed: s.int(9), maxAttemptsHit: s.bool(10),
                       submittedAt: s.double(11), completedAt: s.optionalDouble(12), nextDueAt: s.optionalDouble(13),
-                      stateVersion: s.int(14), resultsVersion: s.int(15))
+                      stateVersion: s.int(14), resultsVersion: s.int(15), resultsState: resultsState)
     }
 
     public func request(_ id: RequestID) throws -> RequestRecord? {
@@ -115,15 +118,26 @@ public final class StateStore: @unchecked Sendable {
         try database.queryOne("SELECT min(next_due_at) FROM requests WHERE status = 'processing'", []) { $0.optionalDouble(0) } ?? nil
     }
 
-    /// Requests whose result files lag behind their state.
+    /// Requests whose result files lag behind their state (those whose folder left `results/`
+    /// stay out of it, whatever changes).
     public func staleRequests(limit: Int) throws -> [RequestRecord] {
-        try database.query("SELECT \(Self.requestColumns) FROM requests WHERE state_version <> results_version ORDER BY id LIMIT ?",
-                           [.int(limit)], Self.request)
+        try database.query("""
+            SELECT \(Self.requestColumns) FROM requests WHERE state_version <> results_version
+            AND results_state IN ('present', 'restoring') ORDER BY id LIMIT ?
+            """, [.int(limit)], Self.request)
     }
 
-    /// Records that the result files of `id` show state `version`.
+    /// Records that the result files of `id` show state `version` (a restored folder is then
+    /// back: listed again), and that its tenant's richieste.csv is to be written after them.
     public func markResultsWritten(_ id: RequestID, version: Int) throws {
-        try database.run("UPDATE requests SET results_version = ? WHERE id = ? AND results_version < ?", [.int(version), .int(id.number), .int(version)])
+        try database.run("""
+            UPDATE requests SET results_version = ?1,
+                results_state = CASE results_state WHEN 'restoring' THEN 'present' ELSE results_state END
+            WHERE id = ?2 AND results_version < ?1
+            """, [.int(version), .int(id.number)])
+        if database.changes > 0, let tenant = try database.queryOne("SELECT tenant FROM requests WHERE id = ?", [.int(id.number)], { $0.text(0) }) {
+            try markRequestListChanged(tenant: tenant)
+        }
     }
 
     public func setStatus(_ id: RequestID, _ status: RequestStatus, reason: String? = nil, now: Double) throws {
@@ -286,5 +300,132 @@ extension StateStore {
             INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
             ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
             """, [.text(tenant), .int(version)])
+    }
+}
+
+// MARK: Request lists (richieste.csv)
+
+/// One line of richieste.csv: what `eachListedRequest` reads (from the `requests_list` index alone).
+public struct RequestListEntry: Sendable, Equatable {
+    public var id: RequestID
+    public var fileName: String
+    public var submittedAt: Double
+    public var completedAt: Double?
+    public var rowsProcessed: Int
+    public var rowsTotal: Int
+    public var rowsFailed: Int
+    public var status: RequestStatus
+    public var maxAttemptsHit: Bool
+    public var reason: String?
+
+    public var outcomeLabel: String {
+        RequestOutcome.label(status: status, rowsFailed: rowsFailed, maxAttemptsHit: maxAttemptsHit, reason: reason)
+    }
+}
+
+extension StateStore {
+    // Per tenant (`request_lists`), the version of its request list and the version its
+    // richieste.csv shows; a tenant without a line there never had it written by this release.
+
+    /// The requests richieste.csv lists, newest first: those whose folder is in `results/`
+    /// (written at least once, not retired).
+    public func eachListedRequest(tenant: String, _ body: (RequestListEntry) throws -> Void) throws {
+        try database.each("""
+            SELECT id, file_name, submitted_at, completed_at, rows_processed, rows_total, rows_failed, status, max_attempts_hit, reason
+            FROM requests WHERE tenant = ? AND results_state = 'present' AND results_version > 0 ORDER BY id DESC
+            """, [.text(tenant)]) { s in
+            guard let status = RequestStatus(rawValue: s.text(7)) else {
+                throw RecordError(table: "requests", key: RequestID(s.int(0)).description, column: "status", value: s.text(7))
+            }
+            try body(RequestListEntry(id: RequestID(s.int(0)), fileName: s.text(1), submittedAt: s.double(2), completedAt: s.optionalDouble(3),
+                                      rowsProcessed: s.int(4), rowsTotal: s.int(5), rowsFailed: s.int(6), status: status,
+                                      maxAttemptsHit: s.bool(8), reason: s.optionalText(9)))
+        }
+    }
+
+    /// Marks `tenant`'s richieste.csv stale.
+    public func markRequestListChanged(tenant: String) throws {
+        try database.run("""
+            INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?, 2, 0)
+            ON CONFLICT(tenant) DO UPDATE SET state_version = state_version + 1
+            """, [.text(tenant)])
+    }
+
+    /// Tenants whose richieste.csv lags behind (or was never written by this release), with the
+    /// version to record once it is written.
+    public func staleRequestLists() throws -> [(tenant: String, version: Int)] {
+        try database.query("""
+            SELECT t.id, coalesce(l.state_version, 1) FROM tenants t LEFT JOIN request_lists l ON l.tenant = t.id
+            WHERE coalesce(l.state_version, 1) <> coalesce(l.results_version, 0) ORDER BY t.id
+            """, []) { (tenant: $0.text(0), version: $0.int(1)) }
+    }
+
+    public func markRequestListWritten(tenant: String, version: Int) throws {
+        try database.run("""
+            INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
+            ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
+            """, [.text(tenant), .int(version)])
+    }
+}
+
+// MARK: Retention (result_retention)
+
+extension StateStore {
+    // A request's folder leaves results/ in four steps, each one safe to repeat after a crash:
+    // 1. `retire`: present -> retiring and its tenant's list stale, in one transaction (the
+    //    database first: from then on nothing writes that folder again);
+    // 2. richieste.csv is written without it;
+    // 3. only then (`retiringRequests` waits for 2) its folder is removed;
+    // 4. `markRemoved`: retiring -> removed.
+    // So richieste.csv never lists a folder that is not there.
+
+    /// Moves up to `limit` requests finished (and not restored) before `cutoff` to `retiring`.
+    /// Returns how many.
+    @discardableResult
+    public func retire(finishedBefore cutoff: Double, limit: Int) throws -> Int {
+        try database.transaction {
+            let due = try database.query("""
+                SELECT id, tenant FROM requests WHERE results_state = 'present' AND completed_at < ?1
+                AND (restored_at IS NULL OR restored_at < ?1) ORDER BY completed_at LIMIT ?2
+                """, [.double(cutoff), .int(limit)]) { (id: $0.int(0), tenant: $0.text(1)) }
+            for r in due {
+                try database.run("UPDATE requests SET results_state = 'retiring' WHERE id = ?", [.int(r.id)])
+            }
+            for tenant in Set(due.map(\.tenant)) { try markRequestListChanged(tenant: tenant) }
+            return due.count
+        }
+    }
+
+    /// Retiring requests whose tenant's richieste.csv no longer lists them (step 3 may run).
+    public func retiringRequests(limit: Int) throws -> [(id: RequestID, tenant: String)] {
+        try database.query("""
+            SELECT r.id, r.tenant FROM requests r JOIN request_lists l ON l.tenant = r.tenant
+            WHERE r.results_state = 'retiring' AND l.state_version = l.results_version ORDER BY r.id LIMIT ?
+            """, [.int(limit)]) { (id: RequestID($0.int(0)), tenant: $0.text(1)) }
+    }
+
+    /// Step 4: the folders are gone (a request restored meanwhile stays as it is).
+    public func markRemoved(_ ids: [RequestID]) throws {
+        try database.transaction {
+            for id in ids {
+                try database.run("UPDATE requests SET results_state = 'removed' WHERE id = ? AND results_state = 'retiring'", [.int(id.number)])
+            }
+        }
+    }
+
+    /// Outcome of `restore`.
+    public enum RestoreResult: Equatable, Sendable { case restoring, alreadyPresent, notFound }
+
+    /// `show REQ --restore`: the folder of a retired request is written back (and listed again
+    /// once written), and its retention period starts again from `now`.
+    public func restore(_ id: RequestID, now: Double) throws -> RestoreResult {
+        try database.transaction {
+            guard let request = try request(id) else { return RestoreResult.notFound }
+            guard request.resultsState == .retiring || request.resultsState == .removed else { return .alreadyPresent }
+            try database.run("""
+                UPDATE requests SET results_state = 'restoring', restored_at = ?, state_version = state_version + 1 WHERE id = ?
+                """, [.double(now), .int(id.number)])
+            return .restoring
+        }
     }
 }
