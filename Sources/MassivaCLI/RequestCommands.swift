@@ -63,11 +63,27 @@ enum RequestCommands {
         return 0
     }
 
+    static let restoreFlag = FlagDeclaration(
+        "--restore", help: "write the request's result folder back into results/ (and richieste.csv) after retention removed it; "
+            + "it stays for another result_retention")
+
     static let show = Command(CommandDeclaration(
         ["show"], summary: "show one request and its rows (the portal's request detail)",
-        flags: [Options.csv], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")])) { context in
+        flags: [Options.csv, restoreFlag], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")])) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
+        if context.arguments.flag("--restore") {
+            switch try store.restore(id, now: SystemClock.now) {
+            case .notFound: throw CLIError("no request \(id)")
+            case .alreadyPresent: Output.print("\(id): its folder is in results/ already")
+            case .restoring:
+                // Written here (the folder, then richieste.csv), so the command returns once the
+                // SI can download it; a crash meanwhile leaves it stale and the daemon writes it.
+                try refreshResults(context)
+                Output.print("\(id): folder written back to results/")
+            }
+            return 0
+        }
         guard let request = try store.request(id) else { throw CLIError("no request \(id)") }
         let rows = try store.rows(of: id)
         let tenantName = try store.tenant(request.tenant)?.name ?? request.tenant
@@ -82,6 +98,9 @@ enum RequestCommands {
         Output.print("rows: \(request.rowsProcessed)/\(request.rowsTotal) processed, \(request.rowsFailed) in error"
                      + (request.status == .processing ? ", next retry \(request.nextDueAt.map(SystemClock.iso8601) ?? "-")" : ""))
         if let note = request.note { Output.print("note: \(note)") }
+        if request.resultsState == .retiring || request.resultsState == .removed {
+            Output.print("results: removed from results/ by result_retention (massiva show \(id) --restore writes them back)")
+        }
         if !rows.isEmpty {
             Output.print()
             Output.table(["LINE", "POD", "SID", "CONFIG", "ESITO", "CODE", "TRIES", "DESCRIPTION"], rows.map { r in

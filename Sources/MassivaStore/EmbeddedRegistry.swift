@@ -257,8 +257,7 @@ extension EmbeddedRegistry: RegistryImportTarget {
             counts.devices = try database.queryOne("SELECT count(*) FROM import.devices", []) { $0.int(0) } ?? 0
             for (table, key, columns, list) in [("pods", "pod", Self.importedPODColumns, podColumns),
                                                  ("devices", "sid", Self.importedDeviceColumns, deviceColumns)] {
-                try database.run("DELETE FROM main.\(table) WHERE NOT EXISTS (SELECT 1 FROM import.\(table) s WHERE s.\(key) = \(table).\(key))")
-                counts.removed += database.changes
+                let staged = table == "pods" ? counts.pods : counts.devices
                 let existing = try database.queryOne("SELECT count(*) FROM main.\(table)", []) { $0.int(0) } ?? 0
                 // Only the lines that are new or differ; in key order (the staging table's), so
                 // a first import appends to the table's key index.
@@ -268,9 +267,18 @@ extension EmbeddedRegistry: RegistryImportTarget {
                     ON CONFLICT(\(key)) DO UPDATE SET \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
                     """)
                 let written = database.changes
-                let after = try database.queryOne("SELECT count(*) FROM main.\(table)", []) { $0.int(0) } ?? 0
-                counts.added += after - existing
-                counts.changed += written - (after - existing)
+                var after = try database.queryOne("SELECT count(*) FROM main.\(table)", []) { $0.int(0) } ?? 0
+                let added = after - existing
+                // Every staged key is now in the table: as many lines as staged means none other
+                // is, and the pass that looks for lines to remove (one lookup per line of the table) is
+                // skipped.
+                if after > staged {
+                    try database.run("DELETE FROM main.\(table) WHERE NOT EXISTS (SELECT 1 FROM import.\(table) s WHERE s.\(key) = \(table).\(key))")
+                    counts.removed += database.changes
+                    after -= database.changes
+                }
+                counts.added += added
+                counts.changed += written - added
             }
         }
         // A first import of millions of lines leaves a WAL file of the database's size: give
