@@ -75,6 +75,12 @@ public protocol Registry: AnyObject {
     /// `body` one at a time from one consistent view: a tenant's list of any length costs
     /// bounded memory. `body` may call the registry's other methods.
     func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws
+    /// The tenant's associations that come after `(createdAt, pod)` in that order, in order:
+    /// what associazioni.csv lacks when only new associations were made since it was written.
+    /// The same view as `associationCount`, when both are called in one transaction.
+    func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws
+    /// How many associations the tenant has.
+    func associationCount(tenant: String) throws -> Int
 }
 
 extension Registry {

@@ -196,9 +196,14 @@ extension ResultFiles {
 }
 
 extension ResultWriter {
-    /// Rewrites `results/associazioni.csv` of every tenant whose associations changed since it
-    /// was last written (and of tenants that never had one), atomically, streaming each list
+    /// Brings `results/associazioni.csv` of every tenant whose associations changed since it
+    /// was last written (and of tenants that never had one) up to date, atomically, streaming
     /// from `registry`. Returns how many.
+    ///
+    /// When only associations were made since the file was written (none removed, the registry
+    /// not re-imported with changes), the new file is a copy of the old one plus the new lines
+    /// (`(created_at, pod)` after the last one written), checked by count: rendering 500,000
+    /// lines took about 2 s, copying their 60 MB a few tens of ms. Otherwise it is written whole.
     @discardableResult
     public func refreshAssociationLists(from registry: any Registry) throws -> Int {
         // The lists' own lock: a request's files never wait for a tenant's whole list.
@@ -207,16 +212,48 @@ extension ResultWriter {
         let stale = try store.staleAssociationLists()
         if stale.isEmpty { return 0 }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
+        var written: [(state: StateStore.AssociationListState, lines: Int, through: (createdAt: Double, pod: String)?)] = []
         do {
-            for (tenant, _) in stale {
-                let folder = layout.results(tenant)
+            for list in stale {
+                let folder = layout.results(list.tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
-                let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
+                let tenantName = try self.tenantName(list.tenant)
+                let target = folder + "/associazioni.csv"
+                var lines = 0
+                var through: (createdAt: Double, pod: String)? = nil
+                // One read transaction: the count and the lines from the same view.
+                let path = try store.database.readTransaction { () throws -> String in
+                    let total = try registry.associationCount(tenant: list.tenant)
+                    if !list.removedSinceWritten, let last = list.writtenThrough, FileSystem.exists(target),
+                       let appended = try? StreamedCSVFile.appending(to: target, in: layout.temporaryDirectory, bom: files.bom, rows: { row in
+                           try registry.eachAssociation(tenant: list.tenant, after: last) { a in
+                               try row(AssociationListRow(a, tenantName: tenantName).cells)
+                               lines += 1
+                               through = (a.association.createdAt, a.association.pod)
+                           }
+                       }) {
+                        if list.writtenLines + lines == total {
+                            lines = total
+                            through = through ?? last
+                            return appended
+                        }
+                        // An association made with an earlier time than the last line's (a
+                        // clock set back): the copy would miss it. Written whole instead.
+                        try? FileSystem.unlink(appended)
+                    }
+                    lines = 0
+                    through = nil
+                    return try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
                                                      bom: files.bom) { row in
-                    let tenantName = try self.tenantName(tenant)
-                    try registry.eachAssociation(tenant: tenant) { try row(AssociationListRow($0, tenantName: tenantName).cells) }
+                        try registry.eachAssociation(tenant: list.tenant) { a in
+                            try row(AssociationListRow(a, tenantName: tenantName).cells)
+                            lines += 1
+                            through = (a.association.createdAt, a.association.pod)
+                        }
+                    }
                 }
-                batch.stage(temporaryFile: path, to: folder + "/associazioni.csv")
+                batch.stage(temporaryFile: path, to: target)
+                written.append((list, lines, through))
             }
             try batch.commit()
         } catch {
@@ -224,7 +261,9 @@ extension ResultWriter {
             throw error
         }
         try store.database.transaction {
-            for (tenant, version) in stale { try store.markAssociationListWritten(tenant: tenant, version: version) }
+            for w in written {
+                try store.markAssociationListWritten(tenant: w.state.tenant, version: w.state.version, lines: w.lines, through: w.through)
+            }
         }
         return stale.count
     }

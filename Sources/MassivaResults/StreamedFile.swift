@@ -6,10 +6,10 @@ import MassivaSystem
 /// stages the finished file in an `AtomicFileBatch`, like any other result file.
 struct StreamedCSVFile {
     let path: String
-    private let descriptor: FileDescriptor
+    fileprivate let descriptor: FileDescriptor
     private var writer: CSVWriter
 
-    init(temporaryDirectory: String, header: [String], bom: Bool) throws {
+    init(temporaryDirectory: String, header: [String]?, bom: Bool) throws {
         path = temporaryDirectory + "/" + TemporaryName.make()
         let descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
         do {
@@ -21,7 +21,7 @@ struct StreamedCSVFile {
         }
         self.descriptor = descriptor
         writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom, reservingCapacity: 1 << 16)
-        writer.write(header)
+        if let header { writer.write(header) }
     }
 
     mutating func write(_ cells: [String]) throws {
@@ -42,6 +42,38 @@ struct StreamedCSVFile {
                       rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String {
         var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, bom: bom)
         do {
+            try rows { try file.write($0) }
+            return try file.finish()
+        } catch {
+            file.abandon()
+            throw error
+        }
+    }
+
+    /// A copy of the CSV file at `existing` (written by this writer, with `bom` or without as
+    /// asked: else nil is returned and nothing is left) followed by the rows `rows` hands on,
+    /// in a new temporary file whose path is returned (removed on failure).
+    static func appending(to existing: String, in temporaryDirectory: String, bom: Bool,
+                          rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String? {
+        let source = try FileDescriptor.open(existing, .readOnly, options: [.noFollow, .closeOnExec])
+        defer { try? source.close() }
+        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: nil, bom: false)
+        do {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            var first = true
+            while true {
+                let count = try source.read(into: buffer)
+                if count == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if first {
+                    first = false
+                    let hasBOM = count >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF
+                    if hasBOM != bom { file.abandon(); return nil }
+                }
+                try file.descriptor.writeAll(chunk)
+            }
+            if first { file.abandon(); return nil }  // empty: not ours
             try rows { try file.write($0) }
             return try file.finish()
         } catch {

@@ -222,7 +222,7 @@ public final class AssociationServices {
                                                code: "NOT_OWNED"))
             }
             try registry.deleteAssociation(pod: pod)
-            try store.markAssociationsChanged(tenant: tenantID)
+            try store.markAssociationsChanged(tenant: tenantID, removed: true)
             removed = association
             return .success(())
         }

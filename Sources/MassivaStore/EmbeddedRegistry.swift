@@ -102,18 +102,34 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     /// One statement, in a read transaction (or the caller's): the associations with their
-    /// meter's matricola, streamed.
+    /// meter's matricola, streamed in the order of an index (no sort, whatever their number:
+    /// one statement per case, as `?1 IS NULL OR tenant = ?1` made SQLite scan and sort all).
     public func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
         try database.readTransaction {
             try database.each("""
                 SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
                        a.request, a.created_at, coalesce(p.matricola, '')
                 FROM associations a LEFT JOIN pods p ON p.pod = a.pod
-                WHERE ?1 IS NULL OR a.tenant = ?1 ORDER BY a.created_at, a.pod
-                """, [SQLValue(tenant)]) { s in
+                \(tenant == nil ? "" : "WHERE a.tenant = ?1") ORDER BY a.created_at, a.pod
+                """, tenant.map { [.text($0)] } ?? []) { s in
                 try body(ListedAssociation(association: try Self.association(s), matricola: s.text(10)))
             }
         }
+    }
+
+    public func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
+        try database.each("""
+            SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
+                   a.request, a.created_at, coalesce(p.matricola, '')
+            FROM associations a LEFT JOIN pods p ON p.pod = a.pod
+            WHERE a.tenant = ?1 AND (a.created_at > ?2 OR (a.created_at = ?2 AND a.pod > ?3)) ORDER BY a.created_at, a.pod
+            """, [.text(tenant), .double(after.createdAt), .text(after.pod)]) { s in
+            try body(ListedAssociation(association: try Self.association(s), matricola: s.text(10)))
+        }
+    }
+
+    public func associationCount(tenant: String) throws -> Int {
+        try database.queryOne("SELECT count(*) FROM associations WHERE tenant = ?", [.text(tenant)]) { $0.int(0) } ?? 0
     }
 
     /// How many PODs and devices are loaded.
@@ -280,6 +296,11 @@ extension EmbeddedRegistry: RegistryImportTarget {
                 counts.added += added
                 counts.changed += written - added
             }
+        }
+        if counts.changed + counts.removed > 0 {
+            // A meter's matricola may have changed: associazioni.csv shows it, so every list
+            // is written whole again (not appended to).
+            try database.run("UPDATE association_lists SET state_version = state_version + 1, removed_version = state_version + 1")
         }
         // A first import of millions of lines leaves a WAL file of the database's size: give
         // the space back (best effort: a reader, the daemon, may hold it for now).

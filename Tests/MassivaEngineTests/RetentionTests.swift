@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import MassivaCSV
 import MassivaDomain
+import MassivaRegistry
 import MassivaResults
 import MassivaSpool
 import MassivaStore
@@ -145,5 +146,54 @@ import MassivaSystem
         _ = try f.submit("a.csv", rows: ["\(R.ok1);\(R.mome(1));Standard", "\(R.ok2);\(R.mome(2));Standard"])
         let list = try CSVReader.read(try f.read(f.layout.results("acme") + "/associazioni.csv"))
         #expect(list.records.count == 3)
+    }
+}
+
+/// associazioni.csv appended to when only associations were made, written whole otherwise.
+@Suite struct AssociationListAppendTests {
+    typealias R = TestRegistry
+
+    static func path(_ f: EngineFixture) -> String { f.layout.results("acme") + "/associazioni.csv" }
+
+    /// The list as a full rendering gives it, for comparison.
+    static func rendered(_ f: EngineFixture) throws -> [UInt8] {
+        let name = try f.store.tenant("acme")?.name ?? "acme"
+        return ResultFiles().associationList(try f.registry.associations(tenant: "acme").map { a in
+            AssociationListRow(ListedAssociation(association: a, matricola: try f.registry.pod(a.pod)?.matricola ?? ""), tenantName: name)
+        })
+    }
+
+    @Test func newAssociationsAreAppendedToACopyAndARemovalRewritesTheList() throws {
+        let f = try EngineFixture()
+        _ = try f.submit("a.csv", rows: ["\(R.ok1);\(R.mome(1));Standard", "\(R.ok2);\(R.mome(2));Standard"])
+        #expect(try f.read(Self.path(f)) == Self.rendered(f))
+        // Mark the written file: a copy keeps the mark, a rendering does not.
+        let marked = String(decoding: try f.read(Self.path(f)), as: UTF8.self).replacingOccurrences(of: R.ok1, with: "MARKED-LINE-00")
+        try marked.write(toFile: Self.path(f), atomically: true, encoding: .utf8)
+        f.clock.advance(by: 10)
+        _ = try f.submit("b.csv", rows: ["\(R.ok4);\(R.mome(4));Standard", "\(R.ok5);\(R.mome(5));Standard"])
+        let appended = String(decoding: try f.read(Self.path(f)), as: UTF8.self)
+        #expect(appended.contains("MARKED-LINE-00"), "the list was rendered whole, not appended to")
+        #expect(appended.replacingOccurrences(of: "MARKED-LINE-00", with: R.ok1) == String(decoding: try Self.rendered(f), as: UTF8.self))
+
+        // A removal: written whole again.
+        try f.database.transaction {
+            try f.registry.deleteAssociation(pod: R.ok2)
+            try f.store.markAssociationsChanged(tenant: "acme", removed: true)
+        }
+        try f.runUntilIdle()
+        #expect(try f.read(Self.path(f)) == Self.rendered(f))
+
+        // An association made with an earlier time than the last line (a clock set back): the
+        // count does not match a copy, so it is written whole, in order.
+        try f.database.transaction {
+            try f.registry.createAssociation(Association(pod: R.ok6, sid: R.mome(6), nid: R.nid(of: R.mome(6)), deviceType: "MOME",
+                                                         configurationType: .standard, productionPOD: nil, tenant: "acme",
+                                                         configurator: "x", request: nil, createdAt: f.clock.now - 10_000))
+            try f.store.markAssociationsChanged(tenant: "acme")
+        }
+        try f.runUntilIdle()
+        #expect(try f.read(Self.path(f)) == Self.rendered(f))
+        #expect(String(decoding: try f.read(Self.path(f)), as: UTF8.self).components(separatedBy: "\r\n")[1].hasPrefix(R.ok6))
     }
 }

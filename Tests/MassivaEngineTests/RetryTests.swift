@@ -148,6 +148,11 @@ import MassivaStore
         func association(productionPOD pod: String) throws -> Association? { try check(); return try base.association(productionPOD: pod) }
         func createAssociation(_ a: Association) throws { try check(); try base.createAssociation(a) }
         func deleteAssociation(pod: String) throws { try check(); try base.deleteAssociation(pod: pod) }
+        func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
+            try check()
+            try base.eachAssociation(tenant: tenant, after: after, body)
+        }
+        func associationCount(tenant: String) throws -> Int { try check(); return try base.associationCount(tenant: tenant) }
         func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
             try check()
             try base.eachAssociation(tenant: tenant, body)

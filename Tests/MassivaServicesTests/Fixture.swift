@@ -135,6 +135,10 @@ final class OutageRegistryDouble: Registry {
     func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
         try real.eachAssociation(tenant: tenant, body)
     }
+    func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
+        try real.eachAssociation(tenant: tenant, after: after, body)
+    }
+    func associationCount(tenant: String) throws -> Int { try real.associationCount(tenant: tenant) }
 }
 
 struct SomeBackendFault: Error {}
