@@ -413,7 +413,12 @@ extension StateStore {
     /// Returns how many.
     @discardableResult
     public func retire(finishedBefore cutoff: Double, limit: Int) throws -> Int {
-        try database.transaction {
+        // Read first: the lists' thread asks after every burst of work, and a write
+        // transaction each time would take the engine's write lock for nothing.
+        guard try database.queryOne("""
+            SELECT 1 FROM requests WHERE results_state = 'present' AND completed_at < ?1 AND (restored_at IS NULL OR restored_at < ?1) LIMIT 1
+            """, [.double(cutoff)], { _ in true }) != nil else { return 0 }
+        return try database.transaction {
             let due = try database.query("""
                 SELECT id, tenant FROM requests WHERE results_state = 'present' AND completed_at < ?1
                 AND (restored_at IS NULL OR restored_at < ?1) ORDER BY completed_at LIMIT ?2
