@@ -23,7 +23,7 @@ let package = Package(
         // CSV reading (dialects, encodings) and writing.
         .target(name: "MassivaCSV"),
         // Postfix-style configuration file and durations.
-        .target(name: "MassivaConfig"),
+        .target(name: "MassivaConfig", dependencies: ["MassivaSystem"]),
         // SQLite, wrapped once.
         .target(name: "MassivaDatabase", dependencies: ["CSQLite"]),
         // The grid registry: protocol and the embedded SQLite implementation.

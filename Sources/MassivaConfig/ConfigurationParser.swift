@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MassivaSystem
 
 /// Reading configuration text in the Postfix `main.cf` style:
 ///
@@ -56,15 +57,23 @@ extension Configuration {
         return configuration.resolvingPaths(relativeTo: directory)
     }
 
+    /// The largest configuration file read: a real one is a few KiB; `/dev/zero` or a
+    /// multi-gigabyte file given by mistake is refused, not read without end.
+    public static let maximumFileSize = 1_048_576
+
     /// Reads and parses the file at `path`; a relative `spool_directory` is resolved against
     /// the current directory. Errors name the file as `path` was given.
     ///
     /// - Throws: when the file cannot be read, is not UTF-8, or does not parse.
     public static func load(path: String) throws(ConfigurationError) -> Configuration {
-        let text: String
-        switch readFile(path) {
-        case .success(let contents): text = contents
-        case .failure(let problem): throw ConfigurationError(source: path, line: nil, message: problem.message)
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.read(path, limit: maximumFileSize)
+        } catch {
+            throw ConfigurationError(source: path, line: nil, message: "cannot read: \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(source: path, line: nil, message: "not valid UTF-8 text")
         }
         return try parse(text, source: path, relativeTo: currentDirectory())
     }
@@ -96,9 +105,19 @@ extension Configuration {
         var number = 0
         // A byte order mark (some editors add one) is not part of the first name.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Split on the scalar LF: as Characters, CR LF is one grapheme that is not "\n", so a
+        // file with CRLF line ends would be read as a single line.
+        for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let scalars = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
+            if let control = scalars.first(where: { $0 != "\t" && Limits.isControl($0) }) {
+                // A stray CR, an escape sequence...: never part of a value (a path with one
+                // would make a folder no one can name).
+                throw ConfigurationError(
+                    source: source, line: number,
+                    message: "control character U+\(hex4(control.value)) in the line")
+            }
+            let line = Substring(String(String.UnicodeScalarView(scalars)))
             let content = trimmed(line)
             if content.isEmpty || content.hasPrefix("#") { continue }
             if let first = line.first, first == " " || first == "\t" {
@@ -135,34 +154,10 @@ private func trimmed(_ text: Substring) -> String {
     return String(text[start...end])
 }
 
-private struct ReadProblem: Error {
-    var message: String
-}
-
-/// The whole file as UTF-8 text, or why not.
-private func readFile(_ path: String) -> Result<String, ReadProblem> {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return .failure(ReadProblem(message: "cannot open: \(errorText(errno))")) }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(ReadProblem(message: "cannot read: \(errorText(errno))"))
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
-    }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        return .failure(ReadProblem(message: "not valid UTF-8 text"))
-    }
-    return .success(text)
-}
-
-private func errorText(_ code: Int32) -> String {
-    String(cString: strerror(code))
+/// `U+000D`-style hex digits of a scalar value.
+private func hex4(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
 
 private func currentDirectory() -> String {
