@@ -97,17 +97,18 @@ enum FileCheck {
     /// Reads a file given on the command line with the intake's rules: a regular file, not a
     /// link, at most `maxFileSize` bytes.
     static func readUpload(path: String, maxFileSize: Int) -> Result<[UInt8], FileRejection> {
+        // Opened non-blocking and checked with fstat after the open (RegularFile): a FIFO given
+        // here never blocks the command, and nothing is swapped in between a check and the open.
         do {
-            let status = try FileStatus.ofLink(path)
-            guard status.kind == .regular else { return .failure(.notRegularFile(kind: status.kind.italianName)) }
-            guard status.size <= maxFileSize else { return .failure(.tooLarge(size: Int(status.size), limit: maxFileSize)) }
-            let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
-            defer { try? fd.close() }
-            let (bytes, truncated) = try fd.read(upTo: maxFileSize)
-            if truncated { return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize)) }
-            return .success(bytes)
+            return .success(try RegularFile.read(path, limit: maxFileSize, followSymlinks: false))
         } catch {
-            return .failure(.unreadable(detail: "\(error)"))
+            switch error {
+            case .notRegular(let kind): return .failure(.notRegularFile(kind: kind.italianName))
+            case .tooLarge: return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize))
+            case .system(let problem) where problem.errno == .tooManySymbolicLinks:
+                return .failure(.notRegularFile(kind: FileStatus.Kind.symlink.italianName))
+            case .system(let problem): return .failure(.unreadable(detail: "\(problem)"))
+            }
         }
     }
 }

@@ -27,8 +27,18 @@ public enum RegistryImporter {
         let podRows = readTable(podsPath, columns: podColumns, problems: &problems)
         let deviceRows = readTable(devicesPath, columns: deviceColumns, problems: &problems)
 
-        var m1: Set<String> = [], seenPODs: [String: Int] = [:], seenSIDs: [String: Int] = [:]
+        var m1: Set<String> = [], seenPODs: [String: Int] = [:], seenSIDs: [String: Int] = [:], seenNIDs: [String: Int] = [:]
         for row in podRows where row.values[3] == "M1" { m1.insert(row.values[0]) }
+        // Master data ends up in SCP scripts (one key=value per line), CSVs and logs: a line
+        // break or another control character in a quoted field would break them all later,
+        // long after the import. Refused here, with file, line and field.
+        for (file, rows, columns) in [("pods.csv", podRows, podColumns), ("devices.csv", deviceRows, deviceColumns)] {
+            for row in rows {
+                for (column, value) in zip(columns, row.values) where value.unicodeScalars.contains(where: isControl) {
+                    problems.append("\(file):\(row.line): \(column): control character in \(printable(value))")
+                }
+            }
+        }
         for row in podRows {
             let v = row.values
             let at = "pods.csv:\(row.line)"
@@ -53,6 +63,8 @@ public enum RegistryImporter {
             if !Identifiers.isValidSID(v[0]) { problems.append("\(at): sid: expected 17 letters or digits, got \"\(v[0])\"") }
             if let first = seenSIDs[v[0]] { problems.append("\(at): sid: \"\(v[0])\" already on line \(first)") } else { seenSIDs[v[0]] = row.line }
             if !Identifiers.isNID(v[1]) { problems.append("\(at): nid: expected 12 hexadecimal characters, got \"\(v[1])\"") }
+            // Stored upper-cased: "dc26..." and "DC26..." are the same device.
+            if let first = seenNIDs[v[1].uppercased()] { problems.append("\(at): nid: \"\(v[1])\" already on line \(first)") } else { seenNIDs[v[1].uppercased()] = row.line }
             if v[2] != "MOME" && v[2] != "Smart Info" { problems.append("\(at): device_type: expected MOME or Smart Info, got \"\(v[2])\"") }
             if v[3].isEmpty { problems.append("\(at): owner: empty") }
         }
@@ -113,9 +125,25 @@ public enum RegistryImporter {
     }
 
     /// A registry file: master data, so it may be large (up to 1 GiB), but never a link.
-    static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
-        defer { try? fd.close() }
-        return try fd.read(upTo: 1 << 30).bytes
+    /// C0, DEL and C1 control characters.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
     }
+
+    /// `value` quoted, with control characters shown as `\u{..}` so a message stays one line.
+    static func printable(_ value: String) -> String {
+        var text = "\""
+        for scalar in value.unicodeScalars.prefix(80) {
+            text += isControl(scalar) ? "\\u{\(String(scalar.value, radix: 16, uppercase: true))}" : String(scalar)
+        }
+        return text + (value.unicodeScalars.count > 80 ? "...\"" : "\"")
+    }
+
+    /// Opened non-blocking and refused unless regular (a FIFO as pods.csv hung the import).
+    static func readFile(_ path: String) throws -> [UInt8] {
+        try RegularFile.read(path, limit: maximumFileSize, followSymlinks: false)
+    }
+
+    /// The largest registry file read.
+    public static let maximumFileSize = 1 << 30
 }

@@ -59,13 +59,17 @@ public struct ResultFiles: Sendable {
     /// The SCP/1 scripts of the associated rows.
     public static func scripts(request: RequestRecord, rows: [RowRecord]) -> [(name: String, bytes: [UInt8])] {
         var time = TimestampCache()
-        return rows.filter { $0.code == .ok }.map { row in
+        // A script that cannot be rendered is left out rather than fail the whole refresh (and
+        // with it every later one): the row processor refuses such data before associating, so
+        // only an association made by an older release can be one.
+        return rows.filter { $0.code == .ok }.compactMap { row in
             let type = ConfigurationType(parsing: row.configuration) ?? .standard
             let script = ScpScript(requestID: request.id.description, generatedAt: time.iso8601(row.processedAt),
                                    deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type.rawValue,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
-            return (script.fileName, script.render())
+            guard let bytes = try? script.render() else { return nil }
+            return (script.fileName, bytes)
         }
     }
 }
