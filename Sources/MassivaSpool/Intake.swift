@@ -18,6 +18,8 @@ public final class Intake {
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
     private var unreadable: Set<String> = []
+    /// Tenants whose folders are links (`TenantFolderCheck`), refused at the last look.
+    private var refusedTenants: Set<String> = []
     /// Upload names already reported as not UTF-8.
     private var unnamable: Set<String> = []
 
@@ -45,6 +47,14 @@ public final class Intake {
     public func scan(tenant: Tenant, now: Double, limit: Int = .max) throws -> ScanResult {
         var result = ScanResult()
         let incoming = layout.incoming(tenant.id)
+        if let problem = TenantFolderCheck.problem(layout, tenant: tenant.id) {
+            // Logged once, until the folders are right again.
+            if refusedTenants.insert(tenant.id).inserted {
+                log.log("tenant_folder_refused", ["tenant": tenant.id, "reason": problem])
+            }
+            return result
+        }
+        if refusedTenants.remove(tenant.id) != nil { log.log("tenant_folder_accepted", ["tenant": tenant.id]) }
         let names: [String]
         do {
             names = try FileSystem.listDirectory(incoming).sorted()

@@ -13,6 +13,8 @@ public final class ResultWriter {
     public let store: StateStore
     public var files: ResultFiles
     private var tenantNames: [String: String] = [:]
+    /// Requests of tenants refused by `TenantFolderCheck` in the snapshot being read.
+    private var skippedForLinks: [Written] = []
 
     public init(layout: SpoolLayout, store: StateStore, files: ResultFiles) {
         self.layout = layout
@@ -58,7 +60,16 @@ public final class ResultWriter {
             let stale = try store.staleRequests(limit: limit + skipping.count)
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
+            var refusedTenants: [String: Bool] = [:]
             for request in stale {
+                // A tenant whose folders are links gets no files (they would land outside the
+                // spool): its requests count as written, and the intake logs the refusal.
+                let refused = refusedTenants[request.tenant] ?? (TenantFolderCheck.problem(layout, tenant: request.tenant) != nil)
+                refusedTenants[request.tenant] = refused
+                if refused {
+                    skippedForLinks.append(Written(id: request.id, version: request.stateVersion))
+                    continue
+                }
                 let folder = layout.resultFolder(request.tenant, request.id.description)
                 let exists = request.resultsVersion > 0 && FileSystem.exists(folder)
                 let hasRows = request.status == .processing || request.status == .done
@@ -68,7 +79,7 @@ public final class ResultWriter {
             }
             // richieste.csv of each tenant concerned, streamed from the same snapshot.
             var lists: [String: String] = [:]
-            for tenant in Set(stale.map(\.tenant)) {
+            for tenant in Set(snapshots.map(\.request.tenant)) {
                 do {
                     lists[tenant] = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
                                                               bom: files.bom) { row in
@@ -81,7 +92,9 @@ public final class ResultWriter {
             }
             return (snapshots, lists)
         }
-        if snapshots.isEmpty { return [] }
+        let skipped = skippedForLinks
+        skippedForLinks = []
+        if snapshots.isEmpty { return skipped }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
             for (tenant, path) in lists.sorted(by: { $0.key < $1.key }) {
@@ -93,7 +106,7 @@ public final class ResultWriter {
             batch.discard()
             throw error
         }
-        return snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
+        return skipped + snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
     }
 
     /// Records that the files show these states (they are no longer stale).
@@ -196,7 +209,7 @@ extension ResultWriter {
         if stale.isEmpty { return 0 }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
-            for (tenant, _) in stale {
+            for (tenant, _) in stale where TenantFolderCheck.problem(layout, tenant: tenant) == nil {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,

@@ -65,4 +65,85 @@ import Testing
         #expect(try spool.requestIDs(tenant: "acme", file: "b.csv").count == 1)
         #expect(try spool.zipEntryCount(spool.results("acme") + "/\(id)/scp.zip") == 0)
     }
+
+    /// Runs a command, killed after `seconds` (a hang is a failure, not a stuck suite).
+    func runBounded(_ spool: Spool, _ arguments: [String], seconds: Double = 10, environment: [String: String] = [:]) throws -> RunResult {
+        let started = try spool.start(arguments, environment: environment)
+        let deadline = Date().addingTimeInterval(seconds)
+        while started.process.isRunning && Date() < deadline { usleep(10_000) }
+        let hung = started.process.isRunning
+        if hung { kill(started.process.processIdentifier, SIGKILL) }
+        var result = spool.finish(started)
+        if hung { result.killed = true }
+        return result
+    }
+
+    /// A FIFO (or a device) where a file is expected blocked `open` for ever: every file the
+    /// program reads is opened without blocking and refused unless regular.
+    @Test func aFIFOOrADeviceWhereAFileIsExpectedNeverHangs() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        let fifo = spool.root + "/fifo"
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let registry = spool.root + "/fifo-registry"
+        try FileManager.default.createDirectory(atPath: registry, withIntermediateDirectories: true)
+        #expect(mkfifo(registry + "/pods.csv", 0o644) == 0)
+        try FileManager.default.copyItem(atPath: samplesDirectory + "/registry/devices.csv", toPath: registry + "/devices.csv")
+        let cases: [([String], [String: String], Int32, String)] = [
+            (["registry", "import", registry], [:], 1, "pods.csv"),
+            (["validate", fifo], [:], 1, "FIFO"),
+            (["validate", "/dev/zero"], [:], 1, "dispositivo"),
+            (["submit", "--tenant", "acme", fifo], [:], 1, "FIFO"),
+            (["config"], ["MASSIVA_CONFIG": fifo], 2, "not a regular file"),
+            (["--config", "/dev/zero", "list"], [:], 2, "not a regular file"),
+            (["account", "add", "acme", "mrossi", "--name", "Maria Rossi", "--key", fifo], [:], 2, "not a regular file"),
+        ]
+        for (arguments, environment, status, word) in cases {
+            let r = try runBounded(spool, arguments, environment: environment)
+            #expect(!r.killed, "\(arguments) hung")
+            #expect(r.status == status, "\(arguments): \(r.stdout) \(r.stderr)")
+            #expect((r.stdout + r.stderr).contains(word), "\(arguments): \(r.stdout) \(r.stderr)")
+        }
+    }
+
+    /// A tenant folder whose parts are links is refused and logged, never followed: nothing is
+    /// read from or written to where the links point; the other tenants go on.
+    @Test func linkedTenantFoldersAreRefusedNotFollowed() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        try spool.ok(["tenant", "add", "gamma", "--name", "Gamma"])
+        let outside = spool.root + "/outside"
+        for name in ["in", "out", "tenant"] {
+            try FileManager.default.createDirectory(atPath: outside + "/" + name, withIntermediateDirectories: true)
+        }
+        let row = "IT001E00000001;16MOMSPC300000001;Standard\r\n"
+        try row.write(toFile: outside + "/in/x.csv", atomically: false, encoding: .utf8)
+        // acme: incoming/ is a link to a folder outside the spool holding an upload.
+        try FileManager.default.removeItem(atPath: spool.incoming("acme"))
+        #expect(symlink(outside + "/in", spool.incoming("acme")) == 0)
+        // voltaic: results/ is a link; a file already queued for it must not be written there.
+        try "IT001E00000002;16MOMSPC300000021;Standard\r\n".write(toFile: spool.incoming("voltaic") + "/v.csv", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: spool.results("voltaic"))
+        #expect(symlink(outside + "/out", spool.results("voltaic")) == 0)
+        // gamma: the tenant folder itself is a link to a look-alike outside.
+        try FileManager.default.moveItem(atPath: spool.spool + "/tenants/gamma", toPath: outside + "/tenant/gamma")
+        try row.write(toFile: outside + "/tenant/gamma/incoming/g.csv", atomically: false, encoding: .utf8)
+        #expect(symlink(outside + "/tenant/gamma", spool.spool + "/tenants/gamma") == 0)
+
+        let r = try spool.run(["serve", "--once"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: outside + "/in/x.csv"))
+        #expect(FileManager.default.fileExists(atPath: outside + "/tenant/gamma/incoming/g.csv"))
+        #expect(spool.list(outside + "/out").isEmpty)
+        #expect(try spool.sqlInt("SELECT count(*) FROM requests WHERE tenant IN ('acme', 'gamma')") == 0)
+        for tenant in ["acme", "voltaic", "gamma"] {
+            #expect(r.stderr.contains("tenant_folder_refused tenant=\(tenant)"), "\(r.stderr)")
+        }
+        // Once the folder is real again, the tenant's files are taken.
+        try FileManager.default.removeItem(atPath: spool.incoming("acme"))
+        try FileManager.default.createDirectory(atPath: spool.incoming("acme"), withIntermediateDirectories: false)
+        try row.write(toFile: spool.incoming("acme") + "/y.csv", atomically: false, encoding: .utf8)
+        #expect(try spool.run(["serve", "--once"]).status == 0)
+        #expect(try spool.requestIDs(tenant: "acme", file: "y.csv").count == 1)
+    }
 }
