@@ -22,6 +22,10 @@ public enum FileRejection: Error, Sendable, Equatable {
     case notRegularFile(kind: String)
     case tenantDisabled
     case unreadable(detail: String)
+    /// The upload's name is not UTF-8: its bytes are not read (the SI renames and uploads again).
+    case nameNotUTF8
+    /// UTF-16 text (what Excel's "Unicode text" writes): readable, but not the agreed format.
+    case utf16
 
     public var reason: String {
         switch self {
@@ -32,6 +36,10 @@ public enum FileRejection: Error, Sendable, Equatable {
         case .notRegularFile(let kind): return "non è un file regolare (\(kind)): non è stato letto"
         case .tenantDisabled: return "la ditta configuratrice è disabilitata"
         case .unreadable(let detail): return "il file non è leggibile (\(detail))"
+        case .nameNotUTF8:
+            return "il nome del file contiene caratteri non validi (non UTF-8): rinominare il file usando lettere, cifre, '-' e '_' e caricarlo di nuovo"
+        case .utf16:
+            return "il file è in codifica UTF-16: salvarlo come CSV UTF-8 (in Excel: \"CSV UTF-8 (delimitato da virgole)\") e caricarlo di nuovo"
         }
     }
 }

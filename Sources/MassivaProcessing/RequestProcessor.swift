@@ -122,6 +122,7 @@ public final class RequestProcessor {
 
     /// The bytes of a bulk file, read as the brief says, into data rows.
     public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
+        if Self.looksLikeUTF16(bytes) { throw .utf16 }
         let document: CSVDocument
         do {
             document = try CSVReader.read(bytes)
@@ -129,6 +130,18 @@ public final class RequestProcessor {
             throw FileRejection.notText(detail: Self.italian(error))
         }
         return try RequestFile.dataRows(records: document.records.map { ($0.line, $0.cells) }, maxRows: maxRows)
+    }
+
+    /// A UTF-16 byte order mark, or a NUL in every other byte of the first line's worth:
+    /// "Unicode text" from Excel, which the SI can simply save again as CSV UTF-8.
+    static func looksLikeUTF16(_ bytes: [UInt8]) -> Bool {
+        if bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) { return true }
+        let sample = bytes.prefix(64)
+        guard sample.count >= 8 else { return false }
+        let evens = stride(from: 0, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
+        let odds = stride(from: 1, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
+        let half = sample.count / 2
+        return evens >= half * 3 / 4 || odds >= half * 3 / 4
     }
 
     static func italian(_ error: CSVError) -> String {

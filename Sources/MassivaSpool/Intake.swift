@@ -20,8 +20,6 @@ public final class Intake {
     private var unreadable: Set<String> = []
     /// Tenants whose folders are links (`TenantFolderCheck`), refused at the last look.
     private var refusedTenants: Set<String> = []
-    /// Upload names already reported as not UTF-8.
-    private var unnamable: Set<String> = []
 
     public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
         self.layout = layout
@@ -32,8 +30,11 @@ public final class Intake {
     }
 
     /// Upload names that are not complete yet, or not uploads at all.
+    /// The suffixes are matched in any ASCII case (`.PART` is what some Windows clients write).
     public static func isIgnoredName(_ name: String) -> Bool {
-        name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix(".filepart")
+        if name.hasPrefix(".") { return true }
+        let lower = String(decoding: name.utf8.suffix(9).map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+        return lower.hasSuffix(".part") || lower.hasSuffix(".tmp") || lower.hasSuffix(".filepart")
     }
 
     /// What one scan of a tenant's folder did.
@@ -55,9 +56,10 @@ public final class Intake {
             return result
         }
         if refusedTenants.remove(tenant.id) != nil { log.log("tenant_folder_accepted", ["tenant": tenant.id]) }
-        let names: [String]
+        let entries: [RawFileName]
         do {
-            names = try FileSystem.listDirectory(incoming).sorted()
+            // Names as bytes: a name that is not UTF-8 is still an upload to answer.
+            entries = try FileSystem.listDirectoryNames(incoming).sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
             if unreadable.remove(tenant.id) != nil { log.log("tenant_readable", ["tenant": tenant.id, "path": incoming]) }
         } catch {
             // Logged once, not at every pass, until the folder is back.
@@ -70,25 +72,20 @@ public final class Intake {
         // now rather than at the next start-up.
         result.recorded += try recordLeftovers(tenant: tenant.id, now: now)
         var claimed: [String] = []
-        for name in names where !Self.isIgnoredName(name) {
+        for entry in entries {
+            // The name people see; the entry itself is always reached by its bytes.
+            let name = entry.displayName
+            if Self.isIgnoredName(name) { continue }
             if claimed.count >= limit { break }
-            let path = incoming + "/" + name
-            guard let status = try? FileStatus.ofLink(path) else {
-                // Vanished meanwhile, or a name that is not UTF-8: it cannot be named back to
-                // the kernel from a Swift String. Say so once; it stays where it is.
-                if name.unicodeScalars.contains("\u{FFFD}"), unnamable.insert(tenant.id + "/" + name).inserted {
-                    log.log("refused", ["tenant": tenant.id, "file": name, "reason": "file name is not UTF-8: rename it"])
-                }
-                continue
-            }
+            guard let status = try? FileStatus.ofLink(entry, in: incoming) else { continue }  // vanished meanwhile
             if status.kind == .regular {
                 let ready = status.modificationTime + settleTime
                 if ready > now {
                     result.nextSettleAt = min(result.nextSettleAt ?? ready, ready)
                     continue
                 }
-                if name.hasSuffix(".cancel") {
-                    handleCancel(tenant: tenant, name: name, path: path, now: now)
+                if entry.isUTF8, name.hasSuffix(".cancel") {
+                    handleCancel(tenant: tenant, name: name, entry: entry, now: now)
                     continue
                 }
             }
@@ -97,10 +94,10 @@ public final class Intake {
                 // it in the database until it goes away.
                 if (try? store.requestID(claimName: Self.inPlaceKey(name: name, status: status))) ?? nil != nil { continue }
             }
-            if let claimName = claim(tenant: tenant.id, name: name, from: path, inode: status.inode,
+            if let claimName = claim(tenant: tenant.id, entry: entry, inode: status.inode,
                                      answerInPlace: status.kind == .regular ? nil : status) {
                 claimed.append(claimName)
-            } else if status.kind != .regular, let id = try recordInPlace(tenant: tenant, name: name, path: path, status: status, now: now) {
+            } else if status.kind != .regular, let id = try recordInPlace(tenant: tenant, entry: entry, status: status, now: now) {
                 result.recorded.append(id)
             }
         }
@@ -119,25 +116,38 @@ public final class Intake {
         return names.isEmpty ? [] : try record(tenant: tenant, claimNames: names.sorted(), now: now)
     }
 
-    /// `<microseconds>-<inode>-<original name>`, so the original name survives a crash.
+    /// `<microseconds><sequence>-<inode>-<original name>`, so the original name survives a crash.
+    /// A name that is not UTF-8 is claimed by its bytes under its display name, its inode part
+    /// marked with `notUTF8Marker`: it becomes a request rejected for its name, never one that
+    /// stays in `incoming/` for ever.
     /// A non-regular entry that cannot be moved (`answerInPlace`, e.g. a folder an SI made over
     /// SFTP: moving a folder to another parent needs write access to the folder itself) is not
     /// logged as a failure here: the caller answers it in place.
-    func claim(tenant: String, name: String, from path: String, inode: UInt64, answerInPlace: FileStatus? = nil) -> String? {
+    func claim(tenant: String, entry: RawFileName, inode: UInt64, answerInPlace: FileStatus? = nil) -> String? {
         sequence += 1
-        let prefix = "\(String(UInt64(SystemClock.now * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))-"
-        var shortName = name
+        let marker = entry.isUTF8 ? "" : Self.notUTF8Marker
+        let prefix = "\(String(UInt64(SystemClock.now * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))\(marker)-"
+        var shortName = entry.displayName
         while (prefix + shortName).utf8.count > 250 { shortName.removeLast() }
         let claimName = prefix + shortName
         do {
-            try FileSystem.rename(from: path, to: layout.claimDirectory(tenant) + "/" + claimName)
+            try FileSystem.rename(entry, in: layout.incoming(tenant), to: layout.claimDirectory(tenant) + "/" + claimName)
             return claimName
         } catch {
             if answerInPlace == nil || ![.permissionDenied, .notPermitted].contains(error.errno) {
-                log.log("claim_failed", ["tenant": tenant, "file": name, "error": "\(error)"])
+                log.log("claim_failed", ["tenant": tenant, "file": entry.displayName, "error": "\(error)"])
             }
             return nil
         }
+    }
+
+    /// Ends the inode part of a claim name whose upload's name is not UTF-8 (not a hex digit).
+    static let notUTF8Marker = "n"
+
+    /// Whether a claim name is that of an upload whose name was not UTF-8.
+    static func isNotUTF8Claim(_ claimName: String) -> Bool {
+        let parts = claimName.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[1].hasSuffix(notUTF8Marker)
     }
 
     /// The database key of an entry answered in place: its inode and name.
@@ -150,17 +160,19 @@ public final class Intake {
     /// Answers an entry that cannot be taken out of `incoming/` with one rejected request, and
     /// removes it when it can (an empty folder: the daemon owns `incoming/`). Returns its id,
     /// or nil when the entry was gone or could not be moved for another reason.
-    func recordInPlace(tenant: Tenant, name: String, path: String, status: FileStatus, now: Double) throws -> RequestID? {
-        guard let current = try? FileStatus.ofLink(path), current.inode == status.inode, current.kind != .regular else { return nil }
+    func recordInPlace(tenant: Tenant, entry: RawFileName, status: FileStatus, now: Double) throws -> RequestID? {
+        let incoming = layout.incoming(tenant.id)
+        guard let current = try? FileStatus.ofLink(entry, in: incoming), current.inode == status.inode, current.kind != .regular else { return nil }
+        let name = entry.displayName
         let key = Self.inPlaceKey(name: name, status: current)
         let configurator = try configuratorName(uid: current.userID, tenant: tenant.id)
-        let rejection = FileRejection.notRegularFile(kind: current.kind.italianName)
+        let rejection = entry.isUTF8 ? FileRejection.notRegularFile(kind: current.kind.italianName) : FileRejection.nameNotUTF8
         let id = try store.database.transaction {
             try store.createRequest(tenant: tenant.id, fileName: name, configurator: configurator, claimName: key,
                                     content: nil, rejection: rejection, now: now)
         }
         log.log("rejected", ["id": id.description, "tenant": tenant.id, "file": name, "reason": rejection.reason])
-        if current.kind == .directory { try? FileSystem.removeDirectory(path) }
+        if current.kind == .directory { try? FileSystem.removeDirectory(entry, in: incoming) }
         return id
     }
 
@@ -228,7 +240,11 @@ public final class Intake {
         var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
                               configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
                               regular: status.kind == .regular)
-        if status.kind != .regular {
+        if Self.isNotUTF8Claim(claimName) {
+            // Refused unread, kept aside: the SI sees the request under the name's display form.
+            claimed.rejection = .nameNotUTF8
+            claimed.regular = false
+        } else if status.kind != .regular {
             claimed.rejection = .notRegularFile(kind: status.kind.italianName)
         } else if status.size > maxFileSize {
             claimed.rejection = .tooLarge(size: Int(status.size), limit: maxFileSize)
@@ -270,9 +286,9 @@ public final class Intake {
     }
 
     /// `incoming/<REQ>.cancel`: cancel that request if still queued; consumed either way.
-    func handleCancel(tenant: Tenant, name: String, path: String, now: Double) {
+    func handleCancel(tenant: Tenant, name: String, entry: RawFileName, now: Double) {
         let idText = String(name.dropLast(".cancel".count))
-        defer { try? FileSystem.unlink(path) }
+        defer { try? FileSystem.unlink(entry, in: layout.incoming(tenant.id)) }
         guard let id = RequestID(parsing: idText) else {
             log.log("cancel_refused", ["tenant": tenant.id, "file": name, "reason": "not a request id"])
             return

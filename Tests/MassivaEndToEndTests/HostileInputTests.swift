@@ -146,4 +146,58 @@ import Testing
         #expect(try spool.run(["serve", "--once"]).status == 0)
         #expect(try spool.requestIDs(tenant: "acme", file: "y.csv").count == 1)
     }
+
+    /// Creates `directory/name` from raw bytes (a name FileManager cannot spell).
+    func createRaw(_ directory: String, _ name: [UInt8], content: String?) throws {
+        let path = Array(directory.utf8) + [0x2F] + name + [0]
+        let made = path.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { p -> Bool in
+                guard let content else { return mkdir(p.baseAddress!, 0o755) == 0 }
+                let fd = open(p.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+                guard fd >= 0 else { return false }
+                defer { close(fd) }
+                let bytes = Array(content.utf8)
+                return write(fd, bytes, bytes.count) == bytes.count
+            }
+        }
+        #expect(made)
+    }
+
+    /// Every upload becomes exactly one request the SI sees: a name that is not UTF-8 (a
+    /// Windows client's Latin-1 "café.csv") is answered with a rejected request under a safe
+    /// name, once; upper-case temporary suffixes are never taken; UTF-16 says what to do.
+    @Test func everyUploadIsAnsweredOnceWhateverItsName() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        let row = "IT001E00000001;16MOMSPC300000001;Standard\r\n"
+        try createRaw(spool.incoming("acme"), Array("caf".utf8) + [0xE9] + Array(".csv".utf8), content: row)
+        try createRaw(spool.incoming("acme"), Array("cartella".utf8) + [0xFF], content: nil)
+        for name in ["a.PART", "b.Tmp", "c.FILEPART", "d.FilePart"] {
+            try row.write(toFile: spool.incoming("acme") + "/" + name, atomically: false, encoding: .utf8)
+        }
+        var utf16 = Data([0xFF, 0xFE])
+        utf16.append(row.data(using: .utf16LittleEndian)!)
+        try utf16.write(to: URL(fileURLWithPath: spool.incoming("acme") + "/unicode.txt"))
+
+        let r = try spool.run(["serve", "--once"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try spool.requestList("acme")
+        let byName = Dictionary(list.map { ($0[1], $0) }, uniquingKeysWith: { a, _ in a })
+        let cafe = try #require(byName["caf%E9.csv"], "\(list)")
+        #expect(cafe[6].hasPrefix("Rifiutato"))
+        #expect(try spool.stato(tenant: "acme", id: cafe[0])["reason"] as? String ?? "" == FileRejectionText.notUTF8)
+        let folder = try #require(byName["cartella%FF"], "\(list)")
+        #expect(folder[6].hasPrefix("Rifiutato"))
+        let unicode = try #require(byName["unicode.txt"])
+        #expect((try spool.stato(tenant: "acme", id: unicode[0])["reason"] as? String)?.contains("UTF-16") == true)
+        #expect(list.count == 3, "\(list)")
+        #expect(spool.list(spool.incoming("acme")) == ["a.PART", "b.Tmp", "c.FILEPART", "d.FilePart"])
+        // Answered once: a second run finds nothing new.
+        #expect(try spool.run(["serve", "--once"]).status == 0)
+        #expect(try spool.requestList("acme").count == 3)
+    }
+}
+
+enum FileRejectionText {
+    static let notUTF8 = "il nome del file contiene caratteri non validi (non UTF-8): rinominare il file usando lettere, cifre, '-' e '_' e caricarlo di nuovo"
 }
