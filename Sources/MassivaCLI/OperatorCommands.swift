@@ -46,7 +46,7 @@ enum OperatorCommands {
         var problems = 0
         for path in context.arguments.positionals {
             let report = FileCheck.check(path: path, maxRows: configuration.maxRows, maxFileSize: configuration.maxFileSize)
-            for line in report.problems { Output.print(line) }
+            for line in report.notes + report.problems { Output.print(line) }
             problems += report.problems.count
             if report.problems.isEmpty { Output.print("\(path): OK, \(report.rows) rows") }
         }
@@ -59,6 +59,8 @@ enum FileCheck {
     struct Report {
         var rows = 0
         var problems: [String] = []
+        /// What the SI should know that is not a problem (the header's line).
+        var notes: [String] = []
     }
 
     static func check(path: String, maxRows: Int, maxFileSize: Int) -> Report {
@@ -72,7 +74,13 @@ enum FileCheck {
         }
         let rows: [DataRow]
         do {
-            rows = try RequestProcessor.parse(bytes, maxRows: maxRows)
+            let collector = try RequestProcessor.read(bytes, maxRows: maxRows)
+            // Which line was taken as the header (and so not checked): the SI can tell a
+            // header it meant from a first row it mistyped without digits.
+            if let line = collector.headerLine {
+                report.notes.append("\(path):\(line): intestazione (nessuna cifra nella riga): non è una riga di dati")
+            }
+            rows = try collector.finish()
         } catch {
             report.problems.append("\(path): \(error.reason)")
             return report

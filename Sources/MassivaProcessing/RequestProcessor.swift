@@ -122,14 +122,24 @@ public final class RequestProcessor {
 
     /// The bytes of a bulk file, read as the brief says, into data rows.
     public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
+        try read(bytes, maxRows: maxRows).finish()
+    }
+
+    /// Reads a bulk file record by record into a collector (which also knows the header's
+    /// line): memory in proportion to `max_rows`, whatever the file holds.
+    public static func read(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> RequestFile.RowCollector {
         if Self.looksLikeUTF16(bytes) { throw .utf16 }
-        let document: CSVDocument
+        var collector = RequestFile.RowCollector(maxRows: maxRows)
         do {
-            document = try CSVReader.read(bytes)
+            try CSVReader.forEachRecord(bytes) { (record: CSVRecord) throws(Never) in
+                collector.add(line: record.line, cells: record.cells)
+            }
         } catch {
-            throw FileRejection.notText(detail: Self.italian(error))
+            switch error {
+            case .csv(let problem): throw FileRejection.notText(detail: Self.italian(problem))
+            }
         }
-        return try RequestFile.dataRows(records: document.records.map { ($0.line, $0.cells) }, maxRows: maxRows)
+        return collector
     }
 
     /// A UTF-16 byte order mark, or a NUL in every other byte of the first line's worth:

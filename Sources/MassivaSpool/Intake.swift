@@ -200,6 +200,8 @@ public final class Intake {
     /// of them in one transaction synced to disk before any claimed file is removed.
     func record(tenant: String, claimNames: [String], now: Double) throws -> [RequestID] {
         var pending: [Claimed] = []
+        var pendingBytes = 0
+        var ids: [RequestID] = []
         let enabled = try store.tenant(tenant)?.enabled ?? false
         for claimName in claimNames {
             let path = layout.claimDirectory(tenant) + "/" + claimName
@@ -210,9 +212,27 @@ public final class Intake {
                 continue
             }
             guard let claimed = try read(path: path, claimName: claimName, tenant: tenant, tenantEnabled: enabled) else { continue }
+            // Memory bounded by bytes as well as by count: 256 claimed uploads of 1 MB each
+            // were once held together (338 MB). The transaction is committed once the uploads
+            // read reach `batchBytes`, then the next ones are read.
+            if !pending.isEmpty && pendingBytes + (claimed.content?.count ?? 0) > batchBytes {
+                ids += try commit(tenant: tenant, pending, now: now)
+                pending.removeAll()
+                pendingBytes = 0
+            }
+            pendingBytes += claimed.content?.count ?? 0
             pending.append(claimed)
         }
-        if pending.isEmpty { return [] }
+        if !pending.isEmpty { ids += try commit(tenant: tenant, pending, now: now) }
+        return ids
+    }
+
+    /// The most bytes of uploads held in memory and committed in one transaction (one upload
+    /// larger than this, up to `max_file_size`, goes alone).
+    public var batchBytes = 8 * 1_048_576
+
+    /// Commits `pending` as requests in one transaction synced to disk, then removes their claims.
+    private func commit(tenant: String, _ pending: [Claimed], now: Double) throws -> [RequestID] {
         let ids = try store.database.withFullSync {
             try store.database.transaction {
                 try pending.map { c in

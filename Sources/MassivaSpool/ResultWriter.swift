@@ -13,6 +13,8 @@ public final class ResultWriter {
     public let store: StateStore
     public var files: ResultFiles
     private var tenantNames: [String: String] = [:]
+    /// The most bytes of uploads (richiesta.csv) read into one batch of result files.
+    public var batchBytes = 8 * 1_048_576
     /// Requests of tenants refused by `TenantFolderCheck` in the snapshot being read.
     private var skippedForLinks: [Written] = []
 
@@ -61,6 +63,7 @@ public final class ResultWriter {
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
             var refusedTenants: [String: Bool] = [:]
+            var contentBytes = 0
             for request in stale {
                 // A tenant whose folders are links gets no files (they would land outside the
                 // spool): its requests count as written, and the intake logs the refusal.
@@ -73,9 +76,14 @@ public final class ResultWriter {
                 let folder = layout.resultFolder(request.tenant, request.id.description)
                 let exists = request.resultsVersion > 0 && FileSystem.exists(folder)
                 let hasRows = request.status == .processing || request.status == .done
+                let content = exists ? nil : try store.content(of: request.id)
                 snapshots.append(Snapshot(request: request, tenantName: try tenantName(request.tenant),
                                           rows: hasRows ? try store.rows(of: request.id) : [],
-                                          content: exists ? nil : try store.content(of: request.id), folderExists: exists))
+                                          content: content, folderExists: exists))
+                // Bounded by bytes as well as by count: the uploads' copies (richiesta.csv) of
+                // a chunk of new requests are held until written. The rest wait for the next call.
+                contentBytes += content?.count ?? 0
+                if contentBytes >= batchBytes { break }
             }
             // richieste.csv of each tenant concerned, streamed from the same snapshot.
             var lists: [String: String] = [:]
