@@ -196,6 +196,42 @@ import Testing
         #expect(try spool.run(["serve", "--once"]).status == 0)
         #expect(try spool.requestList("acme").count == 3)
     }
+
+    /// Peak resident memory (KiB) of `massiva ARGS`, from GNU time; nil without it.
+    func peakKiB(_ spool: Spool, _ arguments: [String]) throws -> Int? {
+        guard access("/usr/bin/time", X_OK) == 0 else { return nil }
+        let out = spool.root + "/time.out"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+        process.arguments = ["-f", "%M", "-o", out, massivaBinary] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["MASSIVA_CONFIG": spool.configPath]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        return Int(text.split(separator: "\n").last.map { $0.filter(\.isNumber) } ?? "")
+    }
+
+    /// Memory is bounded by configuration, not by input: 120 uploads of 1 MB once cost
+    /// 1 MB of memory each in one `serve --once` (all read before one transaction), and a
+    /// 1 MB file of short lines about 110 MB to parse.
+    @Test func memoryIsBoundedByConfigurationNotInput() throws {
+        let spool = try Spool(extraConfig: "max_file_size = 1m")
+        try spool.setUpSamples()
+        var line = "IT001E00000001;16MOMSPC300000001;Standard\r\n"
+        line = String(repeating: line, count: 1_040_000 / line.utf8.count)
+        let upload = Data(line.utf8)
+        for i in 0..<120 { try upload.write(to: URL(fileURLWithPath: spool.incoming("acme") + "/u\(i).csv")) }
+        guard let serve = try peakKiB(spool, ["serve", "--once"]) else { return }
+        #expect(try spool.requestList("acme").count == 120)
+        #expect(serve < 90 * 1024, "serve --once peaked at \(serve / 1024) MB")
+        let short = spool.root + "/short.csv"
+        try Data(repeating: 0x0A, count: 1_000_000).enumerated().map { $0.offset % 2 == 0 ? UInt8(ascii: "a") : $0.element }
+            .withUnsafeBufferPointer { try Data(buffer: $0).write(to: URL(fileURLWithPath: short)) }
+        let validate = try #require(try peakKiB(spool, ["validate", short]))
+        #expect(validate < 50 * 1024, "validate peaked at \(validate / 1024) MB")
+    }
 }
 
 enum FileRejectionText {
