@@ -232,6 +232,29 @@ import Testing
         let validate = try #require(try peakKiB(spool, ["validate", short]))
         #expect(validate < 50 * 1024, "validate peaked at \(validate / 1024) MB")
     }
+
+    /// Command lines that were silently misread: `--config Standard` outside `associate` (the
+    /// defaults were used), a group's name alone ("unknown command"), `--config` without a
+    /// value (the overview, exit 2 without saying why).
+    @Test func commandLinesAreNeverSilentlyMisread() throws {
+        let spool = try Spool()
+        let list = try spool.run(["list", "--config", "Standard"], useEnvironment: false)
+        #expect(list.status == 2)
+        #expect(list.stderr.contains("Standard: cannot read"), "\(list.stderr)")
+        let tenant = try spool.run(["tenant"])
+        #expect(tenant.status == 2)
+        #expect(tenant.stderr.contains("massiva tenant add") && !tenant.stderr.contains("unknown command"), "\(tenant.stderr)")
+        #expect(try spool.run(["tenant", "--help"]).status == 0)
+        let bare = try spool.run(["--config"], useEnvironment: false)
+        #expect(bare.status == 2)
+        #expect(bare.stderr.contains("missing value for --config") && !bare.stdout.contains("commands:"), "\(bare.stdout) \(bare.stderr)")
+        // associate still takes --config Standard as the type, as the portal words it.
+        try spool.setUpSamples()
+        let associate = try spool.run(["associate", "--tenant", "acme", "--pod", "IT001E00000001", "--sid", "16MOMSPC300000001",
+                                       "--config", "Standard", "--out", spool.root])
+        #expect(associate.status == 2 || associate.status == 0, "\(associate.stderr)")
+        #expect(!associate.stderr.contains("cannot read"), "\(associate.stderr)")
+    }
 }
 
 enum FileRejectionText {
