@@ -112,7 +112,15 @@ public final class Intake {
 
     /// Records what is still in a tenant's claim folder: what a crash or a failed pass left.
     func recordLeftovers(tenant: String, now: Double) throws -> [RequestID] {
-        let names = (try? FileSystem.listDirectory(layout.claimDirectory(tenant))) ?? []
+        let all = (try? FileSystem.listDirectory(layout.claimDirectory(tenant))) ?? []
+        let names = all.filter { !$0.hasPrefix(".") }
+        // A sidecar whose claim is gone (a crash between the two): nothing will read it.
+        let prefixes = Set(names.compactMap(Self.claimPrefix))
+        for sidecar in all where sidecar.hasPrefix(".") && sidecar.hasSuffix("-name") {
+            if !prefixes.contains(String(sidecar.dropFirst().dropLast(4))) {
+                try? FileSystem.unlink(layout.claimDirectory(tenant) + "/" + sidecar)
+            }
+        }
         return names.isEmpty ? [] : try record(tenant: tenant, claimNames: names.sorted(), now: now)
     }
 
@@ -130,6 +138,11 @@ public final class Intake {
         var shortName = entry.displayName
         while (prefix + shortName).utf8.count > 250 { shortName.removeLast() }
         let claimName = prefix + shortName
+        if shortName != entry.displayName {
+            // A name too long to follow the prefix (NOME FILE once showed it cut): the whole
+            // name goes into a sidecar first, read back when the claim is recorded.
+            writeSidecar(tenant: tenant, prefix: prefix, name: entry.displayName)
+        }
         do {
             try FileSystem.rename(entry, in: layout.incoming(tenant), to: layout.claimDirectory(tenant) + "/" + claimName)
             return claimName
@@ -139,6 +152,43 @@ public final class Intake {
             }
             return nil
         }
+    }
+
+    /// `.<prefix>name` beside the claims: the whole display name of an upload whose claim name
+    /// had to be shortened. A dot-name, so it is never taken for a claim.
+    func sidecarPath(tenant: String, prefix: String) -> String {
+        layout.claimDirectory(tenant) + "/." + prefix + "name"
+    }
+
+    /// Only a shortened claim name has a sidecar: it was cut to at most 250 bytes, losing at
+    /// most one character (4 bytes) too many. Shorter ones cost no look for one.
+    static func mayHaveSidecar(_ claimName: String) -> Bool { claimName.utf8.count > 245 }
+
+    /// The prefix of a claim name: everything up to its second `-`, included.
+    static func claimPrefix(_ claimName: String) -> String? {
+        let parts = claimName.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count == 3 ? parts[0] + "-" + parts[1] + "-" : nil
+    }
+
+    func writeSidecar(tenant: String, prefix: String, name: String) {
+        let path = sidecarPath(tenant: tenant, prefix: prefix)
+        do {
+            let fd = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec], permissions: 0o600)
+            try fd.closeAfter { try $0.writeAll(name.utf8) }
+        } catch {
+            // Only the shown name suffers: the claim keeps its shortened one.
+            log.log("claim_name_unsaved", ["tenant": tenant, "file": name, "error": "\(error)"])
+        }
+    }
+
+    /// The whole name a claim was made for: its sidecar's, else the one in the claim name.
+    func fileName(tenant: String, claimName: String) -> String {
+        if Self.mayHaveSidecar(claimName), let prefix = Self.claimPrefix(claimName),
+           let bytes = try? RegularFile.read(sidecarPath(tenant: tenant, prefix: prefix), limit: 4096, followSymlinks: false),
+           let name = String(validating: bytes, as: UTF8.self), !name.isEmpty {
+            return name
+        }
+        return Self.originalName(ofClaim: claimName)
     }
 
     /// Ends the inode part of a claim name whose upload's name is not UTF-8 (not a hex digit).
@@ -257,7 +307,7 @@ public final class Intake {
     /// Reads one claimed entry, only if it is a regular file within `max_file_size`.
     func read(path: String, claimName: String, tenant: String, tenantEnabled: Bool) throws -> Claimed? {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
-        var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
+        var claimed = Claimed(claimName: claimName, fileName: fileName(tenant: tenant, claimName: claimName),
                               configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
                               regular: status.kind == .regular)
         if Self.isNotUTF8Claim(claimName) {
@@ -298,6 +348,9 @@ public final class Intake {
 
     /// Removes a recorded claim; an entry refused unread is kept aside for the operator instead.
     func finish(path: String, tenant: String, claimName: String, refused: Bool?) {
+        if Self.mayHaveSidecar(claimName), let prefix = Self.claimPrefix(claimName) {
+            try? FileSystem.unlink(sidecarPath(tenant: tenant, prefix: prefix))
+        }
         if refused == true {
             try? FileSystem.rename(from: path, to: layout.refusedDirectory(tenant) + "/" + claimName)
         } else {

@@ -255,6 +255,25 @@ import Testing
         #expect(associate.status == 2 || associate.status == 0, "\(associate.stderr)")
         #expect(!associate.stderr.contains("cannot read"), "\(associate.stderr)")
     }
+
+    /// NOME FILE is the whole upload name, however long (a 255-byte name was cut to fit the
+    /// claim's prefix), also for a long name that is not UTF-8.
+    @Test func longUploadNamesAreShownWhole() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        let row = "IT001E00000001;16MOMSPC300000001;Standard\r\n"
+        let long = String(repeating: "r", count: 251) + ".csv"          // 255 bytes, the longest name
+        try row.write(toFile: spool.incoming("acme") + "/" + long, atomically: false, encoding: .utf8)
+        let accented = String(repeating: "è", count: 120) + ".csv"       // 244 bytes
+        try row.write(toFile: spool.incoming("acme") + "/" + accented, atomically: false, encoding: .utf8)
+        try createRaw(spool.incoming("acme"), [UInt8](repeating: 0xE8, count: 200) + Array(".csv".utf8), content: row)
+        #expect(try spool.run(["serve", "--once"]).status == 0)
+        let names = Set(try spool.requestList("acme").map { $0[1] })
+        #expect(names.contains(long), "\(names)")
+        #expect(names.contains(accented), "\(names)")
+        #expect(names.contains(String(repeating: "%E8", count: 200) + ".csv"), "\(names)")
+        #expect(spool.list(spool.claim("acme")).isEmpty)
+    }
 }
 
 enum FileRejectionText {
