@@ -110,7 +110,9 @@ public final class RequestProcessor {
     /// (a poison request must not stop the others).
     public func fail(_ id: RequestID, because error: Error, now: Double) throws {
         try store.database.transaction {
-            try store.setStatus(id, .rejected, reason: "errore interno durante l'elaborazione (\(error))", now: now)
+            // The error itself goes to the log (`request_failed`): its text may name server
+            // paths, which no reason shown to an SI contains.
+            try store.setStatus(id, .rejected, reason: "Errore Interno contattare l'assistenza (errore durante l'elaborazione)", now: now)
         }
     }
 
