@@ -65,20 +65,6 @@ enum TenantFolders {
         }
     }
 
-    /// The spool's own folders, before the database is opened: `private/` and `private/tmp/`
-    /// are the owner's to make; `tenants/` too on a developer's spool, while a deployed one's
-    /// is root's (made by the package, or by `tenant add`), so failing to make it is no error.
-    static func prepareSpool(_ layout: SpoolLayout) throws {
-        do {
-            for directory in [layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, mode: 0o700, intermediate: true)
-            }
-        } catch {
-            throw CLIError("cannot prepare the spool \(layout.root): \(error)")
-        }
-        if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
-    }
-
     /// Best effort for the engine and `submit`: the daemon's own folders of a tenant, and the
     /// public ones where it may make them (a developer's spool). A deployed tenant's public
     /// folders are root's to make; a missing one is reported by the intake, not fatal here.

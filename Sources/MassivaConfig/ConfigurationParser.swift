@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MassivaSystem
 
 /// Reading configuration text in the Postfix `main.cf` style:
@@ -13,9 +10,6 @@ import MassivaSystem
 ///   (every occurrence must still be valid);
 /// - there is no `$name` expansion; a leading byte order mark is ignored.
 extension Configuration {
-    /// Every parameter name, in the order `lines(onlyNonDefault:)` writes them.
-    public static let parameterNames: [String] = ConfigurationParameter.all.map(\.name)
-
     /// Parses configuration text over the defaults.
     ///
     /// - Parameters:
@@ -70,7 +64,13 @@ extension Configuration {
         do {
             bytes = try RegularFile.read(path, limit: maximumFileSize)
         } catch {
-            throw ConfigurationError(source: path, line: nil, message: "cannot read: \(error)")
+            // The path is already the error's source: say only what went wrong.
+            let message: String
+            switch error {
+            case .system(let problem): message = "cannot \(problem.operation == "open" ? "open" : "read"): \(problem.errno)"
+            case .notRegular, .tooLarge: message = "cannot read: \(error)"
+            }
+            throw ConfigurationError(source: path, line: nil, message: message)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError(source: path, line: nil, message: "not valid UTF-8 text")
@@ -160,8 +160,4 @@ private func hex4(_ value: UInt32) -> String {
     return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
 
-private func currentDirectory() -> String {
-    guard let pointer = getcwd(nil, 0) else { return "." }
-    defer { free(pointer) }
-    return String(cString: pointer)
-}
+private func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }

@@ -37,8 +37,7 @@ public struct ScpScript: Sendable, Equatable {
     public var deviceType: String
     public var sid: String
     public var nid: String
-    /// `Standard` or `Prosumer`.
-    public var configurationType: String
+    public var configurationType: ConfigurationType
     public var exchangePOD: String
     /// The production POD of a Prosumer association; nil for Standard.
     public var productionPOD: String?
@@ -48,7 +47,7 @@ public struct ScpScript: Sendable, Equatable {
     public var gesis: Bool
 
     public init(requestID: String, generatedAt: String, deviceType: String, sid: String,
-                nid: String, configurationType: String, exchangePOD: String,
+                nid: String, configurationType: ConfigurationType, exchangePOD: String,
                 productionPOD: String?, matricola: String, eneltel: String, gesis: Bool) {
         self.requestID = requestID
         self.generatedAt = generatedAt
@@ -67,18 +66,13 @@ public struct ScpScript: Sendable, Equatable {
     public var fileName: String { "\(sid)_\(exchangePOD).scp" }
 
     /// `0x01` for Standard, `0x02` for Prosumer.
-    public var configurationModel: String {
-        configurationType == "Prosumer" ? "0x02" : "0x01"
-    }
+    public var configurationModel: String { configurationType.model }
 
     /// The script's bytes, or `unwritableValue` when a value cannot be written: one with a
-    /// control character (a CR or LF would break the one-line-per-key format), or a
-    /// configuration type other than `Standard` or `Prosumer`. Values come from the registry's
-    /// master data and the database: an error here is the caller's to handle, never a crash.
+    /// control character (a CR or LF would break the one-line-per-key format). Values come from
+    /// the registry's master data and the database: an error here is the caller's to handle,
+    /// never a crash.
     public func render() throws(ScpScriptError) -> [UInt8] {
-        guard configurationType == "Standard" || configurationType == "Prosumer" else {
-            throw .unwritableValue(key: "configuration_type")
-        }
         var out = [UInt8]()
         out.reserveCapacity(384)
         try ScpScript.line(&out, "format=", ScpScript.formatVersion, key: "format")
@@ -87,7 +81,7 @@ public struct ScpScript: Sendable, Equatable {
         try ScpScript.line(&out, "device_type=", deviceType, key: "device_type")
         try ScpScript.line(&out, "device_sid=", sid, key: "device_sid")
         try ScpScript.line(&out, "device_nid=", nid, key: "device_nid")
-        try ScpScript.line(&out, "configuration_type=", configurationType, key: "configuration_type")
+        try ScpScript.line(&out, "configuration_type=", configurationType.rawValue, key: "configuration_type")
         try ScpScript.line(&out, "configuration_model=", configurationModel, key: "configuration_model")
         try ScpScript.line(&out, "exchange_pod=", exchangePOD, key: "exchange_pod")
         try ScpScript.line(&out, "production_pod=", productionPOD ?? "", key: "production_pod")
@@ -196,18 +190,14 @@ public struct ScpScript: Sendable, Equatable {
             values.append(value)
         }
 
-        let configurationType = values[6]
-        let expectedModel: String
-        switch configurationType {
-        case "Standard": expectedModel = "0x01"
-        case "Prosumer": expectedModel = "0x02"
-        default: throw .invalidValue(key: "configuration_type", value: configurationType)
+        guard let configurationType = ConfigurationType(rawValue: values[6]) else {
+            throw .invalidValue(key: "configuration_type", value: values[6])
         }
-        guard values[7] == expectedModel else {
+        guard values[7] == configurationType.model else {
             throw .invalidValue(key: "configuration_model", value: values[7])
         }
         let production = values[9]
-        guard production.isEmpty == (configurationType == "Standard") else {
+        guard production.isEmpty == (configurationType == .standard) else {
             throw .invalidValue(key: "production_pod", value: production)
         }
         let gesis: Bool

@@ -1,20 +1,6 @@
 import MassivaDomain
 import MassivaRegistry
-import MassivaSpool
-
-/// Who asks for an association, and on behalf of which request.
-public struct AssociationContext: Sendable {
-    public var tenant: String
-    public var configurator: String
-    /// The bulk request's id, or nil for a single association.
-    public var request: String?
-
-    public init(tenant: String, configurator: String, request: String?) {
-        self.tenant = tenant
-        self.configurator = configurator
-        self.request = request
-    }
-}
+import MassivaStore
 
 /// One attempt at a row against the registry: checks 6–16 of the brief, in order.
 ///
@@ -60,7 +46,7 @@ public struct RowProcessor {
             // data with a control character (older imports took them) once made an association
             // whose script crashed every later run. Such a row is in error, and no attempt spent.
             let script = ScpScript(requestID: context.request ?? "", generatedAt: "", deviceType: plan.device.deviceType,
-                                   sid: row.sid, nid: plan.device.nid, configurationType: row.configurationType.rawValue,
+                                   sid: row.sid, nid: plan.device.nid, configurationType: row.configurationType,
                                    exchangePOD: row.pod, productionPOD: plan.productionPOD, matricola: record.matricola,
                                    eneltel: record.eneltel, gesis: record.gesis)
             if let key = script.unwritableKey {

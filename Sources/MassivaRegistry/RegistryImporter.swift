@@ -1,5 +1,4 @@
 import MassivaCSV
-import MassivaDatabase
 import MassivaDomain
 import MassivaSystem
 
@@ -9,7 +8,18 @@ public struct RegistryImportError: Error, CustomStringConvertible {
     public var description: String { problems.joined(separator: "\n") }
 }
 
-/// Loads `DIR/pods.csv` and `DIR/devices.csv` into the embedded registry.
+/// The registry's master data as `massiva registry import` loads it: every POD and device.
+public struct RegistryMasterData: Sendable, Equatable {
+    public struct POD: Sendable, Equatable {
+        public var record: PODRecord
+        public var reachability: Reachability
+    }
+
+    public var pods: [POD]
+    public var devices: [DeviceRecord]
+}
+
+/// Reads `DIR/pods.csv` and `DIR/devices.csv` (MassivaStore's `EmbeddedRegistry` loads them).
 ///
 /// All or nothing: every line is checked first; one bad line and nothing is imported. A
 /// re-import replaces the master data (PODs, devices) and keeps associations, probe counts and
@@ -21,8 +31,8 @@ public enum RegistryImporter {
     /// At most this many problems are listed (then how many more there were).
     static let problemLimit = 1000
 
-    @discardableResult
-    public static func importDirectory(_ directory: String, into registry: EmbeddedRegistry) throws -> (pods: Int, devices: Int) {
+    /// Reads and checks both files; throws `RegistryImportError` with every problem found.
+    public static func read(directory: String) throws -> RegistryMasterData {
         let problems = Problems()
         let podsPath = directory + "/pods.csv", devicesPath = directory + "/devices.csv"
         let podBytes = readBytes(podsPath, problems: problems)
@@ -72,29 +82,22 @@ public enum RegistryImporter {
         seenNIDs = [:]
         if !problems.list.isEmpty { throw RegistryImportError(problems: problems.finished) }
 
-        let db = registry.database
-        try db.transaction {
-            try db.execute("DELETE FROM pods; DELETE FROM devices;")
-            var failure: Error?
-            eachRow(podBytes, name: "pods.csv", columns: podColumns, problems: nil) { _, v in
-                guard failure == nil else { return }
-                do {
-                    try db.run("INSERT INTO pods(pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, reachability, holder_tax_code) VALUES(?,?,?,?,?,?,?,?,?)", [
-                        .text(v[0]), .text(v[1]), .text(v[2]), .text(v[3]), v[4].isEmpty ? .null : .text(v[4]),
-                        SQLValue(v[5] == "true"), SQLValue(v[6] == "true"), .text(v[7]), .text(v[8]),
-                    ])
-                } catch { failure = error }
-            }
-            eachRow(deviceBytes, name: "devices.csv", columns: deviceColumns, problems: nil) { _, v in
-                guard failure == nil else { return }
-                do {
-                    try db.run("INSERT INTO devices(sid, nid, device_type, owner) VALUES(?,?,?,?)",
-                               [.text(v[0]), .text(v[1].uppercased()), .text(v[2]), .text(v[3])])
-                } catch { failure = error }
-            }
-            if let failure { throw failure }
+        var pods: [RegistryMasterData.POD] = []
+        eachRow(podBytes, name: "pods.csv", columns: podColumns, problems: nil) { _, v in
+            // Every line was checked above: a reachability that does not parse is not here.
+            guard let reachability = Reachability(parsing: v[7]) else { return }
+            pods.append(RegistryMasterData.POD(
+                record: PODRecord(pod: v[0], eneltel: v[1], matricola: v[2], meterType: v[3] == "M2" ? .production : .exchange,
+                                  exchangePOD: v[4].isEmpty ? nil : v[4], telemanaged: v[5] == "true", eligible: v[6] == "true",
+                                  holderTaxCode: v[8], productionPODs: []),
+                reachability: reachability))
         }
-        return (podCount, deviceCount)
+        var devices: [DeviceRecord] = []
+        eachRow(deviceBytes, name: "devices.csv", columns: deviceColumns, problems: nil) { _, v in
+            devices.append(DeviceRecord(sid: v[0], nid: v[1].uppercased(), deviceType: v[2], owner: v[3]))
+        }
+        _ = (podCount, deviceCount)
+        return RegistryMasterData(pods: pods, devices: devices)
     }
 
     /// The problems found, at most `problemLimit` of them kept.

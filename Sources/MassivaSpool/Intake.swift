@@ -1,4 +1,5 @@
 import MassivaDomain
+import MassivaStore
 import MassivaSystem
 
 /// Takes complete uploads out of the tenants' `incoming/` folders and records them as requests.

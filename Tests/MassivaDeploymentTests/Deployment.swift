@@ -49,25 +49,25 @@ func run(_ arguments: [String], environment: [String: String] = [:], input: Stri
                       errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
 }
 
-/// Removes what an earlier run killed before its clean-up left: users and groups of this
-/// suite's naming and their folders under /srv.
+/// Removes what an earlier run, killed before its clean-up, left: each deployment writes the
+/// test process's pid into its folder, and only those of dead processes are swept (several
+/// test runs may share the machine). Users and groups are found by the folder's suffix.
 func sweepLeftovers() {
-    let pattern = try! Regex("^(mtd|mts|sia|sib|sic|si-acme|si-volt)[0-9a-f]{6}$")
-    let passwd = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8)) ?? ""
-    for line in passwd.split(separator: "\n") {
-        let name = String(line.prefix { $0 != ":" })
-        if name.wholeMatch(of: pattern) != nil {
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/srv")) ?? [] where entry.hasPrefix("massiva-test-") {
+        let folder = "/srv/" + entry
+        let pid = (try? String(contentsOfFile: folder + "/owner.pid", encoding: .utf8)).flatMap { Int32($0) } ?? 0
+        if pid > 0 && kill(pid, 0) == 0 { continue }
+        let suffix = String(entry.dropFirst("massiva-test-".count))
+        let names = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8))?.split(separator: "\n")
+            .map { String($0.prefix { $0 != ":" }) }.filter { $0.hasSuffix(suffix) } ?? []
+        for name in names {
             _ = try? run(["pkill", "-KILL", "-u", name])
             _ = try? run(["userdel", name])
         }
-    }
-    let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8)) ?? ""
-    for line in groups.split(separator: "\n") {
-        let name = String(line.prefix { $0 != ":" })
-        if name.wholeMatch(of: pattern) != nil { _ = try? run(["groupdel", name]) }
-    }
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/srv")) ?? [] where entry.hasPrefix("massiva-test-") {
-        try? FileManager.default.removeItem(atPath: "/srv/" + entry)
+        let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8))?.split(separator: "\n")
+            .map { String($0.prefix { $0 != ":" }) }.filter { $0.hasSuffix(suffix) } ?? []
+        for name in groups { _ = try? run(["groupdel", name]) }
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }
 
@@ -106,6 +106,7 @@ final class Deployment {
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         chmod(root, 0o755)
+        try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
         try """
         spool_directory = \(spool)
         sftp_group = \(sftpGroup)

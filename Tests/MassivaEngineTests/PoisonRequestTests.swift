@@ -12,9 +12,9 @@ import MassivaSpool
 
     /// The embedded registry, except that looking up one POD fails unforeseeably.
     final class PoisonedRegistry: Registry {
-        let inner: EmbeddedRegistry
+        let inner: any Registry
         let poison: String
-        init(_ inner: EmbeddedRegistry, poison: String) { self.inner = inner; self.poison = poison }
+        init(_ inner: any Registry, poison: String) { self.inner = inner; self.poison = poison }
         func pod(_ code: String) throws -> PODRecord? {
             if code == poison { throw Unforeseen() }
             return try inner.pod(code)
@@ -26,7 +26,9 @@ import MassivaSpool
         func association(productionPOD pod: String) throws -> Association? { try inner.association(productionPOD: pod) }
         func createAssociation(_ association: Association) throws { try inner.createAssociation(association) }
         func deleteAssociation(pod: String) throws { try inner.deleteAssociation(pod: pod) }
-        func associations(tenant: String?) throws -> [Association] { try inner.associations(tenant: tenant) }
+        func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
+            try inner.eachAssociation(tenant: tenant, body)
+        }
     }
 
     @Test func anUnforeseenFailureRejectsItsRequestAndTheEngineGoesOn() throws {
