@@ -32,7 +32,9 @@ enum RequestCommands {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let id = try store.database.transaction {
             try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: operatorName,
-                                    claimName: nil, content: content, rejection: rejection, now: SystemClock.now)
+                                    claimName: nil, content: content, rejection: rejection,
+                                    rowsTotal: content.map { BulkFile.dataRowCount($0, maxRows: configuration.maxRows) } ?? 0,
+                                    now: SystemClock.now)
         }
         TenantFolders.ensure(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
@@ -63,6 +65,11 @@ enum RequestCommands {
         return 0
     }
 
+    /// The text view of `show`: Figura 13 (POD, NID, SID, TIPO DISPOSITIVO, TIPO CONFIG, SYSTEM
+    /// INTEGRATOR, DATA ELABORAZIONE, ESITO, DESCRIZIONE) plus the line, code and attempts.
+    static let showHeader = ["LINE", "POD", "NID", "SID", "TIPO DISPOSITIVO", "TIPO CONFIG", "SYSTEM INTEGRATOR",
+                             "DATA ELABORAZIONE", "ESITO", "CODE", "TRIES", "DESCRIPTION"]
+
     static let show = Command(CommandDeclaration(
         ["show"], summary: "show one request and its rows (the portal's request detail)",
         flags: [Options.csv], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")])) { context in
@@ -84,8 +91,12 @@ enum RequestCommands {
         if let note = request.note { Output.print("note: \(note)") }
         if !rows.isEmpty {
             Output.print()
-            Output.table(["LINE", "POD", "SID", "CONFIG", "ESITO", "CODE", "TRIES", "DESCRIPTION"], rows.map { r in
-                [String(r.line), r.pod, r.sid, r.configuration, r.code.esito, r.code.rawValue, String(r.attempts), r.description]
+            // Figura 13's columns (SYSTEM INTEGRATOR there is the person, as here; the company is
+            // on the tenant line above), with the line, the code and the attempts besides.
+            var time = TimestampText()
+            Output.table(showHeader, rows.map { r in
+                [String(r.line), r.pod, r.nid, r.sid, r.deviceType, r.configuration, request.configurator,
+                 time.iso8601(r.processedAt), r.code.esito, r.code.rawValue, String(r.attempts), r.description]
             })
         }
         return 0
@@ -133,5 +144,18 @@ enum RequestCommands {
         let configuration = try context.configuration()
         try ResultWriter(layout: try context.layout(), store: try context.store(),
                          files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+    }
+}
+
+/// The rows of one pass share their processing time: formatted once.
+struct TimestampText {
+    private var last: (seconds: Double, text: String)?
+
+    mutating func iso8601(_ seconds: Double?) -> String {
+        guard let seconds else { return "" }
+        if let last, last.seconds == seconds { return last.text }
+        let text = SystemClock.iso8601(seconds)
+        last = (seconds, text)
+        return text
     }
 }
