@@ -22,8 +22,12 @@ enum ReportCommands {
                   OptionDeclaration("--sid", valueName: "SID", help: "only this device"),
                   OptionDeclaration("--nid", valueName: "NID", help: "only this NID"),
                   OptionDeclaration("--configurator", valueName: "NAME", help: "configurator's name contains NAME (any case)"),
+                  OptionDeclaration("--given-name", valueName: "NOME", help: "Nome Configuratore contains NOME (any case)"),
+                  OptionDeclaration("--surname", valueName: "COGNOME", help: "Cognome Configuratore contains COGNOME (any case)"),
                   from, to],
-        flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"), Options.csv]),
+        flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"),
+                FlagDeclaration("--all", help: "no filter: every association (at least one filter is required otherwise, as in the portal)"),
+                Options.csv]),
         exitStatus: readExitStatus)) { context in
         let tenant = context.arguments.value("--tenant"), all = context.arguments.flag("--all-tenants")
         guard (tenant != nil) != all else { throw CLIError("give exactly one of --tenant T and --all-tenants", status: 2) }
@@ -32,7 +36,9 @@ enum ReportCommands {
             let dates = try DateRange.parse(from: context.arguments.value("--from"), to: context.arguments.value("--to"))
             return try services.report(ReportFilter(
                 tenant: tenant, pod: context.arguments.value("--pod"), sid: context.arguments.value("--sid"),
-                nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"), dates: dates))
+                nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"),
+                givenName: context.arguments.value("--given-name"), surname: context.arguments.value("--surname"),
+                dates: dates, all: context.arguments.flag("--all")))
         }
         if context.arguments.flag("--csv") {
             Output.write(try ServiceCommands.files(context).associationList(rows))

@@ -9,16 +9,41 @@ import MassivaSystem
 /// The logic is in MassivaServices (`AssociationServices`); these only parse and print.
 enum ServiceCommands {
     static let all: [Command] = [SearchCommand.search, AssociateCommands.associate, AssociateCommands.dissociate,
-                                 ReportCommands.report, ReportCommands.audit]
+                                 AssociateCommands.scp, ReportCommands.report, ReportCommands.audit]
 
     static let configurator = OptionDeclaration("--configurator", valueName: "NAME",
-                                                help: "the configurator acting (default: the current user's login name)")
+                                                help: "the configurator acting, a name as typed (default: the current user, see --account)")
+    static let account = OptionDeclaration("--account", valueName: "LOGIN",
+                                           help: "the SI account acting: its person (Nome, Cognome) is recorded; an account of --tenant only")
+
+    /// Who acts: `--account LOGIN` (one of the tenant's accounts: its person), `--configurator
+    /// NAME` (a name as typed, no Nome/Cognome), or by default the current user, whose person is
+    /// recorded when the login is one of the tenant's accounts, as for an upload.
+    static func configurator(_ context: CommandContext, tenant: String) throws -> ConfiguratorIdentity {
+        let login = context.arguments.value("--account"), name = context.arguments.value("--configurator")
+        if login != nil && name != nil { throw CLIError("give --account or --configurator, not both", status: 2) }
+        if let name { return ConfiguratorIdentity(name: name) }
+        let store = try context.store()
+        guard let login else { return try store.configurator(login: UserName.current, tenant: tenant) }
+        // Another tenant's account is refused like an unknown one: its tenant is not said.
+        guard let account = try store.account(login: login), account.tenant == tenant else {
+            throw CLIError("\"\(login)\" is not an SI account of tenant \(tenant) (see massiva account list --tenant \(tenant))", status: 2)
+        }
+        return ConfiguratorIdentity(name: account.name, person: account.person)
+    }
+
+    /// The single form's "System Integrator: Ragione Sociale, Cognome, Nome" (Figure 4/5).
+    static func systemIntegratorLine(tenantName: String, association a: Association) -> String {
+        let p = a.configuratorPerson
+        return "System Integrator: \(tenantName)" + (p.isKnown ? ", Cognome \(p.surname), Nome \(p.givenName)" : "")
+            + " (configuratore \(a.configurator))"
+    }
 
     /// The exit statuses of the services, for `--help`.
     static let exitStatusText = """
         exit status:
           0  done
-          1  other failure (e.g. the SCP file could not be written; the association stands)
+          1  other failure (e.g. the SCP file could not be written: then nothing was associated)
           2  usage or bad input: unknown tenant, malformed POD/SID, bad date, production POD not of the exchange POD
           3  POD inserito inesistente
           4  Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo
@@ -49,9 +74,6 @@ enum ServiceCommands {
         ResultFiles(bom: try context.configuration().resultsEncoding != .utf8)
     }
 
-    static func configuratorName(_ context: CommandContext) -> String {
-        context.arguments.value("--configurator") ?? UserName.current
-    }
 
     /// Runs a service, turning its failure into the message and exit status of the table above.
     static func run<T>(_ body: () throws -> T) throws -> T {
