@@ -62,7 +62,7 @@ enum ReportCommands {
         let rows = entries.map { e in
             [SystemClock.iso8601(e.at), e.tenant, e.configurator, e.action.rawValue, e.pod, e.sid, e.request ?? "", e.outcome, e.detail]
         }
-        Output.rows(auditHeader, rows, csv: context.arguments.flag("--csv"), bom: try ServiceCommands.files(context).bom)
+        Output.rows(auditHeader, rows, csv: context.arguments.flag("--csv"), encoding: try ServiceCommands.files(context).encoding)
         return 0
     }
 }

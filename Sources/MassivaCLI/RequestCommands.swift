@@ -38,7 +38,7 @@ enum RequestCommands {
         }
         TenantFolders.ensure(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
-                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
         Wakeup.touch(try context.layout())
         Output.print(id.description)
         if let rejection {
@@ -55,7 +55,7 @@ enum RequestCommands {
         let requests = try context.store().requests(tenant: tenant)
         if context.arguments.flag("--csv") {
             let configuration = try context.configuration()
-            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).requestList(requests, withTenant: tenant == nil))
+            Output.write(ResultFiles(encoding: configuration.resultsEncoding.csv).requestList(requests, withTenant: tenant == nil))
             return 0
         }
         Output.table(["ID", "TENANT", "FILE", "SUBMITTED", "COMPLETED", "PROGRESS", "ERRORS", "OUTCOME"], requests.map { r in
@@ -80,7 +80,7 @@ enum RequestCommands {
         let tenantName = try store.tenant(request.tenant)?.name ?? request.tenant
         let configuration = try context.configuration()
         if context.arguments.flag("--csv") {
-            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).esito(request: request, tenantName: tenantName, rows: rows))
+            Output.write(ResultFiles(encoding: configuration.resultsEncoding.csv).esito(request: request, tenantName: tenantName, rows: rows))
             return 0
         }
         Output.print("\(id)  \(request.outcomeLabel)")
@@ -143,7 +143,7 @@ enum RequestCommands {
     static func refreshResults(_ context: CommandContext) throws {
         let configuration = try context.configuration()
         try ResultWriter(layout: try context.layout(), store: try context.store(),
-                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
     }
 }
 

@@ -22,7 +22,7 @@ enum SearchCommand {
              line.sid ?? "", line.configurationType?.rawValue ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
         }
         let csv = context.arguments.flag("--csv")
-        Output.rows(header, rows, csv: csv, bom: try ServiceCommands.files(context).bom)
+        Output.rows(header, rows, csv: csv, encoding: try ServiceCommands.files(context).encoding)
         if !csv {
             if result.lines.contains(where: \.gesis) {
                 Output.print()

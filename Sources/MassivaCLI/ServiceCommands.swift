@@ -66,12 +66,12 @@ enum ServiceCommands {
         let configuration = try context.configuration()
         let store = try context.store()
         let results = ResultWriter(layout: try context.layout(), store: store,
-                                   files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
+                                   files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         return AssociationServices(store: store, registry: try context.registry(), results: results)
     }
 
     static func files(_ context: CommandContext) throws -> ResultFiles {
-        ResultFiles(bom: try context.configuration().resultsEncoding != .utf8)
+        ResultFiles(encoding: try context.configuration().resultsEncoding.csv)
     }
 
 
