@@ -122,8 +122,7 @@ enum AccountCommands {
         options: [givenName, surname],
         positionals: [PositionalDeclaration("LOGIN", help: "the account's login")])) { context in
         let login = context.arguments.positionals[0]
-        guard context.arguments.value("--name") == nil else { throw CLIError("account name takes --given-name and --surname", status: 2) }
-        let person = try personName(context)
+        let person = try personName(context, acceptsName: false)
         guard try context.store().setAccountPerson(login: login, person) else {
             throw CLIError("\"\(login)\" is not an SI account of this spool (see massiva account list)")
         }
@@ -134,7 +133,7 @@ enum AccountCommands {
     /// `--given-name` and `--surname`, or `--name` of exactly two words: a longer one ("Maria
     /// Grazia Rossi", "Anna De Luca") does not say where the surname starts, so it is refused
     /// rather than guessed.
-    static func personName(_ context: CommandContext) throws -> PersonName {
+    static func personName(_ context: CommandContext, acceptsName: Bool = true) throws -> PersonName {
         func check(_ value: String, _ option: String) throws -> String {
             let value = value.trimmingWhitespace()
             guard !value.isEmpty, value.utf8.count <= 100,
@@ -145,7 +144,7 @@ enum AccountCommands {
             return value
         }
         let given = context.arguments.value("--given-name"), family = context.arguments.value("--surname")
-        if let name = context.arguments.value("--name") {
+        if acceptsName, let name = context.arguments.value("--name") {
             guard given == nil && family == nil else { throw CLIError("give --name or --given-name and --surname, not both", status: 2) }
             let words = name.split(whereSeparator: { $0.isWhitespace }).map(String.init)
             guard words.count == 2 else {
