@@ -44,7 +44,8 @@ enum ServiceCommands {
         exit status:
           0  done
           1  other failure (e.g. the SCP file could not be written: then nothing was associated)
-          2  usage or bad input: unknown tenant, malformed POD/SID, bad date, production POD not of the exchange POD
+          2  usage or bad input: unknown tenant or account, malformed POD/SID/NID, a SID and a NID of different devices,
+             bad date, production POD not of the exchange POD
           3  POD inserito inesistente
           4  Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo
              MOME/Smart Info (not telemanaged, not eligible, or unreachable now: try again later)
@@ -52,7 +53,7 @@ enum ServiceCommands {
           6  Errore Interno contattare l'assistenza
           7  Errore Generico contattare l'assistenza
           8  refused: an association check failed (device unknown or of another SI, already associated,
-             production POD given as exchange POD, ...), tenant disabled, or nothing of this tenant to dissociate
+             production POD given as exchange POD, ...), tenant disabled, or nothing of this tenant to dissociate or download
         """
 
     /// A declaration whose help ends its usage line with the exit statuses.

@@ -31,7 +31,7 @@ public struct CSVWriter: Sendable {
     ///   - delimiter: the cell separator, `;` by default (Excel with Italian settings).
     ///   - crlf: end records with CRLF (default) rather than LF.
     ///   - bom: start the file with the UTF-8 byte-order mark (default), which makes Excel
-    ///     read the file as UTF-8 instead of Windows-1252.
+    ///     read the file as UTF-8 instead of Windows-1252 (or see `init(encoding:)`).
     ///   - capacity: bytes to reserve up front, to avoid regrowing for large files.
     public init(delimiter: CSVDelimiter = .semicolon, crlf: Bool = true, bom: Bool = true,
                 reservingCapacity capacity: Int = 0) {
@@ -102,27 +102,24 @@ public struct CSVWriter: Sendable {
 
     /// One cell's bytes, quoted when needed: the same for UTF-8 and Windows-1252, whose bytes
     /// for the delimiter, the quote, CR and LF are the ASCII ones and appear nowhere else.
-    private mutating func appendCellBytes(_ utf8: UnsafeBufferPointer<UInt8>, forceQuote: Bool) {
+    private mutating func appendCellBytes(_ cell: UnsafeBufferPointer<UInt8>, forceQuote: Bool) {
         let delimiter = delimiter.rawValue
-        do {
-            var quote = forceQuote
-            if !quote {
-                for byte in utf8
-                where byte == delimiter || byte == ASCII.quote || byte == ASCII.cr || byte == ASCII.lf {
-                    quote = true
-                    break
-                }
+        var quote = forceQuote
+        if !quote {
+            for byte in cell where byte == delimiter || byte == ASCII.quote || byte == ASCII.cr || byte == ASCII.lf {
+                quote = true
+                break
             }
-            guard quote else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(ASCII.quote)
-            for byte in utf8 {
-                if byte == ASCII.quote { bytes.append(ASCII.quote) }
-                bytes.append(byte)
-            }
-            bytes.append(ASCII.quote)
         }
+        guard quote else {
+            bytes.append(contentsOf: cell)
+            return
+        }
+        bytes.append(ASCII.quote)
+        for byte in cell {
+            if byte == ASCII.quote { bytes.append(ASCII.quote) }
+            bytes.append(byte)
+        }
+        bytes.append(ASCII.quote)
     }
 }
