@@ -1,4 +1,5 @@
 import MassivaConfig
+import MassivaProcessing
 import MassivaDomain
 import MassivaSpool
 import MassivaStore
@@ -109,7 +110,8 @@ enum AccountCommands {
         let rows = accounts.map {
             [$0.login, $0.tenant, $0.person.givenName, $0.person.surname, $0.name, String($0.uid), SystemClock.iso8601($0.createdAt)]
         }
-        Output.rows(["LOGIN", "TENANT", "NOME", "COGNOME", "CONFIGURATORE", "UID", "CREATO"], rows, csv: context.arguments.flag("--csv"))
+        Output.rows(["LOGIN", "TENANT", "NOME", "COGNOME", "CONFIGURATORE", "UID", "CREATO"], rows, csv: context.arguments.flag("--csv"),
+                    encoding: try context.configuration().resultsEncoding.csv)
         return 0
     }
 

@@ -11,7 +11,7 @@ enum ReportCommands {
     static let to = OptionDeclaration("--to", valueName: "DATE", help: "to this local day, inclusive (YYYY-MM-DD)")
 
     static let readExitStatus = """
-        exit status: 0 done, 1 failure, 2 usage or bad input (unknown tenant, bad date)
+        exit status: 0 done, 1 failure, 2 usage or bad input (unknown tenant, bad date, report with no filter and no --all)
         """
 
     static let report = Command(ServiceCommands.declaring(CommandDeclaration(
