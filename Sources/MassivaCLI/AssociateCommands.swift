@@ -11,6 +11,8 @@ enum AssociateCommands {
                   OptionDeclaration("--sid", valueName: "SID", help: "the 17-character MOME / Smart Info id (ID dispositivo)"),
                   OptionDeclaration("--nid", valueName: "NID",
                                     help: "the device's 12-hex-character NID, instead of --sid or with it (then the same device)"),
+                  OptionDeclaration("--device-type", valueName: "TYPE",
+                                    help: "Tipo Dispositivo, MOME or \"Smart Info\": when given, the device must be of that type"),
                   OptionDeclaration("--type", valueName: "TYPE",
                                     help: "Tipo Configurazione: Standard or Prosumer (also accepted as --config Standard|Prosumer)"),
                   OptionDeclaration("--production-pod", valueName: "POD",
@@ -25,7 +27,8 @@ enum AssociateCommands {
         let pod = try context.arguments.require("--pod")
         let who = try ServiceCommands.configurator(context, tenant: tenant)
         let request = AssociateRequest(
-            tenant: tenant, pod: pod, sid: sid, nid: nid, configurationType: configurationType,
+            tenant: tenant, pod: pod, sid: sid, nid: nid, deviceType: context.arguments.value("--device-type"),
+            configurationType: configurationType,
             productionPOD: context.arguments.value("--production-pod"),
             configurator: who.name, person: who.person,
             scpDirectory: context.arguments.value("--out") ?? CommandContext.currentDirectory())

@@ -198,6 +198,7 @@ public final class AssociationServices {
                                                   code: "PRODUCTION_POD_MISMATCH")
                 }
                 let sid = try resolveDevice(sid: givenSID, nid: nid)
+                try checkDeviceType(request.deviceType, sid: sid, tenant: request.tenant)
                 var record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error, code: .invalidRow)
                 try rows.attempt(ValidRow(pod: pod, sid: sid, configurationType: type), record: &record,
                                  context: AssociationContext(tenant: request.tenant, configurator: request.configurator,
@@ -236,6 +237,21 @@ public final class AssociationServices {
         if byNID?.sid == sid { return sid }
         if byNID == nil, try registry.device(sid) == nil { return sid }
         throw ServiceFailure.badInput("SID \(sid) e NID \(nid) non indicano lo stesso dispositivo", code: "SID_NID_MISMATCH")
+    }
+
+    /// The form's Tipo Dispositivo, when given: the tenant's own device must be of that type.
+    /// Another SI's device, or an unknown one, goes on to the row's checks (10, 11), which
+    /// refuse it without saying what it is.
+    func checkDeviceType(_ requested: String?, sid: String, tenant: String) throws {
+        guard let requested else { return }
+        let key = { (t: String) in String(t.asciiUppercased().filter { !$0.isWhitespace }) }
+        guard ["MOME", "SMARTINFO"].contains(key(requested)) else {
+            throw ServiceFailure.badInput("Tipo Dispositivo non valido: \"\(requested)\" (MOME o Smart Info)", code: "INVALID_DEVICE_TYPE")
+        }
+        guard let device = try registry.device(sid), device.owner == tenant else { return }
+        if key(device.deviceType) != key(requested) {
+            throw ServiceFailure.badInput("il dispositivo \(sid) è \(device.deviceType), non \(requested)", code: "DEVICE_TYPE_MISMATCH")
+        }
     }
 
     /// `directory` must be a folder: checked before anything is changed.
@@ -421,6 +437,8 @@ public struct AssociateRequest: Sendable {
     /// The device's SID, its NID, or both (then the same device).
     public var sid: String?
     public var nid: String?
+    /// Tipo Dispositivo (`MOME`, `Smart Info`), when given: checked against the device.
+    public var deviceType: String?
     /// `Standard` or `Prosumer`, any case.
     public var configurationType: String
     /// Prosumer only: the production POD to bind, default the first alphabetically.
@@ -432,12 +450,13 @@ public struct AssociateRequest: Sendable {
     /// Where `<SID>_<POD>.scp` is written.
     public var scpDirectory: String
 
-    public init(tenant: String, pod: String, sid: String?, nid: String? = nil, configurationType: String, productionPOD: String? = nil,
-                configurator: String, person: PersonName = .unknown, scpDirectory: String) {
+    public init(tenant: String, pod: String, sid: String?, nid: String? = nil, deviceType: String? = nil, configurationType: String,
+                productionPOD: String? = nil, configurator: String, person: PersonName = .unknown, scpDirectory: String) {
         self.tenant = tenant
         self.pod = pod
         self.sid = sid
         self.nid = nid
+        self.deviceType = deviceType
         self.configurationType = configurationType
         self.productionPOD = productionPOD
         self.configurator = configurator

@@ -83,6 +83,25 @@ import Testing
         #expect(try spool.sqlInt("SELECT count(*) FROM associations") == 0)
     }
 
+    /// The form's Tipo Dispositivo: checked against the tenant's own device; another SI's device
+    /// is refused by check 11 as without it, its type not told.
+    @Test func theDeviceTypeWhenGivenMustBeTheDevices() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        let dir = try out(spool)
+        let wrong = try spool.run(["associate", "--tenant", "acme", "--pod", Self.pod1, "--nid", Self.nid1, "--device-type", "Smart Info",
+                                   "--type", "Standard", "--out", dir])
+        #expect(wrong.status == 2 && wrong.stderr.contains("è MOME, non Smart Info"), "\(wrong.stderr)")
+        let other = try spool.run(["associate", "--tenant", "acme", "--pod", Self.pod1, "--sid", Self.voltaicSID, "--device-type", "smart info",
+                                   "--type", "Standard", "--out", dir])
+        #expect(other.status == 8 && !other.stderr.contains("MOME"), "\(other.stderr)")
+        #expect(try spool.run(["associate", "--tenant", "acme", "--pod", Self.pod1, "--sid", Self.sid1, "--device-type", "Toaster",
+                               "--type", "Standard", "--out", dir]).status == 2)
+        #expect(try spool.sqlInt("SELECT count(*) FROM associations") == 0)
+        try spool.ok(["associate", "--tenant", "acme", "--pod", Self.pod1, "--nid", Self.nid1, "--device-type", "mome",
+                      "--type", "Standard", "--out", dir])
+    }
+
     @Test func aNIDInABulkRowIsStillRefused() throws {
         let spool = try Spool()
         try spool.setUpSamples()
