@@ -65,7 +65,7 @@ let package = Package(
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
         // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
-        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSystem"]),
+        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),

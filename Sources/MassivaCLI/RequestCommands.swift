@@ -93,7 +93,7 @@ enum RequestCommands {
             Output.print()
             // Figura 13's columns (SYSTEM INTEGRATOR there is the person, as here; the company is
             // on the tenant line above), with the line, the code and the attempts besides.
-            var time = TimestampText()
+            var time = TimestampCache()
             Output.table(showHeader, rows.map { r in
                 [String(r.line), r.pod, r.nid, r.sid, r.deviceType, r.configuration, request.configurator,
                  time.iso8601(r.processedAt), r.code.esito, r.code.rawValue, String(r.attempts), r.description]
@@ -147,15 +147,3 @@ enum RequestCommands {
     }
 }
 
-/// The rows of one pass share their processing time: formatted once.
-struct TimestampText {
-    private var last: (seconds: Double, text: String)?
-
-    mutating func iso8601(_ seconds: Double?) -> String {
-        guard let seconds else { return "" }
-        if let last, last.seconds == seconds { return last.text }
-        let text = SystemClock.iso8601(seconds)
-        last = (seconds, text)
-        return text
-    }
-}

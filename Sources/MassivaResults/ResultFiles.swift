@@ -80,10 +80,12 @@ public struct ResultFiles: Sendable {
 }
 
 /// The rows of one pass share their processing time: format it once.
-struct TimestampCache {
+public struct TimestampCache {
     private var last: (seconds: Double, text: String)?
 
-    mutating func iso8601(_ seconds: Double?) -> String {
+    public init() {}
+
+    public mutating func iso8601(_ seconds: Double?) -> String {
         guard let seconds else { return "" }
         if let last, last.seconds == seconds { return last.text }
         let text = SystemClock.iso8601(seconds)
