@@ -2,6 +2,7 @@ import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
+import MassivaSpool
 import MassivaStore
 import MassivaSystem
 
@@ -52,7 +53,8 @@ public final class RequestProcessor {
                 try store.setStatus(id, .rejected, reason: error.reason, now: now)
                 return try report(id)
             }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.configuratorPerson, request: id.description)
             var validator = RowValidator()
             var records: [RowRecord] = []
             records.reserveCapacity(dataRows.count)
@@ -83,7 +85,8 @@ public final class RequestProcessor {
     public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.configuratorPerson, request: id.description)
             var records: [RowRecord] = []
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
                 guard let type = record.configurationType else {
@@ -127,45 +130,8 @@ public final class RequestProcessor {
                           rowsFailed: r.rowsFailed, rowsWaiting: r.rowsTotal - r.rowsProcessed, reason: r.reason)
     }
 
-    /// The bytes of a bulk file, read as the brief says, into data rows.
+    /// The bytes of a bulk file, read as the brief says, into data rows (`BulkFile.parse`).
     public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
-        try read(bytes, maxRows: maxRows).finish()
-    }
-
-    /// Reads a bulk file record by record into a collector (which also knows the header's
-    /// line): memory in proportion to `max_rows`, whatever the file holds.
-    public static func read(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> RequestFile.RowCollector {
-        if Self.looksLikeUTF16(bytes) { throw .utf16 }
-        var collector = RequestFile.RowCollector(maxRows: maxRows)
-        do {
-            try CSVReader.forEachRecord(bytes) { (record: CSVRecord) throws(Never) in
-                collector.add(line: record.line, cells: record.cells)
-            }
-        } catch {
-            switch error {
-            case .csv(let problem): throw FileRejection.notText(detail: Self.italian(problem))
-            }
-        }
-        return collector
-    }
-
-    /// A UTF-16 byte order mark, or a NUL in every other byte of the first line's worth:
-    /// "Unicode text" from Excel, which the SI can simply save again as CSV UTF-8.
-    static func looksLikeUTF16(_ bytes: [UInt8]) -> Bool {
-        if bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) { return true }
-        let sample = bytes.prefix(64)
-        guard sample.count >= 8 else { return false }
-        let evens = stride(from: 0, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
-        let odds = stride(from: 1, to: sample.count, by: 2).filter { sample[sample.startIndex + $0] == 0 }.count
-        let half = sample.count / 2
-        return evens >= half * 3 / 4 || odds >= half * 3 / 4
-    }
-
-    static func italian(_ error: CSVError) -> String {
-        switch error {
-        case .containsNUL(let line): return "byte NUL alla riga \(line)"
-        case .undecodable(let line): return "codifica non riconosciuta alla riga \(line)"
-        case .unterminatedQuote(let line): return "virgolette non chiuse dalla riga \(line)"
-        }
+        try BulkFile.parse(bytes, maxRows: maxRows)
     }
 }

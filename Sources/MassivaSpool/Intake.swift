@@ -15,6 +15,8 @@ public final class Intake {
     public let store: StateStore
     public var settleTime: Double
     public var maxFileSize: Int
+    /// Only to count a file's data rows when it is recorded (`BulkFile.dataRowCount`).
+    public var maxRows: Int
     public let log: EventLog
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
@@ -22,11 +24,12 @@ public final class Intake {
     /// Tenants whose folders are links (`TenantFolderCheck`), refused at the last look.
     private var refusedTenants: Set<String> = []
 
-    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
+    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, maxRows: Int = .max, log: EventLog) {
         self.layout = layout
         self.store = store
         self.settleTime = settleTime
         self.maxFileSize = maxFileSize
+        self.maxRows = maxRows
         self.log = log
     }
 
@@ -216,10 +219,11 @@ public final class Intake {
         guard let current = try? FileStatus.ofLink(entry, in: incoming), current.inode == status.inode, current.kind != .regular else { return nil }
         let name = entry.displayName
         let key = Self.inPlaceKey(name: name, status: current)
-        let configurator = try configuratorName(uid: current.userID, tenant: tenant.id)
+        let who = try configurator(uid: current.userID, tenant: tenant.id)
         let rejection = entry.isUTF8 ? FileRejection.notRegularFile(kind: current.kind.italianName) : FileRejection.nameNotUTF8
         let id = try store.database.transaction {
-            try store.createRequest(tenant: tenant.id, fileName: name, configurator: configurator, claimName: key,
+            try store.createRequest(tenant: tenant.id, fileName: name, configurator: who.name,
+                                    configuratorPerson: who.person, claimName: key,
                                     content: nil, rejection: rejection, now: now)
         }
         log.log("rejected", ["id": id.description, "tenant": tenant.id, "file": name, "reason": rejection.reason])
@@ -227,9 +231,9 @@ public final class Intake {
         return id
     }
 
-    /// CONFIGURATORE of an upload: the name of the SI account that owns it, else its login.
-    func configuratorName(uid: UInt32, tenant: String) throws -> String {
-        try store.configuratorName(login: UserName.of(uid: uid), tenant: tenant)
+    /// CONFIGURATORE of an upload: the person of the SI account that owns it, else its login.
+    func configurator(uid: UInt32, tenant: String) throws -> ConfiguratorIdentity {
+        try store.configurator(login: UserName.of(uid: uid), tenant: tenant)
     }
 
     static func originalName(ofClaim claimName: String) -> String {
@@ -241,10 +245,12 @@ public final class Intake {
     struct Claimed {
         var claimName: String
         var fileName: String
-        var configurator: String
+        var configurator: ConfiguratorIdentity
         var content: [UInt8]?
         var rejection: FileRejection?
         var regular: Bool
+        /// Its data rows, counted before the recording transaction (which stays short).
+        var rowsTotal = 0
     }
 
     /// Step 2: each claimed entry becomes one request (queued, or rejected with its reason), all
@@ -287,8 +293,10 @@ public final class Intake {
         let ids = try store.database.withFullSync {
             try store.database.transaction {
                 try pending.map { c in
-                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator, claimName: c.claimName,
-                                            content: c.content, rejection: c.rejection, now: now)
+                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
+                                            configuratorPerson: c.configurator.person, claimName: c.claimName,
+                                            content: c.content, rejection: c.rejection,
+                                            rowsTotal: c.rowsTotal, now: now)
                 }
             }
         }
@@ -297,7 +305,7 @@ public final class Intake {
                 log.log("rejected", ["id": id.description, "tenant": tenant, "file": c.fileName, "reason": rejection.reason])
             } else {
                 log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
-                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator])
+                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator.name])
             }
             finish(path: layout.claimDirectory(tenant) + "/" + c.claimName, tenant: tenant, claimName: c.claimName,
                    refused: !c.regular || c.content == nil)
@@ -309,7 +317,7 @@ public final class Intake {
     func read(path: String, claimName: String, tenant: String, tenantEnabled: Bool) throws -> Claimed? {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = Claimed(claimName: claimName, fileName: fileName(tenant: tenant, claimName: claimName),
-                              configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
+                              configurator: try configurator(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
                               regular: status.kind == .regular)
         if Self.isNotUTF8Claim(claimName) {
             // Refused unread, kept aside: the SI sees the request under the name's display form.
@@ -344,6 +352,9 @@ public final class Intake {
             }
         }
         if claimed.rejection == nil && !tenantEnabled { claimed.rejection = .tenantDisabled }
+        if claimed.rejection == nil, let content = claimed.content {
+            claimed.rowsTotal = BulkFile.dataRowCount(content, maxRows: maxRows)
+        }
         return claimed
     }
 

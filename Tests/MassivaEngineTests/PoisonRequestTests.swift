@@ -20,6 +20,7 @@ import MassivaSpool
             return try inner.pod(code)
         }
         func device(_ sid: String) throws -> DeviceRecord? { try inner.device(sid) }
+        func device(nid: String) throws -> DeviceRecord? { try inner.device(nid: nid) }
         func probeReachability(pod: String) throws -> Bool { try inner.probeReachability(pod: pod) }
         func association(pod: String) throws -> Association? { try inner.association(pod: pod) }
         func association(sid: String) throws -> Association? { try inner.association(sid: sid) }
