@@ -250,6 +250,10 @@ import Testing
         #expect(bare.stderr.contains("missing value for --config") && !bare.stdout.contains("commands:"), "\(bare.stdout) \(bare.stderr)")
         // associate still takes --config Standard as the type, as the portal words it.
         try spool.setUpSamples()
+        // A configurator's name goes into the audit trail and associazioni.csv: no control characters.
+        let escape = try spool.run(["associate", "--tenant", "acme", "--pod", "IT001E00000001", "--sid", "16MOMSPC300000001",
+                                    "--type", "Standard", "--configurator", "Mario\nRossi", "--out", spool.root])
+        #expect(escape.status == 2 && escape.stderr.contains("--configurator"), "\(escape.stderr)")
         let associate = try spool.run(["associate", "--tenant", "acme", "--pod", "IT001E00000001", "--sid", "16MOMSPC300000001",
                                        "--config", "Standard", "--out", spool.root])
         #expect(associate.status == 2 || associate.status == 0, "\(associate.stderr)")
