@@ -21,8 +21,28 @@ enum OperatorCommands {
     /// The manual's template: the three columns, `;`, CRLF.
     static let templateBytes = Array("POD;Identificativo MOME/Smart INFO;Tipo Configurazione\r\n".utf8)
 
-    static let template = Command(CommandDeclaration(["template"], summary: "print the CSV template of a bulk request")) { _ in
-        Output.write(templateBytes)
+    /// The manual's "template .csv di esempio" (Figura 10): the header, then one example row of
+    /// each configuration type whose POD and SID are placeholders the SI overwrites.
+    ///
+    /// The CSV contract has no comments, so the examples are rows the contract already reads,
+    /// written so that they can never do anything: the POD's `x` are not digits, so a row left
+    /// in by mistake is refused at check 2 (`INVALID_POD`) before the registry is asked anything,
+    /// in `validate` and in a request alike. They contain digits, so neither is ever taken for
+    /// the header. The rows are distinct, so they never meet as duplicates either. ASCII, `;`,
+    /// CRLF: what Excel opens directly, as the header-only template.
+    static let exampleRows = [
+        "IT001Exxxxxxxx;16SMISF8100xxxxxx;Standard",
+        "IT001Eyyyyyyyy;16MOMSPC300yyyyyy;Prosumer",
+    ]
+    static let exampleBytes = templateBytes + Array(exampleRows.map { $0 + "\r\n" }.joined().utf8)
+
+    static let template = Command(CommandDeclaration(
+        ["template"], summary: "print the CSV template of a bulk request",
+        flags: [FlagDeclaration("--example", help: """
+            add one example row of each configuration type (Standard, Prosumer), as the manual's Figura 10: \
+            overwrite them with real rows; one left in is refused as INVALID_POD and changes nothing
+            """)])) { context in
+        Output.write(context.arguments.flag("--example") ? exampleBytes : templateBytes)
         return 0
     }
 
@@ -51,7 +71,7 @@ enum OperatorCommands {
         var problems = 0
         for path in context.arguments.positionals {
             let report = FileCheck.check(path: path, maxRows: configuration.maxRows, maxFileSize: configuration.maxFileSize)
-            for line in report.problems { Output.print(line) }
+            for line in report.notes + report.problems { Output.print(line) }
             problems += report.problems.count
             if report.problems.isEmpty { Output.print("\(path): OK, \(report.rows) rows") }
         }
@@ -64,6 +84,8 @@ enum FileCheck {
     struct Report {
         var rows = 0
         var problems: [String] = []
+        /// What the SI should know that is not a problem (the header's line).
+        var notes: [String] = []
     }
 
     static func check(path: String, maxRows: Int, maxFileSize: Int) -> Report {
@@ -77,7 +99,13 @@ enum FileCheck {
         }
         let rows: [DataRow]
         do {
-            rows = try RequestProcessor.parse(bytes, maxRows: maxRows)
+            let collector = try BulkFile.read(bytes, maxRows: maxRows)
+            // Which line was taken as the header (and so not checked): the SI can tell a
+            // header it meant from a first row it mistyped without digits.
+            if let line = collector.headerLine {
+                report.notes.append("\(path):\(line): intestazione (nessuna cifra nella riga): non è una riga di dati")
+            }
+            rows = try collector.finish()
         } catch {
             report.problems.append("\(path): \(error.reason)")
             return report
@@ -102,17 +130,18 @@ enum FileCheck {
     /// Reads a file given on the command line with the intake's rules: a regular file, not a
     /// link, at most `maxFileSize` bytes.
     static func readUpload(path: String, maxFileSize: Int) -> Result<[UInt8], FileRejection> {
+        // Opened non-blocking and checked with fstat after the open (RegularFile): a FIFO given
+        // here never blocks the command, and nothing is swapped in between a check and the open.
         do {
-            let status = try FileStatus.ofLink(path)
-            guard status.kind == .regular else { return .failure(.notRegularFile(kind: status.kind.italianName)) }
-            guard status.size <= maxFileSize else { return .failure(.tooLarge(size: Int(status.size), limit: maxFileSize)) }
-            let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
-            defer { try? fd.close() }
-            let (bytes, truncated) = try fd.read(upTo: maxFileSize)
-            if truncated { return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize)) }
-            return .success(bytes)
+            return .success(try RegularFile.read(path, limit: maxFileSize, followSymlinks: false))
         } catch {
-            return .failure(.unreadable(detail: "\(error)"))
+            switch error {
+            case .notRegular(let kind): return .failure(.notRegularFile(kind: kind.italianName))
+            case .tooLarge: return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize))
+            case .system(let problem) where problem.errno == .tooManySymbolicLinks:
+                return .failure(.notRegularFile(kind: FileStatus.Kind.symlink.italianName))
+            case .system(let problem): return .failure(.unreadable(detail: "\(problem)"))
+            }
         }
     }
 }

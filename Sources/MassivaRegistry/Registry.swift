@@ -60,6 +60,9 @@ public protocol Registry: AnyObject {
     /// The POD with its meter and, for an exchange POD, its production PODs (sorted).
     func pod(_ code: String) throws -> PODRecord?
     func device(_ sid: String) throws -> DeviceRecord?
+    /// The device with this NID (12 hexadecimal characters, any case), for single associations
+    /// by NID (the portal's form takes "ID dispositivo e/o NID"). Never for bulk rows.
+    func device(nid: String) throws -> DeviceRecord?
     /// Asks the telemanagement system whether the POD's meter answers now. Not idempotent: the
     /// embedded registry's `flaky:N` meters count probes.
     func probeReachability(pod: String) throws -> Bool
@@ -84,6 +87,22 @@ public protocol Registry: AnyObject {
 }
 
 extension Registry {
+    /// Correct for any registry, but it reads the whole list: an implementation with an index
+    /// on (tenant, created_at, pod), as the embedded one, reads only what comes after.
+    public func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
+        try eachAssociation(tenant: tenant) { listed in
+            let a = listed.association
+            if a.createdAt > after.createdAt || (a.createdAt == after.createdAt && a.pod > after.pod) { try body(listed) }
+        }
+    }
+
+    /// Correct for any registry, by counting the list.
+    public func associationCount(tenant: String) throws -> Int {
+        var count = 0
+        try eachAssociation(tenant: tenant) { _ in count += 1 }
+        return count
+    }
+
     /// Every active association, of one tenant or of all, oldest first: `eachAssociation`
     /// collected, for short lists.
     public func associations(tenant: String?) throws -> [Association] {

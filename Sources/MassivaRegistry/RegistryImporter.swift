@@ -34,6 +34,21 @@ public struct ImportedDevice: Sendable, Equatable {
     public var device: DeviceRecord
 }
 
+/// A line whose key was on an earlier line.
+public struct ImportDuplicate: Sendable, Equatable {
+    public var line: Int
+    /// `pod`, `sid` or `nid`.
+    public var field: String
+    public var value: String
+    public var first: Int
+    public init(line: Int, field: String, value: String, first: Int) {
+        self.line = line
+        self.field = field
+        self.value = value
+        self.first = first
+    }
+}
+
 /// What an import changed: a re-import of the same files changes nothing.
 public struct RegistryImportCounts: Sendable, Equatable {
     public var pods = 0, devices = 0
@@ -47,10 +62,10 @@ public struct RegistryImportCounts: Sendable, Equatable {
 public protocol RegistryImportTarget: AnyObject {
     /// Starts an import: an empty staging area.
     func beginImport() throws
-    /// Stages checked lines; returns, for each line whose POD (SID) was already staged, that
-    /// line and the line it first appeared on.
-    func stage(pods: [ImportedPOD]) throws -> [(line: Int, first: Int)]
-    func stage(devices: [ImportedDevice]) throws -> [(line: Int, first: Int)]
+    /// Stages checked lines; returns, for each line whose POD (SID, or NID in any case) was
+    /// already staged, that line, the field and the line it first appeared on.
+    func stage(pods: [ImportedPOD]) throws -> [ImportDuplicate]
+    func stage(devices: [ImportedDevice]) throws -> [ImportDuplicate]
     /// The staged M2 lines whose exchange POD is no staged M1 POD, in line order.
     func eachOrphanProductionPOD(_ body: (_ line: Int, _ exchangePOD: String) throws -> Void) throws
     /// Replaces the master data with what is staged, in one transaction, changing only the
@@ -95,11 +110,11 @@ public enum RegistryImporter {
         try eachLine(directory + "/pods.csv", columns: podColumns, problems: &problems) { line, v, problems in
             if let pod = checkPOD(line, v, &problems) { pods.append(pod) }
             if pods.count >= batchSize {
-                for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): pod: \"\(v0(pods, d.line))\" already on line \(d.first)") }
+                for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): \(d.field): \"\(d.value)\" already on line \(d.first)") }
                 pods.removeAll(keepingCapacity: true)
             }
         }
-        for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): pod: \"\(v0(pods, d.line))\" already on line \(d.first)") }
+        for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): \(d.field): \"\(d.value)\" already on line \(d.first)") }
         pods = []
         try target.eachOrphanProductionPOD { line, exchange in
             problems.add("pods.csv:\(line): exchange_pod: \"\(exchange)\" is not an M1 POD of this file")
@@ -108,8 +123,7 @@ public enum RegistryImporter {
         devices.reserveCapacity(batchSize)
         func stageDevices() throws {
             for d in try target.stage(devices: devices) {
-                let sid = devices.first { $0.line == d.line }?.device.sid ?? ""
-                problems.add("devices.csv:\(d.line): sid: \"\(sid)\" already on line \(d.first)")
+                problems.add("devices.csv:\(d.line): \(d.field): \"\(d.value)\" already on line \(d.first)")
             }
             devices.removeAll(keepingCapacity: true)
         }
@@ -121,8 +135,6 @@ public enum RegistryImporter {
         if problems.count > 0 { throw RegistryImportError(problems: problems.kept, count: problems.count) }
         return try target.commitImport()
     }
-
-    private static func v0(_ pods: [ImportedPOD], _ line: Int) -> String { pods.first { $0.line == line }?.pod ?? "" }
 
     /// Every problem reported at once, the first `keptProblems` kept.
     struct Problems {
@@ -141,6 +153,7 @@ public enum RegistryImporter {
     static func checkPOD(_ line: Int, _ v: [String], _ problems: inout Problems) -> ImportedPOD? {
         let before = problems.count
         let at = "pods.csv:\(line)"
+        checkControls("pods.csv", line, podColumns, v, &problems)
         if !Identifiers.isValidPOD(v[0]) { problems.add("\(at): pod: \"\(v[0])\" is not a POD (IT + 3 digits + E + 8 digits)") }
         if v[1].utf8.count != 9 || !v[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { problems.add("\(at): eneltel: expected 9 digits, got \"\(v[1])\"") }
         if v[2].isEmpty { problems.add("\(at): matricola: empty") }
@@ -165,12 +178,36 @@ public enum RegistryImporter {
     static func checkDevice(_ line: Int, _ v: [String], _ problems: inout Problems) -> ImportedDevice? {
         let before = problems.count
         let at = "devices.csv:\(line)"
+        checkControls("devices.csv", line, deviceColumns, v, &problems)
         if !Identifiers.isValidSID(v[0]) { problems.add("\(at): sid: expected 17 letters or digits, got \"\(v[0])\"") }
         if !Identifiers.isNID(v[1]) { problems.add("\(at): nid: expected 12 hexadecimal characters, got \"\(v[1])\"") }
         if v[2] != "MOME" && v[2] != "Smart Info" { problems.add("\(at): device_type: expected MOME or Smart Info, got \"\(v[2])\"") }
         if v[3].isEmpty { problems.add("\(at): owner: empty") }
         guard problems.count == before else { return nil }
         return ImportedDevice(line: line, device: DeviceRecord(sid: v[0], nid: v[1].uppercased(), deviceType: v[2], owner: v[3]))
+    }
+
+    /// Master data ends up in SCP scripts (one key=value per line), CSVs and logs: a line
+    /// break or another control character in a quoted field would break them all later, long
+    /// after the import. Refused here, with file, line and field.
+    static func checkControls(_ file: String, _ line: Int, _ columns: [String], _ values: [String], _ problems: inout Problems) {
+        for (column, value) in zip(columns, values) where value.unicodeScalars.contains(where: isControl) {
+            problems.add("\(file):\(line): \(column): control character in \(printable(value))")
+        }
+    }
+
+    /// C0, DEL and C1 control characters.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
+    }
+
+    /// `value` quoted, with control characters shown as `\u{..}` so a message stays one line.
+    static func printable(_ value: String) -> String {
+        var text = "\""
+        for scalar in value.unicodeScalars.prefix(80) {
+            text += isControl(scalar) ? "\\u{\(String(scalar.value, radix: 16, uppercase: true))}" : String(scalar)
+        }
+        return text + (value.unicodeScalars.count > 80 ? "...\"" : "\"")
     }
 
     // MARK: Reading a file line by line
@@ -214,6 +251,9 @@ public enum RegistryImporter {
         } catch let error as SystemError {
             problems.add("\(name): cannot read: \(error)")
             return
+        } catch let error as RecordStream.NotRegular {
+            problems.add("\(name): cannot read: \(error)")
+            return
         }
         if header { problems.add("\(name): empty file, expected the header \(columns.joined(separator: ","))") }
     }
@@ -226,14 +266,23 @@ public enum RegistryImporter {
 enum RecordStream {
     enum Record { case cells([String]), unreadable(String) }
 
+    struct NotRegular: Error, CustomStringConvertible {
+        let kind: FileStatus.Kind
+        var description: String { "not a regular file (a \(kind.rawValue))" }
+    }
+
     static let chunkSize = 1 << 20
 
     /// Calls `body` with each record's first line and its cells (trimmed); stops when it
     /// returns false.
     static func each(_ path: String, _ body: (_ line: Int, _ record: Record) throws -> Bool) throws {
-        // A registry file is master data, never a link.
-        let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
+        // A registry file is master data: never a link, and a regular file (opened non-blocking
+        // and checked on the descriptor: a FIFO as pods.csv hung the import). No size limit:
+        // it is read in chunks, and Italy's largest registry is 2.6 GB of pods.csv.
+        let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking, .noControllingTerminal])
         defer { try? fd.close() }
+        let status = try fd.status()
+        guard status.kind == .regular else { throw NotRegular(kind: status.kind) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         var pending: [UInt8] = []    // the record being read, across chunks

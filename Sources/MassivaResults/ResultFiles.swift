@@ -6,9 +6,14 @@ import MassivaSystem
 /// Renders the files an SI downloads: esito.csv, stato.json, scp.zip entries, richieste.csv.
 /// Pure functions of the recorded state, so a refresh after a crash writes the same bytes.
 public struct ResultFiles: Sendable {
-    public var bom: Bool
+    /// The CSVs' encoding (`results_encoding`); stato.json and the SCP scripts are UTF-8 always.
+    public var encoding: CSVOutputEncoding
 
-    public init(bom: Bool = true) { self.bom = bom }
+    public init(encoding: CSVOutputEncoding) { self.encoding = encoding }
+
+    public init(bom: Bool = true) { self.encoding = bom ? .utf8BOM : .utf8 }
+
+    public var bom: Bool { encoding.bom }
 
     public static let esitoHeader = ["POD", "NID", "SID", "TIPO DISPOSITIVO", "TIPO CONFIGURAZIONE", "POD PRODUZIONE", "MATRICOLA",
                                      "GESIS", "SYSTEM INTEGRATOR", "CONFIGURATORE", "DATA ELABORAZIONE", "ESITO", "CODICE",
@@ -17,7 +22,7 @@ public struct ResultFiles: Sendable {
                                            "AVANZAMENTO ELABORAZIONE", "NUMERO DI ERRORI", "ESITO DELLA RICHIESTA"]
 
     public func esito(request: RequestRecord, tenantName: String, rows: [RowRecord]) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write(Self.esitoHeader)
         var time = TimestampCache()
         for row in rows {
@@ -31,7 +36,7 @@ public struct ResultFiles: Sendable {
 
     /// richieste.csv; `withTenant` adds a leading DITTA column for the operator's list of all tenants.
     public func requestList(_ requests: [RequestRecord], withTenant: Bool = false) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write((withTenant ? ["DITTA"] : []) + Self.requestListHeader)
         for r in requests { writer.write((withTenant ? [r.tenant] : []) + Self.requestListCells(r)) }
         return writer.bytes
@@ -67,7 +72,11 @@ public struct ResultFiles: Sendable {
     /// type (the store decodes no other); one without it is an error, never a default.
     public static func scripts(request: RequestRecord, rows: [RowRecord]) throws -> [(name: String, bytes: [UInt8])] {
         var time = TimestampCache()
-        return try rows.filter { $0.code == .ok }.map { row in
+        // A script that cannot be rendered (a control character in stored data) is left out
+        // rather than fail the whole refresh, and with it every later one: the row processor
+        // refuses such data before associating, so only an association made by an older
+        // release can be one.
+        return try rows.filter { $0.code == .ok }.compactMap { row in
             guard let type = row.configurationType else {
                 throw RecordError(table: "rows", key: "\(request.id) row \(row.position + 1)", column: "configuration", value: row.configuration)
             }
@@ -75,16 +84,19 @@ public struct ResultFiles: Sendable {
                                    deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
-            return (script.fileName, script.render())
+            guard let bytes = try? script.render() else { return nil }
+            return (script.fileName, bytes)
         }
     }
 }
 
 /// The rows of one pass share their processing time: format it once.
-struct TimestampCache {
+public struct TimestampCache {
     private var last: (seconds: Double, text: String)?
 
-    mutating func iso8601(_ seconds: Double?) -> String {
+    public init() {}
+
+    public mutating func iso8601(_ seconds: Double?) -> String {
         guard let seconds else { return "" }
         if let last, last.seconds == seconds { return last.text }
         let text = SystemClock.iso8601(seconds)

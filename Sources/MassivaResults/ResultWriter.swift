@@ -16,6 +16,10 @@ public final class ResultWriter {
     public let store: StateStore
     public var files: ResultFiles
     private var tenantNames: [String: String] = [:]
+    /// The most bytes of uploads (richiesta.csv) read into one batch of result files.
+    public var batchBytes = 8 * 1_048_576
+    /// Requests of tenants refused by `TenantFolderCheck` in the snapshot being read.
+    private var skippedForLinks: [Written] = []
 
     public init(layout: SpoolLayout, store: StateStore, files: ResultFiles) {
         self.layout = layout
@@ -74,18 +78,35 @@ public final class ResultWriter {
             let stale = try store.staleRequests(limit: limit + skipping.count)
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
+            var refusedTenants: [String: Bool] = [:]
+            var contentBytes = 0
             for request in stale {
+                // A tenant whose folders are links gets no files (they would land outside the
+                // spool): its requests count as written, and the intake logs the refusal.
+                let refused = refusedTenants[request.tenant] ?? (TenantFolderCheck.problem(layout, tenant: request.tenant) != nil)
+                refusedTenants[request.tenant] = refused
+                if refused {
+                    skippedForLinks.append(Written(id: request.id, version: request.stateVersion))
+                    continue
+                }
                 let folder = layout.resultFolder(request.tenant, request.id.description)
                 // A folder being restored is written whole, whatever retention left of it.
                 let exists = request.resultsVersion > 0 && request.resultsState == .present && FileSystem.exists(folder)
                 let hasRows = request.status == .processing || request.status == .done
+                let content = exists ? nil : try store.content(of: request.id)
                 snapshots.append(Snapshot(request: request, tenantName: try tenantName(request.tenant),
                                           rows: hasRows ? try store.rows(of: request.id) : [],
-                                          content: exists ? nil : try store.content(of: request.id), folderExists: exists))
+                                          content: content, folderExists: exists))
+                // Bounded by bytes as well as by count: the uploads' copies (richiesta.csv) of
+                // a chunk of new requests are held until written. The rest wait for the next call.
+                contentBytes += content?.count ?? 0
+                if contentBytes >= batchBytes { break }
             }
             return snapshots
         }
-        if snapshots.isEmpty { return [] }
+        let skipped = skippedForLinks
+        skippedForLinks = []
+        if snapshots.isEmpty { return skipped }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
             for snapshot in snapshots { try stage(snapshot, into: &batch) }
@@ -94,7 +115,7 @@ public final class ResultWriter {
             batch.discard()
             throw error
         }
-        return snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
+        return skipped + snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
     }
 
     /// Records that the files show these states (they are no longer stale), and that their
@@ -188,7 +209,7 @@ extension ResultFiles {
 
     /// associazioni.csv, and the CSV of `massiva report --csv`: same dialect as esito.csv.
     public func associationList(_ rows: [AssociationListRow]) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write(Self.associationListHeader)
         for row in rows { writer.write(row.cells) }
         return writer.bytes
@@ -215,6 +236,12 @@ extension ResultWriter {
         var written: [(state: StateStore.AssociationListState, lines: Int, through: (createdAt: Double, pod: String)?)] = []
         do {
             for list in stale {
+                // A tenant whose folders are links gets no list (it would land outside the
+                // spool); recorded as written with nothing in it, so it is written whole later.
+                if TenantFolderCheck.problem(layout, tenant: list.tenant) != nil {
+                    written.append((list, 0, nil))
+                    continue
+                }
                 let folder = layout.results(list.tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 let tenantName = try self.tenantName(list.tenant)
@@ -225,7 +252,7 @@ extension ResultWriter {
                 let path = try store.database.readTransaction { () throws -> String in
                     let total = try registry.associationCount(tenant: list.tenant)
                     if !list.removedSinceWritten, let last = list.writtenThrough, FileSystem.exists(target),
-                       let appended = try? StreamedCSVFile.appending(to: target, in: layout.temporaryDirectory, bom: files.bom, rows: { row in
+                       let appended = try? StreamedCSVFile.appending(to: target, in: layout.temporaryDirectory, encoding: files.encoding, rows: { row in
                            try registry.eachAssociation(tenant: list.tenant, after: last) { a in
                                try row(AssociationListRow(a, tenantName: tenantName).cells)
                                lines += 1
@@ -244,7 +271,7 @@ extension ResultWriter {
                     lines = 0
                     through = nil
                     return try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
-                                                     bom: files.bom) { row in
+                                                     encoding: files.encoding) { row in
                         try registry.eachAssociation(tenant: list.tenant) { a in
                             try row(AssociationListRow(a, tenantName: tenantName).cells)
                             lines += 1
@@ -284,13 +311,15 @@ extension ResultWriter {
             var paths: [String] = []
             do {
                 for (tenant, _) in stale {
+                    // A tenant whose folders are links: an empty path, nothing written there.
+                    if TenantFolderCheck.problem(layout, tenant: tenant) != nil { paths.append(""); continue }
                     paths.append(try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
-                                                           bom: files.bom) { row in
+                                                           encoding: files.encoding) { row in
                         try store.eachListedRequest(tenant: tenant) { try row(ResultFiles.requestListCells($0)) }
                     })
                 }
             } catch {
-                for path in paths { try? FileSystem.unlink(path) }
+                for path in paths where !path.isEmpty { try? FileSystem.unlink(path) }
                 throw error
             }
             return (stale, paths)
@@ -298,7 +327,7 @@ extension ResultWriter {
         if stale.isEmpty { return 0 }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
-            for ((tenant, _), path) in zip(stale, paths) {
+            for ((tenant, _), path) in zip(stale, paths) where !path.isEmpty {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 batch.stage(temporaryFile: path, to: folder + "/richieste.csv")

@@ -9,7 +9,7 @@ struct StreamedCSVFile {
     fileprivate let descriptor: FileDescriptor
     private var writer: CSVWriter
 
-    init(temporaryDirectory: String, header: [String]?, bom: Bool) throws {
+    init(temporaryDirectory: String, header: [String]?, encoding: CSVOutputEncoding) throws {
         path = temporaryDirectory + "/" + TemporaryName.make()
         let descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
         do {
@@ -20,7 +20,7 @@ struct StreamedCSVFile {
             throw error
         }
         self.descriptor = descriptor
-        writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom, reservingCapacity: 1 << 16)
+        writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding, reservingCapacity: 1 << 16)
         if let header { writer.write(header) }
     }
 
@@ -38,9 +38,9 @@ struct StreamedCSVFile {
 
     /// A whole CSV file: `header`, then the rows `rows` hands to its argument, written to a new
     /// temporary file in `temporaryDirectory`, whose path is returned (removed on failure).
-    static func write(in temporaryDirectory: String, header: [String], bom: Bool,
+    static func write(in temporaryDirectory: String, header: [String], encoding: CSVOutputEncoding,
                       rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String {
-        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, bom: bom)
+        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, encoding: encoding)
         do {
             try rows { try file.write($0) }
             return try file.finish()
@@ -50,14 +50,16 @@ struct StreamedCSVFile {
         }
     }
 
-    /// A copy of the CSV file at `existing` (written by this writer, with `bom` or without as
-    /// asked: else nil is returned and nothing is left) followed by the rows `rows` hands on,
-    /// in a new temporary file whose path is returned (removed on failure).
-    static func appending(to existing: String, in temporaryDirectory: String, bom: Bool,
+    /// A copy of the CSV file at `existing` (written by this writer, with a BOM or without as
+    /// `encoding` says: else nil is returned and nothing is left) followed by the rows `rows`
+    /// hands on, in a new temporary file whose path is returned (removed on failure).
+    static func appending(to existing: String, in temporaryDirectory: String, encoding: CSVOutputEncoding,
                           rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String? {
         let source = try FileDescriptor.open(existing, .readOnly, options: [.noFollow, .closeOnExec])
         defer { try? source.close() }
-        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: nil, bom: false)
+        let bom = encoding.bom
+        // The rows in the file's encoding, without a second BOM.
+        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: nil, encoding: bom ? .utf8 : encoding)
         do {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
             defer { buffer.deallocate() }

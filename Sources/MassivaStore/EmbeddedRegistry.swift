@@ -46,6 +46,17 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
     }
 
+    /// Any case (a NID is hexadecimal). Two devices with one NID is bad master data: an
+    /// internal error rather than either of them.
+    public func device(nid: String) throws -> DeviceRecord? {
+        let found = try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE nid = ? COLLATE NOCASE LIMIT 2",
+                                       [.text(nid)]) {
+            DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
+        }
+        if found.count > 1 { throw RegistryError.internalError("NID \(nid) belongs to more than one device in devices.csv") }
+        return found.first
+    }
+
     /// `reachable` answers yes, `unreachable` no; `flaky:N` says no to the first N probes of the
     /// POD and yes afterwards, counting in the database so the count survives restarts. A POD not
     /// in the registry does not answer.
@@ -67,7 +78,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
     }
 
-    static let associationColumns = "pod, sid, nid, device_type, configuration_type, production_pod, tenant, configurator, request, created_at"
+    static let associationColumns = """
+        pod, sid, nid, device_type, configuration_type, production_pod, tenant, configurator, request, created_at,
+        configurator_given_name, configurator_surname
+        """
 
     static func association(_ s: Statement) throws -> Association {
         guard let type = ConfigurationType(rawValue: s.text(4)) else {
@@ -75,6 +89,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
         return Association(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: type,
                            productionPOD: s.optionalText(5), tenant: s.text(6), configurator: s.text(7),
+                           configuratorPerson: PersonName(givenName: s.text(10), surname: s.text(11)),
                            request: s.optionalText(8), createdAt: s.double(9))
     }
 
@@ -91,9 +106,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func createAssociation(_ a: Association) throws {
-        try database.run("INSERT INTO associations(\(Self.associationColumns)) VALUES(?,?,?,?,?,?,?,?,?,?)", [
+        try database.run("INSERT INTO associations(\(Self.associationColumns)) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [
             .text(a.pod), .text(a.sid), .text(a.nid), .text(a.deviceType), .text(a.configurationType.rawValue),
             SQLValue(a.productionPOD), .text(a.tenant), .text(a.configurator), SQLValue(a.request), .double(a.createdAt),
+            .text(a.configuratorPerson.givenName), .text(a.configuratorPerson.surname),
         ])
     }
 
@@ -108,11 +124,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         try database.readTransaction {
             try database.each("""
                 SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
-                       a.request, a.created_at, coalesce(p.matricola, '')
+                       a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '')
                 FROM associations a LEFT JOIN pods p ON p.pod = a.pod
                 \(tenant == nil ? "" : "WHERE a.tenant = ?1") ORDER BY a.created_at, a.pod
                 """, tenant.map { [.text($0)] } ?? []) { s in
-                try body(ListedAssociation(association: try Self.association(s), matricola: s.text(10)))
+                try body(ListedAssociation(association: try Self.association(s), matricola: s.text(12)))
             }
         }
     }
@@ -120,11 +136,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
         try database.each("""
             SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
-                   a.request, a.created_at, coalesce(p.matricola, '')
+                   a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '')
             FROM associations a LEFT JOIN pods p ON p.pod = a.pod
             WHERE a.tenant = ?1 AND (a.created_at > ?2 OR (a.created_at = ?2 AND a.pod > ?3)) ORDER BY a.created_at, a.pod
             """, [.text(tenant), .double(after.createdAt), .text(after.pod)]) { s in
-            try body(ListedAssociation(association: try Self.association(s), matricola: s.text(10)))
+            try body(ListedAssociation(association: try Self.association(s), matricola: s.text(12)))
         }
     }
 
@@ -181,6 +197,7 @@ extension EmbeddedRegistry: RegistryImportTarget {
             CREATE TABLE import.devices(
                 sid TEXT PRIMARY KEY, nid TEXT NOT NULL, device_type TEXT NOT NULL, owner TEXT NOT NULL,
                 line INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE UNIQUE INDEX import.devices_by_nid ON devices(nid);
             """)
     }
 
@@ -198,10 +215,10 @@ extension EmbeddedRegistry: RegistryImportTarget {
     /// Inserts `rows` (already flattened, `columns` values each) with `INSERT OR IGNORE`; the
     /// keys not inserted were staged before: returns them with the line they were first on.
     private func stage(table: String, key: String, columns: [String], width: Int, values: [SQLValue],
-                       keys: [String], lines: [Int]) throws -> [(line: Int, first: Int)] {
+                       keys: [String], lines: [Int], otherKey: (column: String, values: [String])? = nil) throws -> [ImportDuplicate] {
         let count = keys.count
         if count == 0 { return [] }
-        var duplicates: [(line: Int, first: Int)] = []
+        var duplicates: [ImportDuplicate] = []
         // Deferred: it writes only the scratch database, so the spool's stays unlocked while a
         // file of millions of lines is read.
         try database.readTransaction {
@@ -216,7 +233,13 @@ extension EmbeddedRegistry: RegistryImportTarget {
                     // A key of this batch was there already: find which (rare, so one by one).
                     for k in start..<(start + n) {
                         let first = try database.queryOne("SELECT line FROM import.\(table) WHERE \(key) = ?", [.text(keys[k])]) { $0.int(0) }
-                        if let first, first != lines[k] { duplicates.append((lines[k], first)) }
+                        if let first, first != lines[k] {
+                            duplicates.append(ImportDuplicate(line: lines[k], field: key, value: keys[k], first: first))
+                        } else if first == nil, let otherKey,
+                                  let other = try database.queryOne("SELECT line FROM import.\(table) WHERE \(otherKey.column) = ?",
+                                                                    [.text(otherKey.values[k])], { $0.int(0) }) {
+                            duplicates.append(ImportDuplicate(line: lines[k], field: otherKey.column, value: otherKey.values[k], first: other))
+                        }
                     }
                 }
                 start += n
@@ -225,7 +248,7 @@ extension EmbeddedRegistry: RegistryImportTarget {
         return duplicates
     }
 
-    public func stage(pods: [ImportedPOD]) throws -> [(line: Int, first: Int)] {
+    public func stage(pods: [ImportedPOD]) throws -> [ImportDuplicate] {
         var values: [SQLValue] = []
         values.reserveCapacity(pods.count * 10)
         for p in pods {
@@ -236,14 +259,15 @@ extension EmbeddedRegistry: RegistryImportTarget {
                          keys: pods.map(\.pod), lines: pods.map(\.line))
     }
 
-    public func stage(devices: [ImportedDevice]) throws -> [(line: Int, first: Int)] {
+    public func stage(devices: [ImportedDevice]) throws -> [ImportDuplicate] {
         var values: [SQLValue] = []
         values.reserveCapacity(devices.count * 5)
         for d in devices {
             values += [.text(d.device.sid), .text(d.device.nid), .text(d.device.deviceType), .text(d.device.owner), .int(d.line)]
         }
         return try stage(table: "devices", key: "sid", columns: Self.importedDeviceColumns + ["line"], width: 5, values: values,
-                         keys: devices.map(\.device.sid), lines: devices.map(\.line))
+                         keys: devices.map(\.device.sid), lines: devices.map(\.line),
+                         otherKey: ("nid", devices.map(\.device.nid)))
     }
 
     static let importedPODColumns = ["pod", "eneltel", "matricola", "meter_type", "exchange_pod", "telemanaged", "eligible",

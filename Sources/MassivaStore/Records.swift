@@ -42,6 +42,8 @@ public struct RequestRecord: Sendable, Equatable {
         /// Out of `results/`; its data stays in the database.
         case removed
     }
+    /// The configurator's given name and surname apart, when the uploader is an SI account.
+    public var configuratorPerson: PersonName = .unknown
 
     public var outcomeLabel: String {
         RequestOutcome.label(status: status, rowsFailed: rowsFailed, maxAttemptsHit: maxAttemptsHit, reason: reason)

@@ -16,6 +16,22 @@ import MassivaSystem
         Dictionary(try f.store.requests(tenant: nil).map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// A recorded upload knows its data rows before its pass, so a queued request shows `0/N`
+    /// (the manual's Figura 12); a file its pass will reject counts none.
+    @Test func aRecordedUploadCountsItsDataRows() throws {
+        let f = try EngineFixture { $0.maxRows = 5 }
+        try f.drop("three.csv", text: EngineFixture.bulk((0..<3).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }) + "\r\n\r\n")
+        try f.drop("six.csv", text: EngineFixture.bulk((10..<16).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }))
+        try f.drop("binary.csv", [0x50, 0x00, 0x44])
+        let scan = try f.engine.intake.scan(tenant: try #require(try f.store.tenant("acme")), now: SystemClock.now + 60)
+        #expect(scan.recorded.count == 3)
+        let byName = try requests(f)
+        #expect(byName["three.csv"]?.status == .queued && byName["three.csv"]?.rowsTotal == 3)
+        #expect(byName["six.csv"]?.rowsTotal == 0 && byName["binary.csv"]?.rowsTotal == 0)
+        try f.runUntilIdle()
+        #expect(try requests(f)["three.csv"].map { "\($0.rowsProcessed)/\($0.rowsTotal)" } == "3/3")
+    }
+
     // MARK: File-level rejections
 
     @Test func everyUnusableFileIsRejectedWithAnItalianReasonAndTheOthersGoOn() throws {
@@ -216,6 +232,28 @@ import MassivaSystem
         #expect(r.status == .done)
         #expect(try f.read(f.resultFolder(r) + "/richiesta.csv") == Array(text.utf8))
         #expect(try f.store.requests(tenant: nil).count == 1)
+    }
+
+    /// After a crash between claim and record, a shortened claim still gets its whole name (from
+    /// its sidecar), a claim of a name that was not UTF-8 is still rejected for its name, and a
+    /// sidecar whose claim is gone is removed.
+    @Test func claimsLeftByACrashKeepTheirWholeNameAndTheirNameRejection() throws {
+        let f = try EngineFixture()
+        let claimDirectory = f.layout.claimDirectory("acme")
+        let text = EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"])
+        let whole = String(repeating: "n", count: 251) + ".csv"
+        let prefix = "18c2f00a1-3e8-"
+        let shortened = prefix + String(whole.prefix(250 - prefix.utf8.count))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/" + shortened))
+        try Data(whole.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/." + prefix + "name"))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/18c2f00a2-3e9n-caf%E9.csv"))
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: claimDirectory + "/.18c2f00a3-3ea-name"))
+        try f.engine.recover()
+        let all = try f.store.requests(tenant: nil).sorted { $0.id.description < $1.id.description }
+        #expect(all.map(\.fileName) == [whole, "caf%E9.csv"])
+        #expect(all.map(\.status) == [.queued, .rejected])
+        #expect(all.last?.reason?.contains("non UTF-8") == true)
+        #expect(f.list(claimDirectory).isEmpty)
     }
 
     /// A claim a failed pass left behind (database busy, disk full) is recorded by the next

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 import MassivaDatabase
 import MassivaDomain
@@ -100,7 +101,9 @@ import MassivaStore
                     devices: [])
         var reported: [String] = []
         #expect(throws: RegistryImportError.self) { try RegistryImporter.importDirectory(f.registry, into: f.embedded) { reported.append($0) } }
-        #expect(reported == ["pods.csv:5: eneltel: expected 9 digits, got \"bad\""])
+        // The line break is itself refused (a control character), and the next line is line 5.
+        #expect(reported == ["pods.csv:3: matricola: control character in \"AB\\u{A}CD\"",
+                             "pods.csv:5: eneltel: expected 9 digits, got \"bad\""])
     }
 
     @Test func aReImportOfTheSameFilesWritesNothingAndAFewChangesWriteThoseLines() throws {
@@ -141,5 +144,21 @@ import MassivaStore
         #expect(try !f.embedded.probeReachability(pod: "IT001E00000001"))
         #expect(try !f.embedded.probeReachability(pod: "IT001E00000001"))
         #expect(try f.embedded.probeReachability(pod: "IT001E00000001"))  // the fourth: the count went on
+    }
+}
+
+extension RegistryImportTests {
+    @Test func aNIDTwiceInAnyCaseAndAFIFOAreRefused() throws {
+        let f = try Folder()
+        try f.write(pods: [Self.pod(1)], devices: [Self.device(10), "16MOMSPC399999999,00000000000a,MOME,acme"])
+        var reported: [String] = []
+        #expect(throws: RegistryImportError.self) { try RegistryImporter.importDirectory(f.registry, into: f.embedded) { reported.append($0) } }
+        #expect(reported == ["devices.csv:3: nid: \"00000000000A\" already on line 2"], "\(reported)")
+
+        try FileManager.default.removeItem(atPath: f.registry + "/devices.csv")
+        #expect(mkfifo(f.registry + "/devices.csv", 0o644) == 0)
+        reported = []
+        #expect(throws: RegistryImportError.self) { try RegistryImporter.importDirectory(f.registry, into: f.embedded) { reported.append($0) } }
+        #expect(reported.count == 1 && reported[0].hasPrefix("devices.csv: cannot read: not a regular file"), "\(reported)")
     }
 }
