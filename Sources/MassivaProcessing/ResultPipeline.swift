@@ -168,7 +168,11 @@ final class ListWriter: @unchecked Sendable {
                 }
             }
         } catch {
+            // Disk full, permissions: logged, kept for `drain` (serve --once fails with it),
+            // and tried again later; the lists stay stale in the database meanwhile.
+            log.log("lists_failed", ["error": "\(error)", "retry_in": "5s"])
             shared.withLock { $0.failure = error }
+            queue.asyncAfter(deadline: .now() + 5) { [weak self] in self?.schedule() }
         }
         notBefore = clock() + max(requestListInterval, 4 * (clock() - start))
     }
