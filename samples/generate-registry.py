@@ -298,7 +298,7 @@ E.append(([NOT_ELIGIBLE[0], next(fresh_smi), "Standard"], expect("METER_NOT_ELIG
 E.append(([next(fresh_plain), "16MOMSPC300099999", "Standard"],
           expect("DEVICE_NOT_FOUND", 1, "well-formed SID, not in the registry")))
 E.append(([next(fresh_plain), VOLTAIC_SMI[29], "Standard"],
-          expect("DEVICE_NOT_OWNED", 1, "a device of voltaic")))
+          expect("DEVICE_NOT_OWNED", 1, "a device of voltaic: its NID and TIPO DISPOSITIVO stay empty")))
 E.append(([CLEAN_PODS[0], next(fresh_smi), "Standard"],
           expect("POD_ALREADY_ASSOCIATED", 1,
                  "needs acme-clean.csv first: its line 2 associated this POD")))
@@ -493,7 +493,7 @@ What Excel in an Italian locale saves: **Windows-1252** (the header's `à` is th
 0xE0, so the file is not UTF-8), no BOM, `;`, CRLF, configuration types in any case
 (`standard`, `STANDARD`, `prosumer`), and trailing empty cells (`;` or `;;`) on some rows, which
 are ignored. The header differs from the template (`Tipo Configurazione (modalità)`): it is
-recognised as a header because its first cell does not begin with `IT`.
+recognised as a header because none of its cells contains a digit.
 Expected request outcome: **Lavorato**, `{n_v[0]}/{n_v[0]}`, 0 errors, {n_v[1]} SCP scripts.
 
 {table(V)}

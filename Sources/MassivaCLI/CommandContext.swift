@@ -54,19 +54,65 @@ public final class CommandContext {
         return ConfigurationType(parsing: value) == nil ? value : nil
     }
 
-    public func layout() throws -> SpoolLayout { SpoolLayout(root: try configuration().spoolDirectory) }
+    /// Set by the commands that need root for part of their work (`tenant add`, `account ...`):
+    /// they keep root and do their spool work through `asSpoolOwner`.
+    public var keepsRoot = false
+    private var enteredSpool = false
+    private var owner: UnixUser??
+
+    /// The spool, entered as its owner: run as root on a spool whose `private/` is another
+    /// user's (the daemon's), a command first becomes that user, like Postfix's `postsuper`,
+    /// so nothing it creates (the database's journal, a result folder) is root's and stops
+    /// the daemon.
+    public func layout() throws -> SpoolLayout {
+        let layout = SpoolLayout(root: try configuration().spoolDirectory)
+        if !enteredSpool {
+            enteredSpool = true
+            if !keepsRoot, let owner = try spoolOwner() {
+                do { try ProcessCredentials.become(owner) } catch {
+                    throw CLIError("cannot take the identity of the spool's owner \(owner.name): \(error)")
+                }
+            }
+        }
+        return layout
+    }
+
+    /// The user this command must act as on the spool when run as root: the owner of
+    /// `private/`, unless that is root itself or the folder does not exist yet (then the spool
+    /// is root's). Nil when not running as root.
+    public func spoolOwner() throws -> UnixUser? {
+        if let owner { return owner }
+        var found: UnixUser?
+        if ProcessCredentials.isRoot {
+            let privateDirectory = SpoolLayout(root: try configuration().spoolDirectory).privateDirectory
+            if let status = try? FileStatus.ofLink(privateDirectory), status.userID != 0 {
+                guard status.kind == .directory else { throw CLIError("the spool's private folder is not a folder") }
+                guard let user = UnixUser.withID(status.userID) else {
+                    throw CLIError("the spool's private folder belongs to uid \(status.userID), which is no user of this system")
+                }
+                found = user
+            }
+        }
+        owner = .some(found)
+        return found
+    }
+
+    /// Runs `body` with the spool owner's effective ids when a root command works on a
+    /// daemon-owned spool (see `keepsRoot`), else as it is.
+    public func asSpoolOwner<Result>(_ body: () throws -> Result) throws -> Result {
+        guard keepsRoot, let owner = try spoolOwner() else { return try body() }
+        return try ProcessCredentials.withEffectiveIDs(uid: owner.uid, gid: owner.gid, body)
+    }
 
     /// The state database, creating the spool's private folders on first use.
     public func store() throws -> StateStore {
         if let openedStore { return openedStore }
+        return try asSpoolOwner { try openStore() }
+    }
+
+    private func openStore() throws -> StateStore {
         let layout = try layout()
-        do {
-            for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, intermediate: true)
-            }
-        } catch {
-            throw CLIError("cannot prepare the spool \(layout.root): \(error)")
-        }
+        try TenantFolders.prepareSpool(layout)
         let database = try Database(path: layout.databasePath)
         let store = try StateStore(database: database)
         openedStore = store

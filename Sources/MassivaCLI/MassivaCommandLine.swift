@@ -7,7 +7,7 @@ import MassivaDatabase
 /// error; some commands define more (see their `--help`).
 public enum MassivaCommandLine {
     public static let commands: [Command] =
-        OperatorCommands.all + TenantCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
+        OperatorCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
 
     public static func main(_ argv: [String], environment: [String: String] = currentEnvironment()) -> Int32 {
         // `--config PATH` may also come before the command words: move it behind them.

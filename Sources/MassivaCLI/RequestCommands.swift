@@ -12,10 +12,11 @@ enum RequestCommands {
     static let submit = Command(CommandDeclaration(
         ["submit"], summary: "queue a copy of FILE as a request of TENANT and print its id",
         options: [Options.tenant], positionals: [PositionalDeclaration("FILE", help: "the bulk CSV file")])) { context in
-        let tenant = try context.tenant()
         let path = context.arguments.positionals[0]
         let configuration = try context.configuration()
-        let store = try context.store()
+        // The file and the operator's name first: run as root, the command becomes the
+        // spool's owner when it enters the spool, and may then no longer read the file.
+        let operatorName = UserName.current
         var content: [UInt8]? = nil
         var rejection: FileRejection? = nil
         switch FileCheck.readUpload(path: path, maxFileSize: configuration.maxFileSize) {
@@ -24,13 +25,15 @@ enum RequestCommands {
             if case .unreadable = problem { throw CLIError("\(path): \(problem.reason)") }
             rejection = problem
         }
+        let tenant = try context.tenant()
+        let store = try context.store()
         if rejection == nil && !tenant.enabled { rejection = .tenantDisabled }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let id = try store.database.transaction {
-            try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: UserName.of(uid: getuid()),
+            try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: operatorName,
                                     claimName: nil, content: content, rejection: rejection, now: SystemClock.now)
         }
-        try TenantCommands.prepareFolders(tenant.id, layout: try context.layout())
+        TenantFolders.ensure(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
                          files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
         Wakeup.touch(try context.layout())

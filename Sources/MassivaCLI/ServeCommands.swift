@@ -18,7 +18,7 @@ enum ServeCommands {
         let log = try context.log()
         let layout = try context.layout()
         let store = try context.store()
-        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         guard let lock = try FileLock.tryAcquire(layout.lockPath) else {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
@@ -38,12 +38,10 @@ enum ServeCommands {
     /// An engine on its own connections, for the daemon (and for each reload).
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
         let layout = SpoolLayout(root: configuration.spoolDirectory)
-        for directory in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
-            try FileSystem.makeDirectory(directory, intermediate: true)
-        }
+        try TenantFolders.prepareSpool(layout)
         let database = try Database(path: layout.databasePath)
         let store = try StateStore(database: database)
-        for tenant in try store.tenants() { try TenantCommands.prepareFolders(tenant.id, layout: layout) }
+        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         let registry = try EmbeddedRegistry(database: database)
         return Engine(configuration: configuration, store: store, registry: registry, log: log)
     }

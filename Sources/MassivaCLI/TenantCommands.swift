@@ -17,22 +17,32 @@ enum TenantCommands {
             throw CLIError("\"\(id)\" is not a valid tenant id (lower-case letters, digits, - and _, at most 64, starting with a letter or digit)", status: 2)
         }
         guard !name.trimmingWhitespace().isEmpty else { throw CLIError("--name must not be empty", status: 2) }
-        let store = try context.store()
-        if try store.tenant(id) != nil { throw CLIError("tenant \"\(id)\" already exists") }
-        // Recorded first, then its folders: a running daemon that sees the folder appear finds
-        // the tenant already there (and the wakeup makes sure it looks).
-        try store.addTenant(id: id, name: name, now: SystemClock.now)
-        try prepareFolders(id, layout: try context.layout())
-        Wakeup.touch(try context.layout())
-        Output.print("tenant \(id) added: \(try context.layout().tenantDirectory(id))")
-        return 0
-    }
-
-    /// The tenant's folders, public and private; idempotent.
-    static func prepareFolders(_ id: String, layout: SpoolLayout) throws {
-        for directory in [layout.incoming(id), layout.results(id), layout.claimDirectory(id), layout.refusedDirectory(id)] {
-            try FileSystem.makeDirectory(directory, intermediate: true)
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw CLIError("--name must not contain control characters", status: 2)
         }
+        // Root's work (the chroot folder, the tenant's group) and the spool owner's (the
+        // database) in one command: keep root, enter the spool as its owner for the database.
+        context.keepsRoot = true
+        let layout = try context.layout()
+        let owner = try context.spoolOwner()
+        if owner != nil, !ProcessCredentials.isRoot { throw CLIError("tenant add must run as root on this spool") }
+        let store = try context.store()
+        if try context.asSpoolOwner({ try store.tenant(id) }) != nil { throw CLIError("tenant \"\(id)\" already exists") }
+        // Folders first, then the record: a step that fails undoes the ones before it, so a
+        // failed add leaves nothing recorded (a running daemon never sees a tenant without its
+        // folders), and running it again starts clean.
+        var undo = UndoList()
+        do {
+            try TenantFolders.create(id, layout: layout, owner: owner, undo: &undo)
+            try context.asSpoolOwner { try store.addTenant(id: id, name: name, now: SystemClock.now) }
+        } catch {
+            undo.run()
+            if let error = error as? CLIError { throw error }
+            throw CLIError("cannot add tenant \"\(id)\": \(error)")
+        }
+        try context.asSpoolOwner { Wakeup.touch(layout) }
+        Output.print("tenant \(id) added: \(layout.tenantDirectory(id))")
+        return 0
     }
 
     static func setEnabled(_ enabled: Bool) -> Command {

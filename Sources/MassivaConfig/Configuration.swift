@@ -31,6 +31,12 @@ public struct Configuration: Sendable, Equatable {
     public var logFormat: LogFormat
     /// `results_encoding`: how result CSV files are encoded.
     public var resultsEncoding: ResultsEncoding
+    /// `sftp_group`: the Unix group of every SI account (`massiva account add`), the one the
+    /// sshd configuration's `Match Group` confines to SFTP in the tenant's folder.
+    public var sftpGroup: String
+    /// `authorized_keys_directory`: where `massiva account add` puts each SI account's public
+    /// key, one file per login (sshd's `AuthorizedKeysFile <directory>/%u`).
+    public var authorizedKeysDirectory: String
 
     /// Creates a configuration; every argument defaults to the built-in value.
     public init(
@@ -47,7 +53,9 @@ public struct Configuration: Sendable, Equatable {
         outageMaximalBackoffTime: Double = 300,
         activeQueueLimit: Int = 1000,
         logFormat: LogFormat = .text,
-        resultsEncoding: ResultsEncoding = .utf8BOM
+        resultsEncoding: ResultsEncoding = .utf8BOM,
+        sftpGroup: String = "massiva-sftp",
+        authorizedKeysDirectory: String = "/etc/massiva/authorized_keys"
     ) {
         self.spoolDirectory = spoolDirectory
         self.registry = registry
@@ -63,6 +71,8 @@ public struct Configuration: Sendable, Equatable {
         self.activeQueueLimit = activeQueueLimit
         self.logFormat = logFormat
         self.resultsEncoding = resultsEncoding
+        self.sftpGroup = sftpGroup
+        self.authorizedKeysDirectory = authorizedKeysDirectory
     }
 
     /// The built-in values, used for every parameter a file does not set.

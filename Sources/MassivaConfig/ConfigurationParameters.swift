@@ -23,6 +23,8 @@ struct ConfigurationParameter: Sendable {
         positiveInteger("active_queue_limit", \.activeQueueLimit),
         enumeration("log_format", \.logFormat),
         enumeration("results_encoding", \.resultsEncoding),
+        unixName("sftp_group", \.sftpGroup),
+        absolutePath("authorized_keys_directory", \.authorizedKeysDirectory),
     ]
 
     /// The parameters by name.
@@ -38,6 +40,38 @@ struct ConfigurationParameter: Sendable {
             name: name,
             apply: { configuration, value in
                 guard !value.isEmpty else { return "\(name): expected a value" }
+                configuration[keyPath: keyPath] = value
+                return nil
+            },
+            render: { $0[keyPath: keyPath] })
+    }
+
+    /// A user or group name as Debian's `useradd`/`groupadd` take it.
+    private static func unixName(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                guard UnixName.isValid(value) else {
+                    return "\(name): expected a Unix group name (a-z, 0-9, _ and -, at most 32, not starting with - or a digit), got \(quoted(value))"
+                }
+                configuration[keyPath: keyPath] = value
+                return nil
+            },
+            render: { $0[keyPath: keyPath] })
+    }
+
+    /// An absolute path with no control characters.
+    private static func absolutePath(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                guard value.hasPrefix("/"), !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                    return "\(name): expected an absolute path, got \(quoted(value))"
+                }
                 configuration[keyPath: keyPath] = value
                 return nil
             },

@@ -1,6 +1,6 @@
 /// Shape checks for the identifiers of the domain: POD, SID, NID.
 ///
-/// Values reach these functions already trimmed and upper-cased (see `RequestFile`).
+/// Values reach these functions already trimmed and ASCII-upper-cased (see `RequestFile`).
 public enum Identifiers {
     /// Longest POD the portal accepts.
     public static let maxPODLength = 15

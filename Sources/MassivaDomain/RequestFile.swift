@@ -2,7 +2,8 @@
 public struct DataRow: Sendable, Equatable {
     /// 1-based line of the file where the row starts.
     public let line: Int
-    /// Cells trimmed and upper-cased, trailing empty cells dropped.
+    /// Cells trimmed with their ASCII letters upper-cased (`RequestFile.normalise`), trailing
+    /// empty cells dropped.
     public let cells: [String]
 
     public init(line: Int, cells: [String]) {
@@ -39,7 +40,7 @@ public enum FileRejection: Error, Sendable, Equatable {
 /// trailing empty cells, and the row limit.
 public enum RequestFile {
     /// Turns CSV records (line, raw cells) into data rows.
-    /// The first record is a header when its first cell does not begin with `IT`.
+    /// The first non-blank record is a header when no cell of it contains a digit (`isHeader`).
     public static func dataRows(records: [(line: Int, cells: [String])], maxRows: Int) throws(FileRejection) -> [DataRow] {
         var rows: [DataRow] = []
         rows.reserveCapacity(records.count)
@@ -51,7 +52,7 @@ public enum RequestFile {
             // The header is the first non-blank row, not the first record (which may be blank).
             let isFirst = !seenNonBlank
             seenNonBlank = true
-            if isFirst && !cells[0].hasPrefix("IT") { continue }
+            if isFirst && isHeader(cells) { continue }
             rows.append(DataRow(line: record.line, cells: cells))
         }
         if rows.isEmpty { throw .noDataRows }
@@ -59,7 +60,27 @@ public enum RequestFile {
         return rows
     }
 
-    /// Trimmed (spaces, tabs, NBSP) and upper-cased, ASCII fast path.
+    /// Whether `cells`, the first non-blank row, is a header: none of its cells contains a digit.
+    /// Every POD and SID has digits, so a data row is never swallowed as a header, not even
+    /// one whose POD has a typo (`XX001E…`): it stays a row and gets its INVALID_POD. The
+    /// template's names (`POD;Identificativo MOME/Smart INFO;Tipo Configurazione`) have none.
+    /// Any Unicode digit counts (fullwidth `０`, superscript `²`, …): a row typed with them is a
+    /// malformed data row, and refusing it row by row tells the SI more than dropping it.
+    public static func isHeader(_ cells: [String]) -> Bool {
+        !cells.contains { cell in
+            cell.unicodeScalars.contains { scalar in
+                if scalar.isASCII { return scalar.value >= 0x30 && scalar.value <= 0x39 }
+                let type = scalar.properties.numericType
+                return type == .decimal || type == .digit
+            }
+        }
+    }
+
+    /// Trimmed (white space, NBSP included) and ASCII-upper-cased, with an ASCII fast path.
+    ///
+    /// Only `a`–`z` are upper-cased: Unicode upper-casing turns `ß` into `SS`, `ﬁ` into `FI`,
+    /// `ı` (dotless i) into `I` and `ſ` (long s) into `S`, so a typo would become a valid POD,
+    /// SID or configuration type. Every other character is left as it is and fails the checks.
     public static func normalise(_ cell: String) -> String {
         var utf8 = Array(cell.utf8)
         var ascii = true
@@ -68,10 +89,13 @@ public enum RequestFile {
             if c >= 0x80 { ascii = false; break }
             if c >= 0x61 && c <= 0x7A { utf8[i] = c - 0x20 }
         }
-        if !ascii { return cell.trimmingWhitespace().uppercased() }
+        if !ascii { return cell.trimmingWhitespace().asciiUppercased() }
+        // The ASCII white space the non-ASCII path trims too (tab, LF, VT, FF, CR, space): a
+        // quoted cell may end in a line break, and both paths must agree on every cell.
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
         var start = 0, end = utf8.count
-        while start < end && (utf8[start] == 0x20 || utf8[start] == 0x09) { start += 1 }
-        while end > start && (utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09) { end -= 1 }
+        while start < end && isSpace(utf8[start]) { start += 1 }
+        while end > start && isSpace(utf8[end - 1]) { end -= 1 }
         return String(decoding: utf8[start..<end], as: UTF8.self)
     }
 }
@@ -84,5 +108,14 @@ extension String {
         while start < end && scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
         while end > start && scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
         return String(scalars[start..<end])
+    }
+
+    /// With `a`–`z` upper-cased and every other character unchanged: case-insensitive parsing
+    /// of values whose letters are ASCII (POD, SID, configuration type, request id) without
+    /// Unicode's case mappings, which turn `ß`, `ﬁ`, `ı` or `ſ` into ASCII letters.
+    public func asciiUppercased() -> String {
+        guard utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) else { return self }
+        // Only ASCII bytes change, and a UTF-8 multi-byte sequence never contains one.
+        return String(decoding: utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
     }
 }

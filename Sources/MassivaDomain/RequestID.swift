@@ -4,11 +4,14 @@ public struct RequestID: Hashable, Sendable, Comparable, CustomStringConvertible
 
     public init(_ number: Int) { self.number = number }
 
-    /// Accepts `MOME-000000031` (any case) or the bare number.
+    /// Accepts `MOME-000000031` (any ASCII case) or the bare number.
     public init?(parsing text: String) {
-        var t = Substring(text.uppercased())
-        if t.hasPrefix("MOME-") { t = t.dropFirst(5) }
-        guard !t.isEmpty, t.count <= 9, t.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(t), n > 0 else { return nil }
+        // ASCII-only folding and bytes, as for bulk values: no other letter may become part of
+        // `MOME-`, and a combining mark after the `-` is not dropped with it.
+        var t = Array(text.asciiUppercased().utf8)[...]
+        if t.starts(with: "MOME-".utf8) { t = t.dropFirst(5) }
+        guard !t.isEmpty, t.count <= 9, t.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let n = Int(String(decoding: t, as: UTF8.self)), n > 0 else { return nil }
         number = n
     }
 

@@ -37,17 +37,10 @@ public struct RowProcessor {
         record.processedAt = now
         let pod = try registry.pod(row.pod)
         let device = try registry.device(row.sid)
-        if let pod {
-            record.matricola = pod.matricola
-            record.eneltel = pod.eneltel
-            record.gesis = pod.isGesis
-        }
-        if let device {
-            record.nid = device.nid
-            record.deviceType = device.deviceType
-        }
         let podAssociation = try registry.association(pod: row.pod)
         let deviceAssociation = try registry.association(sid: row.sid)
+        try fillRegistryFields(&record, pod: pod, device: device, podAssociation: podAssociation,
+                               deviceAssociation: deviceAssociation, tenant: context.tenant)
         let verdict = RegistryChecks.evaluate(row: row, tenant: context.tenant, request: context.request, pod: pod, device: device,
                                               podAssociation: podAssociation, deviceAssociation: deviceAssociation,
                                               productionPODChoice: productionPOD)
@@ -55,11 +48,14 @@ public struct RowProcessor {
         case .failure(let code):
             record.finish(code)
         case .success(let plan):
-            record.productionPOD = plan.productionPOD ?? ""
             if plan.alreadyDone {
+                // This row's own association, found again after a crash: its production POD is
+                // the one bound then, even if the registry's list changed since.
+                record.productionPOD = podAssociation?.productionPOD ?? ""
                 record.finish(.ok)
                 return
             }
+            record.productionPOD = plan.productionPOD ?? ""
             guard try registry.probeReachability(pod: row.pod) else {                          // 15
                 if record.attempts >= policy.maxAttempts {
                     record.finish(.maxAttemptsReached)
@@ -76,6 +72,44 @@ public struct RowProcessor {
                 tenant: context.tenant, configurator: context.configurator, request: context.request, createdAt: now))
             record.finish(.ok)
         }
+    }
+
+    /// The registry's data esito.csv shows, from this attempt's lookups only: an earlier
+    /// attempt's values go, since the POD or device may have changed hands meanwhile.
+    ///
+    /// Nothing of another SI is shown (the brief: fields of a device or POD that belongs to
+    /// another SI stay empty in this SI's rows). A device belongs to another SI when that SI
+    /// owns it (DEVICE_NOT_OWNED, or an earlier check failing first) or holds it in an
+    /// association (DEVICE_ALREADY_ASSOCIATED after the device changed owner): NID and TIPO
+    /// DISPOSITIVO stay empty. A POD belongs to another SI while it is bound in that SI's
+    /// association, as exchange POD or as production POD: MATRICOLA, GESIS (and Eneltel) stay
+    /// empty. POD PRODUZIONE is only ever this row's own choice, set on success. So a
+    /// POD_ALREADY_ASSOCIATED row shows nothing of the other SI's association (its SID, NID,
+    /// production POD, the meter's data), and a DEVICE_ALREADY_ASSOCIATED row nothing of the
+    /// association holding the device: its POD and that POD's data are never read into the row.
+    func fillRegistryFields(_ record: inout RowRecord, pod: PODRecord?, device: DeviceRecord?,
+                            podAssociation: Association?, deviceAssociation: Association?, tenant: String) throws {
+        record.nid = ""
+        record.deviceType = ""
+        record.productionPOD = ""
+        record.matricola = ""
+        record.eneltel = ""
+        record.gesis = false
+        if let device, device.owner == tenant, (deviceAssociation?.tenant ?? tenant) == tenant {
+            record.nid = device.nid
+            record.deviceType = device.deviceType
+        }
+        guard let pod else { return }
+        var holder = podAssociation?.tenant
+        // A production POD is never an association's own POD: it is held through its exchange
+        // POD's Prosumer association (one lookup, and only for rows refused as POD_IS_PRODUCTION).
+        if holder == nil && pod.meterType == .production {
+            holder = try registry.association(productionPOD: pod.pod)?.tenant
+        }
+        if let holder, holder != tenant { return }
+        record.matricola = pod.matricola
+        record.eneltel = pod.eneltel
+        record.gesis = pod.isGesis
     }
 }
 

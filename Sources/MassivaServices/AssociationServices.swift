@@ -41,13 +41,9 @@ public final class AssociationServices {
 
     // MARK: Shared steps
 
-    /// Trimmed and upper-cased, as bulk values are.
-    static func normalize(_ value: String) -> String {
-        var s = Substring(value)
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return s.uppercased()
-    }
+    /// Trimmed and ASCII-upper-cased by the bulk rows' own function, so a POD or SID typed here
+    /// is read exactly as in a file (`ı`, `ß`, `ſ` never become ASCII letters).
+    static func normalize(_ value: String) -> String { RequestFile.normalise(value) }
 
     /// The tenant, which must exist; `forChange` also requires it enabled.
     func tenant(_ id: String, enabled: Bool) throws -> Tenant {

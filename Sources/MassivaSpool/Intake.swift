@@ -82,8 +82,16 @@ public final class Intake {
                     continue
                 }
             }
-            if let claimName = claim(tenant: tenant.id, name: name, from: path, inode: status.inode) {
+            if status.kind != .regular {
+                // An entry that could not be taken is answered where it is, once: the key names
+                // it in the database until it goes away.
+                if (try? store.requestID(claimName: Self.inPlaceKey(name: name, status: status))) ?? nil != nil { continue }
+            }
+            if let claimName = claim(tenant: tenant.id, name: name, from: path, inode: status.inode,
+                                     answerInPlace: status.kind == .regular ? nil : status) {
                 claimed.append(claimName)
+            } else if status.kind != .regular, let id = try recordInPlace(tenant: tenant, name: name, path: path, status: status, now: now) {
+                result.recorded.append(id)
             }
         }
         result.recorded += try record(tenant: tenant.id, claimNames: claimed, now: now)
@@ -102,7 +110,10 @@ public final class Intake {
     }
 
     /// `<microseconds>-<inode>-<original name>`, so the original name survives a crash.
-    func claim(tenant: String, name: String, from path: String, inode: UInt64) -> String? {
+    /// A non-regular entry that cannot be moved (`answerInPlace`, e.g. a folder an SI made over
+    /// SFTP: moving a folder to another parent needs write access to the folder itself) is not
+    /// logged as a failure here: the caller answers it in place.
+    func claim(tenant: String, name: String, from path: String, inode: UInt64, answerInPlace: FileStatus? = nil) -> String? {
         sequence += 1
         let prefix = "\(String(UInt64(SystemClock.now * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))-"
         var shortName = name
@@ -112,9 +123,40 @@ public final class Intake {
             try FileSystem.rename(from: path, to: layout.claimDirectory(tenant) + "/" + claimName)
             return claimName
         } catch {
-            log.log("claim_failed", ["tenant": tenant, "file": name, "error": "\(error)"])
+            if answerInPlace == nil || ![.permissionDenied, .notPermitted].contains(error.errno) {
+                log.log("claim_failed", ["tenant": tenant, "file": name, "error": "\(error)"])
+            }
             return nil
         }
+    }
+
+    /// The database key of an entry answered in place: its inode and name.
+    static func inPlaceKey(name: String, status: FileStatus) -> String {
+        var key = "inplace-\(String(status.device, radix: 16))-\(String(status.inode, radix: 16))-" + name
+        while key.utf8.count > 250 { key.removeLast() }
+        return key
+    }
+
+    /// Answers an entry that cannot be taken out of `incoming/` with one rejected request, and
+    /// removes it when it can (an empty folder: the daemon owns `incoming/`). Returns its id,
+    /// or nil when the entry was gone or could not be moved for another reason.
+    func recordInPlace(tenant: Tenant, name: String, path: String, status: FileStatus, now: Double) throws -> RequestID? {
+        guard let current = try? FileStatus.ofLink(path), current.inode == status.inode, current.kind != .regular else { return nil }
+        let key = Self.inPlaceKey(name: name, status: current)
+        let configurator = try configuratorName(uid: current.userID, tenant: tenant.id)
+        let rejection = FileRejection.notRegularFile(kind: current.kind.italianName)
+        let id = try store.database.transaction {
+            try store.createRequest(tenant: tenant.id, fileName: name, configurator: configurator, claimName: key,
+                                    content: nil, rejection: rejection, now: now)
+        }
+        log.log("rejected", ["id": id.description, "tenant": tenant.id, "file": name, "reason": rejection.reason])
+        if current.kind == .directory { try? FileSystem.removeDirectory(path) }
+        return id
+    }
+
+    /// CONFIGURATORE of an upload: the name of the SI account that owns it, else its login.
+    func configuratorName(uid: UInt32, tenant: String) throws -> String {
+        try store.configuratorName(login: UserName.of(uid: uid), tenant: tenant)
     }
 
     static func originalName(ofClaim claimName: String) -> String {
@@ -145,7 +187,7 @@ public final class Intake {
                 finish(path: path, tenant: tenant, claimName: claimName, refused: try store.content(of: id) == nil)
                 continue
             }
-            guard let claimed = read(path: path, claimName: claimName, tenantEnabled: enabled) else { continue }
+            guard let claimed = try read(path: path, claimName: claimName, tenant: tenant, tenantEnabled: enabled) else { continue }
             pending.append(claimed)
         }
         if pending.isEmpty { return [] }
@@ -171,10 +213,10 @@ public final class Intake {
     }
 
     /// Reads one claimed entry, only if it is a regular file within `max_file_size`.
-    func read(path: String, claimName: String, tenantEnabled: Bool) -> Claimed? {
+    func read(path: String, claimName: String, tenant: String, tenantEnabled: Bool) throws -> Claimed? {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
-                              configurator: UserName.of(uid: status.userID), content: nil, rejection: nil,
+                              configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
                               regular: status.kind == .regular)
         if status.kind != .regular {
             claimed.rejection = .notRegularFile(kind: status.kind.italianName)
@@ -197,7 +239,11 @@ public final class Intake {
                     }
                 }
             } catch {
-                claimed.rejection = .unreadable(detail: "\(error)")
+                // The error's text holds a server path: the SI is told only why.
+                let errno = (error as? SystemError)?.errno
+                claimed.rejection = .unreadable(detail: errno == .permissionDenied || errno == .notPermitted
+                                                ? "permessi insufficienti" : "errore di lettura")
+                log.log("unreadable", ["tenant": tenant, "file": claimed.fileName, "error": "\(error)"])
             }
         }
         if claimed.rejection == nil && !tenantEnabled { claimed.rejection = .tenantDisabled }

@@ -109,6 +109,9 @@ public final class ResultWriter {
         let folder = layout.resultFolder(request.tenant, request.id.description)
         if !snapshot.folderExists {
             try FileSystem.makeDirectory(folder, intermediate: true)
+            // Exact, whatever the umask: the gate that keeps other SIs out is results/ itself
+            // (the tenant's group only); inside it everything is readable by whoever got in.
+            try FileSystem.setPermissions(folder, 0o755)
         }
         if let content = snapshot.content {
             try batch.stage(content, to: folder + "/richiesta.csv")

@@ -4,6 +4,7 @@
 /// <spool>/tenants/<tenant>/incoming/          SI uploads (SFTP, chrooted to tenants/<tenant>)
 /// <spool>/tenants/<tenant>/results/<REQ>/     one folder per request
 /// <spool>/tenants/<tenant>/results/richieste.csv
+/// <spool>/tenants/<tenant>/template.csv       the CSV template, for the SI
 /// <spool>/private/massiva.db                  state and embedded registry (SQLite, WAL)
 /// <spool>/private/claim/<tenant>/             uploads taken by rename, until recorded
 /// <spool>/private/refused/<tenant>/           entries refused unread (links, FIFOs, ...)
@@ -25,6 +26,8 @@ public struct SpoolLayout: Sendable, Equatable {
     public func tenantDirectory(_ tenant: String) -> String { tenantsDirectory + "/" + tenant }
     public func incoming(_ tenant: String) -> String { tenantDirectory(tenant) + "/incoming" }
     public func results(_ tenant: String) -> String { tenantDirectory(tenant) + "/results" }
+    /// The CSV template of a bulk request, in the SI's own folder.
+    public func templatePath(_ tenant: String) -> String { tenantDirectory(tenant) + "/template.csv" }
     public func resultFolder(_ tenant: String, _ request: String) -> String { results(tenant) + "/" + request }
 
     public var privateDirectory: String { root + "/private" }

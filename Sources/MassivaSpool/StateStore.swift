@@ -37,6 +37,7 @@ public final class StateStore: @unchecked Sendable {
         CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
         """)
         try database.execute(Self.associationListSchema)
+        try database.execute(Self.accountSchema)
     }
 
     // MARK: Tenants

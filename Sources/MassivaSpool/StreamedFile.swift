@@ -11,7 +11,15 @@ struct StreamedCSVFile {
 
     init(temporaryDirectory: String, header: [String], bom: Bool) throws {
         path = temporaryDirectory + "/" + TemporaryName.make()
-        descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
+        let descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
+        do {
+            try descriptor.setPermissions(0o644)  // exact, whatever the umask (see AtomicFile)
+        } catch {
+            try? descriptor.close()
+            try? FileSystem.unlink(path)
+            throw error
+        }
+        self.descriptor = descriptor
         writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom, reservingCapacity: 1 << 16)
         writer.write(header)
     }

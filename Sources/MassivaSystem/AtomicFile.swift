@@ -45,6 +45,9 @@ public enum AtomicFile {
                 continue  // astronomically unlikely: another random suffix
             }
             do {
+                // Exact modes, not the umask's: under systemd's UMask=0027 a 0644 file would
+                // become 0640, and the SI (not in the daemon's group) could not read it.
+                try fd.setPermissions(permissions)
                 try fd.writeAll(bytes)
                 if sync { try fd.sync() }
             } catch {

@@ -58,6 +58,18 @@ public enum FileSystem {
         }
     }
 
+    /// `chmod(path, mode)`: sets the permission bits exactly, whatever the umask was when the
+    /// entry was made (follows a symlink: use it on paths the caller made).
+    public static func setPermissions(_ path: String, _ mode: UInt32) throws(SystemError) {
+        try SystemError.check("chmod", path: path) { chmod(path, mode_t(mode)) }
+    }
+
+    /// `lchown(path, uid, gid)`: sets owner and group of the entry itself, never of what a
+    /// symlink points to.
+    public static func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemError) {
+        try SystemError.check("lchown", path: path) { lchown(path, uid_t(uid), gid_t(gid)) }
+    }
+
     /// `rename(from, to)`: atomically replaces `to` if it exists (same filesystem only).
     public static func rename(from source: String, to destination: String) throws(SystemError) {
         try SystemError.check("rename", path: source, otherPath: destination) {

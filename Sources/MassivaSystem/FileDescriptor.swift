@@ -76,6 +76,11 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// `fchmod(fd, mode)`: the permission bits exactly, not what the umask left of them.
+    public func setPermissions(_ mode: UInt32) throws(SystemError) {
+        try SystemError.check("fchmod") { fchmod(rawValue, mode_t(mode)) }
+    }
+
     /// `close(fd)`. Never retried on `EINTR` (on Linux the descriptor is gone either way).
     public func close() throws(SystemError) {
         if Glibc.close(rawValue) == -1 {

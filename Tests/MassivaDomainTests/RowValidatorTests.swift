@@ -24,11 +24,17 @@ import Testing
         #expect(RequestID(parsing: "MOME-") == nil)
         #expect(RequestID(parsing: "MOME-1234567890") == nil)
         #expect(RequestID(parsing: "0") == nil)
+        // Only ASCII letters fold: Unicode upper-casing has no look-alike of MOME to offer,
+        // but the rule is the same everywhere; a combining mark after "-" is not dropped with it.
+        #expect(RequestID(parsing: "Mome-31") == RequestID(31))
+        #expect(RequestID(parsing: "MOME-\u{301}31") == nil)
+        #expect(RequestID(parsing: "ＭＯＭＥ-31") == nil)
+        #expect(RequestID(parsing: "３１") == nil)
     }
 }
 
 @Suite struct RequestFileTests {
-    @Test func headerIsOptionalAndDetectedByITPrefix() throws {
+    @Test func headerIsOptionalAndIsARowWithoutDigits() throws {
         let withHeader = try RequestFile.dataRows(records: [(1, ["POD", "Identificativo", "Tipo"]), (2, ["it001e00000001", "x", "standard"])], maxRows: 100)
         #expect(withHeader == [DataRow(line: 2, cells: ["IT001E00000001", "X", "STANDARD"])])
         let noHeader = try RequestFile.dataRows(records: [(1, ["IT001E00000001", "x", "Prosumer"])], maxRows: 100)
@@ -38,11 +44,109 @@ import Testing
         #expect(bad == [DataRow(line: 3, cells: ["IT9"])])
     }
 
+    static let template = ["POD", "Identificativo MOME/Smart INFO", "Tipo Configurazione"]
+    static let data: (line: Int, cells: [String]) = (9, ["IT001E00000001", "16SMISF8100001001", "Standard"])
+
+    /// The rows `first` and `data` become, when `first` is the first non-blank row.
+    func read(_ first: [String], blankLinesBefore: Int = 0) throws -> [DataRow] {
+        let blanks = (0..<blankLinesBefore).map { (line: $0 + 1, cells: $0 % 2 == 0 ? [""] : ["", " ", ""]) }
+        return try RequestFile.dataRows(records: blanks + [(line: blankLinesBefore + 1, cells: first), Self.data], maxRows: 100)
+    }
+
+    @Test func theTemplatesHeaderIsSkippedWhateverTheCase() throws {
+        for header in [Self.template, Self.template.map { $0.lowercased() }, ["POD", "SID", "Tipo Configurazione (modalità)"]] {
+            let rows = try read(header)
+            #expect(rows.map(\.line) == [9], "\(header)")
+            #expect(rows.first?.cells.first == "IT001E00000001")
+        }
+    }
+
+    @Test func aFirstRowWithATypoInThePODIsDataNotAHeader() throws {
+        // The old rule (header unless the first cell begins with IT) swallowed this row.
+        let rows = try read(["XX001E00000001", "16SMISF8100001001", "Standard"])
+        #expect(rows.map(\.line) == [1, 9])
+        #expect(rows[0].cells == ["XX001E00000001", "16SMISF8100001001", "STANDARD"])
+        var validator = RowValidator()
+        #expect(validator.check(rows[0]) == .refused(.invalidPOD, detail: nil))
+    }
+
+    @Test(arguments: [
+        ["pod", "sid", "tipo"],                     // letters only: a header
+        ["POD", "", "Tipo"],                        // an empty cell has no digit either
+        ["Pod ß", "Identificativo ﬁ", "Tipo ı"],    // non-ASCII letters are letters
+        ["POD"],                                    // any number of cells
+    ])
+    func rowsWithoutADigitAreHeaders(_ first: [String]) throws {
+        #expect(RequestFile.isHeader(first.map(RequestFile.normalise)))
+        #expect(try read(first).map(\.line) == [9])
+    }
+
+    @Test(arguments: [
+        ["POD", "Identificativo 2", "Tipo"],        // a digit in a middle cell
+        ["POD", "SID", "Tipo1"],                    // in the last cell
+        ["1", "", ""],                              // a lone digit
+        ["IT", "SID", "Tipo ２"],                   // a fullwidth digit is a digit too
+        ["ＩＴ００１Ｅ０００００００１", "16SMISF8100001001", "Standard"],
+    ])
+    func aDigitInAnyCellMakesARowData(_ first: [String]) throws {
+        #expect(!RequestFile.isHeader(first.map(RequestFile.normalise)))
+        let rows = try read(first)
+        #expect(rows.map(\.line) == [1, 9], "\(first)")
+    }
+
+    @Test func theHeaderIsTheFirstNonBlankRowAndLinesStayTheFilesOwn() throws {
+        // Blank lines (and Excel's delimiter-only lines) before it: still the header, and the
+        // rows keep the file's line numbers.
+        let header = try read(Self.template, blankLinesBefore: 3)
+        #expect(header.map(\.line) == [9])
+        let data = try read(["XX001E00000001", "16SMISF8100001001", "Standard"], blankLinesBefore: 3)
+        #expect(data.map(\.line) == [4, 9])
+        // Only the first non-blank row can be a header: a later row without digits is data.
+        let later = try RequestFile.dataRows(records: [(2, Self.template), (3, ["pod", "sid", "tipo"]), Self.data], maxRows: 100)
+        #expect(later.map(\.line) == [3, 9])
+        #expect(later[0].cells == ["POD", "SID", "TIPO"])
+    }
+
     @Test func trimsUpperCasesAndDropsTrailingEmptyCells() throws {
         let rows = try RequestFile.dataRows(records: [(1, [" IT001E00000001 ", "\tab ", " prosumer", "", " "])], maxRows: 100)
         #expect(rows[0].cells == ["IT001E00000001", "AB", "PROSUMER"])
         let middle = try RequestFile.dataRows(records: [(1, ["IT001E00000001", "", "standard"])], maxRows: 100)
         #expect(middle[0].cells == ["IT001E00000001", "", "STANDARD"])
+    }
+
+    /// Unicode upper-casing would turn these into ASCII letters (`ß` → `SS`, `ﬁ` → `FI`,
+    /// `ı` → `I`, `ſ` → `S`): a typo would pass as a valid value.
+    @Test(arguments: [("ß", "SS"), ("ı", "I"), ("ﬁ", "FI"), ("ſ", "S")])
+    func onlyASCIILettersAreUpperCased(letter: String, unicodeUpper: String) throws {
+        #expect(letter.uppercased() == unicodeUpper)     // what the old code did
+        #expect(RequestFile.normalise(" a\(letter)z ") == "A\(letter)Z")
+        #expect(RequestFile.normalise("\(letter)") == letter)
+        #expect("x\(letter)y".asciiUppercased() == "X\(letter)Y")
+    }
+
+    @Test func nonASCIILettersNeverMakeAValidValue() throws {
+        // ıt001e… with a dotless ı: IT001E… under Unicode upper-casing.
+        let pod = RequestFile.normalise("ıt001e00000001")
+        #expect(pod == "ıT001E00000001")
+        #expect(!Identifiers.isValidPOD(pod))
+        // A 17-character SID with ß is 18 once Unicode-upper-cased, and not letters/digits either way.
+        #expect(!Identifiers.isValidSID(RequestFile.normalise("16SMISF810000100ß")))
+        // Configuration types spelt with look-alikes: ſ (long s), ﬆ (ligature st), ı, ﬁ.
+        for type in ["ſtandard", "\u{017F}TANDARD", "\u{FB06}andard", "prosumer\u{0131}", "prosumer\u{FB01}"] {
+            #expect(ConfigurationType(parsing: RequestFile.normalise(type)) == nil, "\(type)")
+        }
+        #expect("ſtandard".uppercased() == "STANDARD" && "\u{FB06}andard".uppercased() == "STANDARD")  // what Unicode does
+        #expect(ConfigurationType(parsing: "sTaNdArD") == .standard && ConfigurationType(parsing: "PROSUMER") == .prosumer)
+        var validator = RowValidator()
+        #expect(validator.check(DataRow(line: 1, cells: ["IT001E00000001", "16SMISF8100001001", RequestFile.normalise("ſtandard")]))
+                == .refused(.invalidConfigType, detail: nil))
+        #expect(validator.check(DataRow(line: 2, cells: [pod, "16SMISF8100001001", "STANDARD"])) == .refused(.invalidPOD, detail: nil))
+    }
+
+    @Test func bothPathsTrimTheSameWhiteSpace() {
+        // A quoted cell may end in a line break; NBSP forces the non-ASCII path.
+        #expect(RequestFile.normalise("\r\n\u{0B}it001e00000001\n") == "IT001E00000001")
+        #expect(RequestFile.normalise("\u{00A0}it001e00000001\n") == "IT001E00000001")
     }
 
     @Test func rowLimitAndEmptyFiles() {

@@ -352,4 +352,49 @@ import MassivaSystem
             #expect(second["POD"]?.hasSuffix(";X") == true)
         }
     }
+
+    // MARK: Header and upper-casing rules through the whole pipeline
+
+    @Test func aFirstRowWithATypoIsARefusedRowNotAHeader() throws {
+        let f = try EngineFixture()
+        // Blank and delimiter-only lines first: the typo row is the first non-blank row, has
+        // digits, so it is data (the old rule, "header unless it begins with IT", dropped it).
+        let text = "\r\n;;\r\nXX001E00000001;16SMISF8100001001;Standard\r\n\(R.bankPOD(250));\(R.bankSID(250));Standard\r\n"
+        try f.drop("typo-first.csv", text: text)
+        // Letters only in every cell: a header, whatever its names.
+        try f.drop("lower-header.csv", text: "pod;sid;tipo\n\(R.bankPOD(251));\(R.bankSID(251));standard\n")
+        try f.runUntilIdle()
+        let byName = try requests(f)
+
+        let typo = try #require(byName["typo-first.csv"])
+        #expect(typo.status == .done && typo.rowsTotal == 2 && typo.rowsFailed == 1)
+        #expect(try f.store.rows(of: typo.id).map(\.line) == [3, 4])
+        let rows = try f.esito(typo).rows
+        #expect(rows.map { $0["POD"] } == ["XX001E00000001", R.bankPOD(250)])
+        #expect(rows.map { $0["CODICE"] } == ["INVALID_POD", "OK"])
+        #expect(rows.map { $0["TENTATIVI"] } == ["0", "1"])
+
+        let header = try #require(byName["lower-header.csv"])
+        #expect(header.rowsTotal == 1)
+        #expect(try f.store.rows(of: header.id).map(\.line) == [2])
+        #expect(try f.esito(header).rows.map { $0["CODICE"] } == ["OK"])
+    }
+
+    @Test func nonASCIILettersAreNotUpperCasedIntoValidValues() throws {
+        let f = try EngineFixture()
+        let request = try f.submit("look-alikes.csv", rows: [
+            "\u{0131}t001e\(R.bankPOD(260).dropFirst(6));\(R.bankSID(260));Standard",       // ıt001e…: dotless i
+            "\(R.bankPOD(261));\(R.bankSID(261));\u{017F}tandard",                           // ſtandard: long s
+            "\(R.bankPOD(262));\(R.bankSID(262));pro\u{017F}umer",
+            "\(R.bankPOD(263));\(R.bankSID(263).dropLast(1))\u{00DF};Standard",             // ß at the end of the SID
+            "\(R.bankPOD(264));\(R.bankSID(264).lowercased());standard",                    // ASCII lower case: fine
+        ])
+        let rows = try f.esito(request).rows
+        #expect(rows.map { $0["CODICE"] } == ["INVALID_POD", "INVALID_CONFIG_TYPE", "INVALID_CONFIG_TYPE", "INVALID_SID", "OK"])
+        // The cells are shown as read: trimmed, a–z upper-cased, nothing else changed.
+        #expect(rows[0]["POD"] == "\u{0131}T001E\(R.bankPOD(260).dropFirst(6))")
+        #expect(rows[1]["TIPO CONFIGURAZIONE"] == "\u{017F}TANDARD")
+        #expect(rows[3]["SID"] == "\(R.bankSID(263).dropLast(1))\u{00DF}")
+        #expect(try f.associationCount() == 1)
+    }
 }

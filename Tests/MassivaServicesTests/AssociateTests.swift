@@ -171,6 +171,51 @@ import Testing
         #expect(try f.auditEntries().last?.outcome == "NOT_OWNED")
     }
 
+    @Test func refusalsShowNothingOfAnotherSI() throws {
+        let f = try Fixture()
+        let out = try f.outDirectory()
+        #expect(f.run("associate", "--tenant", "acme", "--pod", Fixture.prosumer, "--sid", Fixture.sid1, "--type", "Prosumer",
+                      "--out", out).status == 0)
+        // beta on acme's POD, and beta with acme's device: refused, and acme's SID, NID, the
+        // production POD acme bound, the meter's matricola appear nowhere (output, audit trail).
+        let acmes = [Fixture.sid1, Fixture.nid1, Fixture.productionA, "ABCDEN0002", "DC2620000002"]
+        let attempts: [([String], String)] = [
+            (["--pod", Fixture.prosumer, "--sid", Fixture.betaSID, "--type", "Standard"], "POD_ALREADY_ASSOCIATED"),
+            (["--pod", Fixture.other, "--sid", Fixture.sid2, "--type", "Standard"], "DEVICE_NOT_OWNED"),
+            (["--pod", Fixture.other, "--sid", Fixture.sid1, "--type", "Standard"], "DEVICE_NOT_OWNED"),
+        ]
+        for (options, code) in attempts {
+            let r = f.runArray(["associate", "--tenant", "beta", "--out", out] + options)
+            #expect(r.status == 8, "\(options): \(r.err)")
+            #expect(try f.auditEntries().last?.outcome == code)
+            for secret in acmes where !options.contains(secret) {
+                #expect(!r.out.contains(secret) && !r.err.contains(secret), "\(secret) shown to beta: \(r.out) \(r.err)")
+            }
+        }
+        for entry in try f.auditEntries() where entry.tenant == "beta" {
+            for secret in acmes where secret != entry.sid {
+                #expect(!"\(entry)".contains(secret), "\(secret) in beta's audit entry")
+            }
+        }
+        #expect(f.associationCount == 1)
+    }
+
+    @Test func optionsAreReadWithTheBulkRowsRule() throws {
+        let f = try Fixture()
+        let out = try f.outDirectory()
+        // ſ (long s) in the type, ı (dotless i) in the POD: Unicode upper-casing made both valid.
+        let longS = f.run("associate", "--tenant", "acme", "--pod", Fixture.standard, "--sid", Fixture.sid1, "--type", "\u{017F}tandard", "--out", out)
+        #expect(longS.status == 2 && longS.err.contains("Tipo Configurazione non valido"), "\(longS.err)")
+        let dotless = f.run("associate", "--tenant", "acme", "--pod", "\u{0131}" + Fixture.standard.lowercased().dropFirst(), "--sid", Fixture.sid1,
+                            "--type", "Standard", "--out", out)
+        #expect(dotless.status == 2 && dotless.err.contains("POD non valido"), "\(dotless.err)")
+        #expect(f.associationCount == 0)
+        let ascii = f.run("associate", "--tenant", "acme", "--pod", " " + Fixture.standard.lowercased(), "--sid", Fixture.sid1.lowercased(),
+                          "--type", "sTaNdArD", "--out", out)
+        #expect(ascii.status == 0, "\(ascii.err)")
+        #expect(try f.registry.association(pod: Fixture.standard)?.sid == Fixture.sid1)
+    }
+
     @Test func saysNotAssociatedForNone() throws {
         let f = try Fixture()
         let r = f.run("dissociate", "--tenant", "acme", "--pod", Fixture.standard)

@@ -131,6 +131,35 @@ import Testing
         #expect(lines[0].associated && lines[0].sid == nil && lines[0].configurationType == nil)
     }
 
+    @Test func anotherSIsSIDShowsOnNoLineWhicheverPODIsSearched() throws {
+        let f = try Fixture()
+        #expect(f.run("associate", "--tenant", "acme", "--pod", Fixture.prosumer, "--sid", Fixture.sid1, "--type", "Prosumer",
+                      "--out", try f.outDirectory()).status == 0)
+        // beta searches the exchange POD and the production POD acme bound: both ASSOCIATO, no SID,
+        // no configuration type, and neither acme's SID nor its NID anywhere in the output.
+        for searched in [Fixture.prosumer, Fixture.productionA] {
+            let lines = try f.services().search(pod: searched, tenant: "beta", configurator: "m").lines
+            #expect(lines.map(\.associated) == [true, true, false])
+            #expect(lines.allSatisfy { $0.sid == nil && $0.configurationType == nil })
+            for csv in [false, true] {
+                let r = f.runArray(["search", searched, "--tenant", "beta"] + (csv ? ["--csv"] : []))
+                #expect(r.status == 0)
+                #expect(!r.out.contains(Fixture.sid1) && !r.out.contains(Fixture.nid1), "\(r.out)")
+            }
+        }
+        // acme's own search shows its SID on both lines it holds.
+        let own = try f.services().search(pod: Fixture.productionA, tenant: "acme", configurator: "m").lines
+        #expect(own.map(\.sid) == [Fixture.sid1, Fixture.sid1, nil])
+    }
+
+    @Test func valuesAreReadWithTheBulkRowsRule() throws {
+        let f = try Fixture()
+        // Lower case ASCII is upper-cased; a dotless ı is not turned into I (Unicode would).
+        #expect(f.run("search", " " + Fixture.standard.lowercased() + "\t", "--tenant", "acme").status == 0)
+        let dotless = f.run("search", "\u{0131}" + Fixture.standard.lowercased().dropFirst(), "--tenant", "acme")
+        #expect(dotless.status == 2 && dotless.err.contains("POD non valido"), "\(dotless.err)")
+    }
+
     @Test func helpDocumentsExitStatuses() throws {
         let f = try Fixture()
         let r = f.run("search", "--help")
