@@ -10,63 +10,85 @@ let package = Package(
         .executable(name: "massiva", targets: ["massiva"]),
     ],
     targets: [
-        // C libraries, wrapped once each (MassivaDatabase, MassivaSpool/ZipArchive).
+        // C libraries, wrapped once each: SQLite (MassivaDatabase), libzip (MassivaResults'
+        // ZipArchive), zlib's CRC-32 (MassivaDomain's SCP/1 checksum).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZip", path: "Sources/CZip", pkgConfig: "libzip",
                        providers: [.apt(["libzip-dev"])]),
+        // zlib comes with libzip (libzip-dev depends on zlib1g-dev); named for its own header.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The C library calls Swift's Glibc module leaves out (_GNU_SOURCE): syncfs, renameat2.
+        .systemLibrary(name: "CGlibc", path: "Sources/CGlibc"),
 
-        // Thin typed wrappers over Glibc: descriptors, errno, atomic files, inotify, signals.
-        .target(name: "MassivaSystem"),
+        // Thin typed wrappers over Glibc: descriptors, errno, atomic files, inotify, signals,
+        // the event log on stderr.
+        .target(name: "MassivaSystem", dependencies: ["CGlibc"]),
         // Pure domain rules: identifiers, row checks, outcomes, backoff, SCP/1. No I/O.
-        .target(name: "MassivaDomain"),
+        .target(name: "MassivaDomain", dependencies: ["CZlib"]),
         // CSV reading (dialects, encodings) and writing.
         .target(name: "MassivaCSV"),
         // Postfix-style configuration file and durations.
-        .target(name: "MassivaConfig"),
+        .target(name: "MassivaConfig", dependencies: ["MassivaSystem"]),
         // SQLite, wrapped once.
         .target(name: "MassivaDatabase", dependencies: ["CSQLite"]),
-        // The grid registry: protocol and the embedded SQLite implementation.
+        // The grid registry's protocol, its errors, and reading its master-data files.
         .target(name: "MassivaRegistry",
-                dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaCSV", "MassivaSystem"]),
-        // Spool layout, request state, claiming files, result files.
+                dependencies: ["MassivaDomain", "MassivaCSV", "MassivaSystem"]),
+        // The owner of the database: schema versions and migrations, the engine's state, the
+        // audit trail, the embedded registry. Every table name and every SQL statement is here.
+        .target(name: "MassivaStore",
+                dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
+        // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaCSV", "MassivaSystem",
-                               "MassivaConfig", "CZip"]),
-        // Turning requests into row outcomes: the checks against the registry, retries.
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem"]),
+        // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
+        .target(name: "MassivaResults",
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
+                               "MassivaSystem", "CZip"]),
+        // Turning requests into row outcomes: the checks against the registry, retries, the
+        // engine's passes, and opening it all on a spool.
         .target(name: "MassivaProcessing",
-                dependencies: ["MassivaDomain", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
-                               "MassivaConfig", "MassivaSystem", "MassivaDatabase"]),
+                dependencies: ["MassivaDomain", "MassivaRegistry", "MassivaStore", "MassivaSpool", "MassivaResults",
+                               "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase"]),
         // The long-running service: inotify, timers, signals, sd_notify.
         .target(name: "MassivaDaemon",
-                dependencies: ["MassivaProcessing", "MassivaSpool", "MassivaSystem",
-                               "MassivaConfig"]),
+                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
-                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaSpool", "MassivaDomain",
-                               "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
+                               "MassivaDomain", "MassivaSystem", "MassivaCSV"]),
         // Subcommands and argument parsing.
         .target(name: "MassivaCLI",
                 dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaRegistry",
-                               "MassivaSpool", "MassivaConfig", "MassivaCSV", "MassivaDomain",
-                               "MassivaSystem", "MassivaDatabase"]),
-        .executableTarget(name: "massiva", dependencies: ["MassivaCLI"]),
+                               "MassivaStore", "MassivaResults", "MassivaSpool", "MassivaConfig", "MassivaCSV",
+                               "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
+        .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
+        // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
+        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
         .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaConfig", "MassivaCLI"]),
         .testTarget(name: "MassivaSystemTests", dependencies: ["MassivaSystem"]),
+        .testTarget(name: "MassivaStoreTests",
+                    dependencies: ["MassivaStore", "MassivaDatabase", "MassivaRegistry", "MassivaDomain",
+                                   "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "MassivaEngineTests",
-                    dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaSpool",
+                    dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
         .testTarget(name: "MassivaDaemonTests",
-                    dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry", "MassivaSpool",
+                    dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
-                    dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaSpool",
-                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCLI"]),
+                    dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
+                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem",
+                                   "MassivaCLI"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
+        // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
+        .testTarget(name: "MassivaDeploymentTests"),
     ]
 )

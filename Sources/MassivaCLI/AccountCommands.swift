@@ -1,5 +1,6 @@
 import MassivaConfig
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `account add|remove|list`: the SI accounts that upload over SFTP, chrooted to their tenant's

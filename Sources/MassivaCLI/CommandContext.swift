@@ -1,10 +1,10 @@
-import Glibc
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// What a command works on: the configuration and, opened on first use, the spool's database.
@@ -12,8 +12,7 @@ public final class CommandContext {
     public let arguments: ParsedArguments
     public let environment: [String: String]
     private var loaded: Configuration?
-    private var openedStore: StateStore?
-    private var openedRegistry: EmbeddedRegistry?
+    private var opened: OpenedSpool?
     /// The configuration file read when neither `--config` nor `MASSIVA_CONFIG` names one (and
     /// it exists); a parameter so tests need not depend on what the host has in `/etc`.
     public let defaultConfigurationPath: String
@@ -104,34 +103,34 @@ public final class CommandContext {
         return try ProcessCredentials.withEffectiveIDs(uid: owner.uid, gid: owner.gid, body)
     }
 
-    /// The state database, creating the spool's private folders on first use.
-    public func store() throws -> StateStore {
-        if let openedStore { return openedStore }
-        return try asSpoolOwner { try openStore() }
+    /// The spool, opened on first use as the daemon opens it (`OpenedSpool.open`), entered as
+    /// its owner (see `layout`).
+    public func spool() throws -> OpenedSpool {
+        if let opened { return opened }
+        return try asSpoolOwner { try openSpool() }
     }
 
-    private func openStore() throws -> StateStore {
-        let layout = try layout()
-        try TenantFolders.prepareSpool(layout)
-        let database = try Database(path: layout.databasePath)
-        let store = try StateStore(database: database)
-        openedStore = store
-        return store
+    private func openSpool() throws -> OpenedSpool {
+        _ = try layout()  // becomes the spool's owner first, when run as root
+        let spool: OpenedSpool
+        do { spool = try OpenedSpool.open(try configuration()) } catch let error as OpenedSpool.PreparationError {
+            throw CLIError(error.description)
+        }
+        opened = spool
+        return spool
     }
 
-    public func registry() throws -> EmbeddedRegistry {
-        if let openedRegistry { return openedRegistry }
-        let registry = try EmbeddedRegistry(database: try store().database)
-        openedRegistry = registry
-        return registry
-    }
+    /// The state database.
+    public func store() throws -> StateStore { try spool().store }
+
+    public func registry() throws -> EmbeddedRegistry { try spool().registry }
 
     public func log() throws -> EventLog {
         EventLog(format: try configuration().logFormat == .json ? .json : .text)
     }
 
     public func engine(log: EventLog) throws -> Engine {
-        Engine(configuration: try configuration(), store: try store(), registry: try registry(), log: log)
+        Engine(spool: try spool(), log: log)
     }
 
     /// The tenant named by `--tenant`, which must exist.
@@ -146,9 +145,5 @@ public final class CommandContext {
         return id
     }
 
-    static func currentDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }
 }

@@ -1,5 +1,4 @@
-import Glibc
-import MassivaDatabase
+import MassivaSystem
 
 /// The `massiva` program: finds the subcommand, parses its arguments, runs it.
 ///
@@ -71,16 +70,5 @@ public enum MassivaCommandLine {
         return lines.joined(separator: "\n")
     }
 
-    public static func currentEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
-    }
+    public static func currentEnvironment() -> [String: String] { CurrentProcess.environment }
 }

@@ -4,6 +4,7 @@ import MassivaDomain
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `config`, `template`, `registry import`, `validate`.

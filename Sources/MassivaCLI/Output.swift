@@ -1,22 +1,20 @@
-import Foundation
-import Glibc
 import MassivaCSV
+import MassivaSystem
+import Synchronization
 
 /// What a command printed, collected instead of written (tests; see `Output.capture`).
-public final class OutputCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out: [UInt8] = []
-    private var err: [UInt8] = []
+public final class OutputCapture: Sendable {
+    private let streams = Mutex((out: [UInt8](), err: [UInt8]()))
 
     public init() {}
 
-    public var standardOutput: [UInt8] { lock.withLock { out } }
-    public var standardError: [UInt8] { lock.withLock { err } }
+    public var standardOutput: [UInt8] { streams.withLock { $0.out } }
+    public var standardError: [UInt8] { streams.withLock { $0.err } }
     public var outputText: String { String(decoding: standardOutput, as: UTF8.self) }
     public var errorText: String { String(decoding: standardError, as: UTF8.self) }
 
     func append(_ bytes: [UInt8], error: Bool) {
-        lock.withLock { if error { err.append(contentsOf: bytes) } else { out.append(contentsOf: bytes) } }
+        streams.withLock { if error { $0.err.append(contentsOf: bytes) } else { $0.out.append(contentsOf: bytes) } }
     }
 }
 
@@ -44,21 +42,15 @@ public enum Output {
     }
 
     public static func flush() {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
-            if n <= 0 { if errno == EINTR { continue }; break }
-            offset += n
-        }
+        // A closed or broken standard output (EPIPE) loses the rest, as before.
+        try? FileDescriptor.standardOutput.writeAll(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
     public static func error(_ line: String) {
         if let capture { capture.append(Array(line.utf8) + [0x0A], error: true); return }
         flush()
-        var bytes = Array(line.utf8)
-        bytes.append(0x0A)
-        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        StandardError.write(line)
     }
 
     /// `rows` as CSV (the result files' dialect) or as a terminal table.

@@ -1,6 +1,8 @@
 import MassivaCSV
 import MassivaServices
+import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `massiva report` (Report associazioni) and `massiva audit` (the GDPR trail).

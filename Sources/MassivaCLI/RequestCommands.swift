@@ -1,7 +1,8 @@
-import Glibc
 import MassivaCSV
 import MassivaDomain
+import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `submit`, `list`, `show`, `cancel`, `flush`, `retry`: the queue as operators see it.

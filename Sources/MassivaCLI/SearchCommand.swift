@@ -18,7 +18,7 @@ enum SearchCommand {
         }
         let rows = result.lines.map { line in
             [line.pod, line.meterType == .exchange ? "SCAMBIO (M1)" : "PRODUZIONE (M2)", line.maskedTaxCode, line.associationLabel,
-             line.sid ?? "", line.configurationType ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
+             line.sid ?? "", line.configurationType?.rawValue ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
         }
         let csv = context.arguments.flag("--csv")
         Output.rows(header, rows, csv: csv, bom: try ServiceCommands.files(context).bom)

@@ -4,6 +4,7 @@ import MassivaDatabase
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `serve` (the engine, once or as the daemon) and `status` (is it running, queue figures).
@@ -37,13 +38,9 @@ enum ServeCommands {
 
     /// An engine on its own connections, for the daemon (and for each reload).
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
-        let layout = SpoolLayout(root: configuration.spoolDirectory)
-        try TenantFolders.prepareSpool(layout)
-        let database = try Database(path: layout.databasePath)
-        let store = try StateStore(database: database)
-        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
-        let registry = try EmbeddedRegistry(database: database)
-        return Engine(configuration: configuration, store: store, registry: registry, log: log)
+        let engine = try Engine.open(configuration: configuration, log: log)
+        for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
+        return engine
     }
 
     static let status = Command(CommandDeclaration(

@@ -1,6 +1,8 @@
 import MassivaDomain
 import MassivaServices
+import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// `search`, `associate`, `dissociate`, `report`, `audit`: the portal's other services.

@@ -5,7 +5,7 @@ import MassivaSystem
 
 /// `tenant add|disable|enable|list`.
 enum TenantCommands {
-    static let all: [Command] = [add, disable, enable, list]
+    static let all: [Command] = [add, disable, enable, list, setPermissions]
 
     static let add = Command(CommandDeclaration(
         ["tenant", "add"], summary: "add a System Integrator: records it and creates its incoming/ and results/ folders",
@@ -64,6 +64,28 @@ enum TenantCommands {
         let tenants = try context.store().tenants()
         let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
         Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"))
+        return 0
+    }
+
+    /// Postfix's `postfix set-permissions`: the scheme applied again to every tenant, for a
+    /// spool made or changed by hand, or by a release that wrote result files by the umask.
+    static let setPermissions = Command(CommandDeclaration(
+        ["set-permissions"],
+        summary: "apply the permission scheme again (root): every tenant's folders, groups and result files")) { context in
+        guard ProcessCredentials.isRoot else { throw CLIError("set-permissions changes owners and groups: run it as root") }
+        context.keepsRoot = true
+        let layout = try context.layout()
+        guard let owner = try context.spoolOwner() else {
+            throw CLIError("the spool's private folder is root's (or missing): nothing to apply (create it owned by the daemon's user first)")
+        }
+        let tenants = try context.asSpoolOwner { try context.store().tenants() }
+        var repaired = 0
+        for tenant in tenants {
+            var undo = UndoList()  // kept: a partial repair is still a repair
+            try TenantFolders.create(tenant.id, layout: layout, owner: owner, undo: &undo)
+            repaired += try TenantFolders.repairResults(layout.results(tenant.id), owner: owner)
+        }
+        Output.print("permission scheme applied to \(tenants.count) tenant(s); \(repaired) result entries changed")
         return 0
     }
 }

@@ -65,20 +65,6 @@ enum TenantFolders {
         }
     }
 
-    /// The spool's own folders, before the database is opened: `private/` and `private/tmp/`
-    /// are the owner's to make; `tenants/` too on a developer's spool, while a deployed one's
-    /// is root's (made by the package, or by `tenant add`), so failing to make it is no error.
-    static func prepareSpool(_ layout: SpoolLayout) throws {
-        do {
-            for directory in [layout.privateDirectory, layout.temporaryDirectory] {
-                try FileSystem.makeDirectory(directory, mode: 0o700, intermediate: true)
-            }
-        } catch {
-            throw CLIError("cannot prepare the spool \(layout.root): \(error)")
-        }
-        if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
-    }
-
     /// Best effort for the engine and `submit`: the daemon's own folders of a tenant, and the
     /// public ones where it may make them (a developer's spool). A deployed tenant's public
     /// folders are root's to make; a missing one is reported by the intake, not fatal here.
@@ -86,6 +72,35 @@ enum TenantFolders {
         for directory in [layout.claimDirectory(tenant), layout.refusedDirectory(tenant), layout.incoming(tenant), layout.results(tenant)] {
             if !FileSystem.exists(directory) { try? FileSystem.makeDirectory(directory, intermediate: true) }
         }
+    }
+
+    /// Everything below a tenant's `results/` owned by the daemon, folders 0755 and files 0644
+    /// (links and other entries are removed: the daemon never makes them). Returns how many
+    /// entries changed.
+    static func repairResults(_ directory: String, owner: UnixUser) throws -> Int {
+        var changed = 0
+        for name in (try? FileSystem.listDirectory(directory)) ?? [] {
+            let path = directory + "/" + name
+            guard let status = try? FileStatus.ofLink(path) else { continue }
+            let mode: UInt32
+            switch status.kind {
+            case .directory:
+                mode = 0o755
+                changed += try repairResults(path, owner: owner)
+            case .regular:
+                mode = 0o644
+            default:
+                try? FileSystem.unlink(path)
+                changed += 1
+                continue
+            }
+            if status.userID != owner.uid || status.groupID != owner.gid || status.permissions != mode {
+                try FileSystem.setOwner(path, uid: owner.uid, gid: owner.gid)
+                try FileSystem.setPermissions(path, mode)
+                changed += 1
+            }
+        }
+        return changed
     }
 
     /// What keeps sshd from using `path` as a chroot: it and every folder above it must be
@@ -112,7 +127,11 @@ enum TenantFolders {
         // Parents first, each remembered, so an undo removes exactly what this command made.
         let parent = FileSystem.parentDirectory(of: path)
         if parent != path, !FileSystem.exists(parent) { try makeDirectory(parent, undo: &undo) }
-        do { try FileSystem.makeDirectory(path) } catch { throw CLIError("cannot create \(path): \(error)") }
+        do { try FileSystem.makeDirectory(path) } catch {
+            let hint = ProcessCredentials.isRoot || ![.permissionDenied, .notPermitted].contains(error.errno)
+                ? "" : " (on a deployed spool, run it as root)"
+            throw CLIError("cannot create \(path): \(error)\(hint)")
+        }
         undo.add { try? FileSystem.removeDirectory(path) }
     }
 

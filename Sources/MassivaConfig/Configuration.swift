@@ -25,7 +25,10 @@ public struct Configuration: Sendable, Equatable {
     public var outageMinimalBackoffTime: Double
     /// `outage_maximal_backoff_time`: the longest pause while the registry stays unavailable, in seconds.
     public var outageMaximalBackoffTime: Double
-    /// `active_queue_limit`: the most requests held in memory at once.
+    /// `active_queue_limit`: the most requests held in memory at once (taken from the database,
+    /// claimed from a tenant's folder, or having their result files written, per step). 256 by
+    /// default: the chunk the engine always used (it capped any larger value to it), with which
+    /// 10,000 waiting files of 100 rows peaked at 42 MB resident.
     public var activeQueueLimit: Int
     /// `log_format`: how log lines are written.
     public var logFormat: LogFormat
@@ -51,7 +54,7 @@ public struct Configuration: Sendable, Equatable {
         maximalBackoffTime: Double = 4000,
         outageMinimalBackoffTime: Double = 5,
         outageMaximalBackoffTime: Double = 300,
-        activeQueueLimit: Int = 1000,
+        activeQueueLimit: Int = 256,
         logFormat: LogFormat = .text,
         resultsEncoding: ResultsEncoding = .utf8BOM,
         sftpGroup: String = "massiva-sftp",

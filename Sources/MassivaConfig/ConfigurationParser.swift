@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import MassivaSystem
 
 /// Reading configuration text in the Postfix `main.cf` style:
 ///
@@ -12,9 +10,6 @@ import Glibc
 ///   (every occurrence must still be valid);
 /// - there is no `$name` expansion; a leading byte order mark is ignored.
 extension Configuration {
-    /// Every parameter name, in the order `lines(onlyNonDefault:)` writes them.
-    public static let parameterNames: [String] = ConfigurationParameter.all.map(\.name)
-
     /// Parses configuration text over the defaults.
     ///
     /// - Parameters:
@@ -96,7 +91,9 @@ extension Configuration {
         var number = 0
         // A byte order mark (some editors add one) is not part of the first name.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: splitting on "\n" alone left a CRLF file one long
+        // line (a comment, if it began with one: the whole file was silently ignored).
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             number += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             let content = trimmed(line)
@@ -141,19 +138,16 @@ private struct ReadProblem: Error {
 
 /// The whole file as UTF-8 text, or why not.
 private func readFile(_ path: String) -> Result<String, ReadProblem> {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else { return .failure(ReadProblem(message: "cannot open: \(errorText(errno))")) }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .failure(ReadProblem(message: "cannot read: \(errorText(errno))"))
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: buffer[0..<count])
+    let descriptor: FileDescriptor
+    do { descriptor = try .open(path, .readOnly, options: [.closeOnExec]) } catch {
+        return .failure(ReadProblem(message: "cannot open: \(error.errno)"))
+    }
+    defer { try? descriptor.close() }
+    let bytes: [UInt8]
+    do {
+        bytes = try descriptor.read(upTo: .max).bytes
+    } catch {
+        return .failure(ReadProblem(message: "cannot read: \(error.errno)"))
     }
     guard let text = String(validating: bytes, as: UTF8.self) else {
         return .failure(ReadProblem(message: "not valid UTF-8 text"))
@@ -161,12 +155,4 @@ private func readFile(_ path: String) -> Result<String, ReadProblem> {
     return .success(text)
 }
 
-private func errorText(_ code: Int32) -> String {
-    String(cString: strerror(code))
-}
-
-private func currentDirectory() -> String {
-    guard let pointer = getcwd(nil, 0) else { return "." }
-    defer { free(pointer) }
-    return String(cString: pointer)
-}
+private func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }

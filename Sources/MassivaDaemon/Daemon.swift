@@ -1,9 +1,10 @@
 import Dispatch
-import Glibc
 import MassivaConfig
 import MassivaProcessing
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
+import Synchronization
 
 /// `massiva serve`: the engine as a long-running service under systemd.
 ///
@@ -29,8 +30,8 @@ public final class Daemon: @unchecked Sendable {
     private var rescanTimer: DispatchSourceTimer?
     private var watchdogTimer: DispatchSourceTimer?
     private var signals: SignalSource?
-    private let stopLock = Mutex()
-    private var stopRequested = false
+    /// Set by `stop` from the signal queue, read by the engine between requests.
+    private let stopRequested = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
     private var passPending = false
     private var failures = 0
@@ -78,11 +79,11 @@ public final class Daemon: @unchecked Sendable {
 
     /// Asks the daemon to finish the request in hand and exit (what SIGTERM does).
     public func stop(because reason: String = "requested") {
-        stopLock.withLock { stopRequested = true }
+        stopRequested.withLock { $0 = true }
         queue.async { self.shutDown(reason) }
     }
 
-    private var isStopping: Bool { stopLock.withLock { stopRequested } }
+    private var isStopping: Bool { stopRequested.withLock { $0 } }
 
     private func start() {
         do {
@@ -94,7 +95,7 @@ public final class Daemon: @unchecked Sendable {
         startWatching()
         armRescan()
         armWatchdog()
-        log.log("started", ["pid": String(getpid()), "spool": configuration.spoolDirectory,
+        log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
                             "settle_time": DurationSyntax.format(configuration.settleTime),
                             "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
         try? notifier.ready(status: statusLine())

@@ -1,5 +1,6 @@
 import Dispatch
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// Watches the spool with inotify: `tenants/` (a tenant folder appearing), every tenant's

@@ -1,22 +1,20 @@
 import CSQLite
-import Glibc
 
 /// Process-wide SQLite settings, applied once before the first connection.
 private let configureSQLiteOnce: Void = {
-    // sqlite3_config is variadic, which Swift cannot call: look it up and call it with the one
-    // integer argument this option takes. Turning memory statistics off removes a global mutex
-    // from every allocation SQLite makes.
-    typealias ConfigInt = @convention(c) (Int32, Int32) -> Int32
-    if let symbol = dlsym(nil, "sqlite3_config") {  // nil: RTLD_DEFAULT
-        _ = unsafeBitCast(symbol, to: ConfigInt.self)(SQLITE_CONFIG_MEMSTATUS, 0)
-    }
+    // Turning memory statistics off removes a global mutex from every allocation SQLite makes.
+    // (sqlite3_config is variadic: the C shim calls it with its one int argument.)
+    _ = massiva_sqlite3_config_int(SQLITE_CONFIG_MEMSTATUS, 0)
 }()
 
 /// A connection to one SQLite database file.
 ///
 /// Not thread-safe by itself: one connection is used by one thread at a time (the daemon's
 /// processing thread, or one CLI command). It is `@unchecked Sendable` so it can be handed to
-/// that thread. Statements are prepared once and cached per SQL text.
+/// that thread. Statements are prepared once and cached per SQL text; a statement still being
+/// stepped (by `each`, or a query whose transform runs another query) is taken out of the cache
+/// meanwhile, so a nested use of the same SQL gets a statement of its own instead of resetting
+/// the outer one under its feet.
 public final class Database: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: Statement] = [:]
@@ -52,7 +50,7 @@ public final class Database: @unchecked Sendable {
     }
 
     deinit {
-        for statement in cache.values { statement.finalize() }
+        cache.removeAll()  // finalizes them (Statement.deinit) before the connection closes
         sqlite3_close_v2(handle)
     }
 
@@ -67,18 +65,37 @@ public final class Database: @unchecked Sendable {
         }
     }
 
-    /// The cached prepared statement for `sql`, reset and with bindings cleared.
+    /// The cached prepared statement for `sql`, reset and with bindings cleared; a statement of
+    /// its own, uncached, when the cached one is being stepped by an outer `each` or query.
     public func prepare(_ sql: String) throws(DatabaseError) -> Statement {
         if let statement = cache[sql] {
+            if statement.inUse { return try compile(sql) }
             statement.reset()
             return statement
         }
+        let statement = try compile(sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    private func compile(_ sql: String) throws(DatabaseError) -> Statement {
         var raw: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard rc == SQLITE_OK, let raw else { throw DatabaseError(code: rc, message: lastMessage, sql: sql) }
-        let statement = Statement(raw, database: self, sql: sql)
-        cache[sql] = statement
-        return statement
+        return Statement(raw, database: self, sql: sql)
+    }
+
+    /// Prepares `sql` and marks it in use while `body` steps it, so that a nested use of the same
+    /// SQL from `body` gets a statement of its own (see `prepare`).
+    private func stepping<R>(_ sql: String, _ bindings: [SQLValue], _ body: (Statement) throws -> R) throws -> R {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        statement.inUse = true
+        defer {
+            statement.inUse = false
+            statement.reset()
+        }
+        return try body(statement)
     }
 
     /// Runs `sql` with `bindings`, stepping it to completion.
@@ -107,35 +124,28 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Every row of `sql`, mapped by `transform`.
-    public func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> [T] {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        var out: [T] = []
-        while try statement.step() { out.append(try transform(statement)) }
-        return out
+    public func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws -> T) throws -> [T] {
+        try stepping(sql, bindings) { statement in
+            var out: [T] = []
+            while try statement.step() { out.append(try transform(statement)) }
+            return out
+        }
     }
 
     /// Calls `body` with each row of `sql` in turn, without collecting them: for results of any
-    /// size.
+    /// size. `body` may run other statements, the same SQL included.
     public func each(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Statement) throws -> Void) throws {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        do {
+        try stepping(sql, bindings) { statement in
             while try statement.step() { try body(statement) }
-        } catch {
-            statement.reset()
-            throw error
         }
     }
 
     /// The first row of `sql`, mapped by `transform`, or nil.
-    public func queryOne<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws(DatabaseError) -> T) throws(DatabaseError) -> T? {
-        let statement = try prepare(sql)
-        try statement.bind(bindings)
-        guard try statement.step() else { return nil }
-        let value = try transform(statement)
-        statement.reset()
-        return value
+    public func queryOne<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws -> T) throws -> T? {
+        try stepping(sql, bindings) { statement in
+            guard try statement.step() else { return nil }
+            return try transform(statement)
+        }
     }
 
     /// Runs `body` in one transaction (`BEGIN IMMEDIATE`, so a writer never fails half-way on a

@@ -18,11 +18,13 @@ extension SQLValue {
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// A prepared statement, owned and cached by its `Database`.
+/// A prepared statement, owned and cached by its `Database`; finalized when released.
 public final class Statement {
     let raw: OpaquePointer
     unowned let database: Database
     let sql: String
+    /// Being stepped by `Database.each` or a query: `prepare` hands out another for the same SQL.
+    var inUse = false
 
     init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
@@ -30,7 +32,7 @@ public final class Statement {
         self.sql = sql
     }
 
-    func finalize() { sqlite3_finalize(raw) }
+    deinit { sqlite3_finalize(raw) }
 
     func reset() {
         sqlite3_reset(raw)

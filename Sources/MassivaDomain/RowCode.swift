@@ -21,6 +21,11 @@ public enum RowCode: String, Sendable, CaseIterable {
     case maxAttemptsReached = "MAX_ATTEMPTS_REACHED"
     case ok = "OK"
 
+    /// The codes of checks 1–4: a row refused by one of them may have no valid configuration
+    /// type; every other row has one.
+    public static let refusedBeforeConfigurationCheck: Set<RowCode> = [.invalidRow, .invalidPOD, .nidNotAllowed, .invalidSID,
+                                                                        .invalidConfigType]
+
     /// The portal's wording (DESCRIZIONE), in Italian.
     public var description: String {
         switch self {
@@ -54,9 +59,6 @@ public enum RowCode: String, Sendable, CaseIterable {
         default: return "In errore"
         }
     }
-
-    /// Whether the row failed for good (counts in NUMERO DI ERRORI).
-    public var isError: Bool { self != .ok && self != .meterUnreachable }
 }
 
 extension RowCode: Error {}

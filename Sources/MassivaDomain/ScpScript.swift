@@ -37,8 +37,7 @@ public struct ScpScript: Sendable, Equatable {
     public var deviceType: String
     public var sid: String
     public var nid: String
-    /// `Standard` or `Prosumer`.
-    public var configurationType: String
+    public var configurationType: ConfigurationType
     public var exchangePOD: String
     /// The production POD of a Prosumer association; nil for Standard.
     public var productionPOD: String?
@@ -48,7 +47,7 @@ public struct ScpScript: Sendable, Equatable {
     public var gesis: Bool
 
     public init(requestID: String, generatedAt: String, deviceType: String, sid: String,
-                nid: String, configurationType: String, exchangePOD: String,
+                nid: String, configurationType: ConfigurationType, exchangePOD: String,
                 productionPOD: String?, matricola: String, eneltel: String, gesis: Bool) {
         self.requestID = requestID
         self.generatedAt = generatedAt
@@ -67,15 +66,11 @@ public struct ScpScript: Sendable, Equatable {
     public var fileName: String { "\(sid)_\(exchangePOD).scp" }
 
     /// `0x01` for Standard, `0x02` for Prosumer.
-    public var configurationModel: String {
-        configurationType == "Prosumer" ? "0x02" : "0x01"
-    }
+    public var configurationModel: String { configurationType.model }
 
     /// The script's bytes. Values are validated upstream: none may contain CR or LF
-    /// (a precondition), and the configuration type must be `Standard` or `Prosumer`.
+    /// (a precondition).
     public func render() -> [UInt8] {
-        precondition(configurationType == "Standard" || configurationType == "Prosumer",
-                     "SCP/1: configuration type must be Standard or Prosumer")
         var out = [UInt8]()
         out.reserveCapacity(384)
         ScpScript.line(&out, "format=", ScpScript.formatVersion)
@@ -84,7 +79,7 @@ public struct ScpScript: Sendable, Equatable {
         ScpScript.line(&out, "device_type=", deviceType)
         ScpScript.line(&out, "device_sid=", sid)
         ScpScript.line(&out, "device_nid=", nid)
-        ScpScript.line(&out, "configuration_type=", configurationType)
+        ScpScript.line(&out, "configuration_type=", configurationType.rawValue)
         ScpScript.line(&out, "configuration_model=", configurationModel)
         ScpScript.line(&out, "exchange_pod=", exchangePOD)
         ScpScript.line(&out, "production_pod=", productionPOD ?? "")
@@ -181,18 +176,14 @@ public struct ScpScript: Sendable, Equatable {
             values.append(value)
         }
 
-        let configurationType = values[6]
-        let expectedModel: String
-        switch configurationType {
-        case "Standard": expectedModel = "0x01"
-        case "Prosumer": expectedModel = "0x02"
-        default: throw .invalidValue(key: "configuration_type", value: configurationType)
+        guard let configurationType = ConfigurationType(rawValue: values[6]) else {
+            throw .invalidValue(key: "configuration_type", value: values[6])
         }
-        guard values[7] == expectedModel else {
+        guard values[7] == configurationType.model else {
             throw .invalidValue(key: "configuration_model", value: values[7])
         }
         let production = values[9]
-        guard production.isEmpty == (configurationType == "Standard") else {
+        guard production.isEmpty == (configurationType == .standard) else {
             throw .invalidValue(key: "production_pod", value: production)
         }
         let gesis: Bool

@@ -1,9 +1,10 @@
-import Glibc
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
+import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// The whole pipeline over one spool: intake, first passes, retries, result files.
@@ -28,7 +29,8 @@ public final class Engine {
 
     /// Checked between requests: a daemon asked to stop finishes the request in hand only.
     public var shouldStop: () -> Bool = { false }
-    /// How many requests one pass takes at most per step.
+    /// How many requests one pass takes at most per step, and uploads per tenant:
+    /// `active_queue_limit`, as configured.
     public var chunkSize: Int
     /// When the associazioni.csv lists were last written: while requests keep coming they are
     /// rewritten at most every `associationListInterval` seconds (each is a tenant's whole list).
@@ -49,7 +51,7 @@ public final class Engine {
                              maxFileSize: configuration.maxFileSize, log: log)
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
-        self.chunkSize = max(1, min(256, configuration.activeQueueLimit))
+        self.chunkSize = max(1, configuration.activeQueueLimit)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
     }
 
@@ -71,7 +73,7 @@ public final class Engine {
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refresh(limit: chunkSize) > 0 {}
-        try results.refreshAssociationLists()
+        try refreshAssociationLists()
     }
 
     /// Result files being written when a process died stay in `private/tmp` (never in
@@ -84,7 +86,7 @@ public final class Engine {
         for name in names {
             let parts = name.split(separator: ".")  // .tmp.<pid>.<counter>.<random>
             guard parts.count >= 2, parts[0] == "tmp", let pid = Int32(parts[1]) else { continue }
-            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+            if pid != CurrentProcess.id && !CurrentProcess.exists(pid) {
                 if (try? FileSystem.unlink(directory + "/" + name)) != nil { removed += 1 }
             }
         }
@@ -121,7 +123,7 @@ public final class Engine {
             }
         }
         if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
-            if try results.refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
+            if try refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
         } else {
             wake.append(associationListsWrittenAt + associationListInterval)
         }
@@ -130,6 +132,24 @@ public final class Engine {
         summary.nextWakeAt = wake.compactMap { $0 }.min()
         return summary
     }
+
+    /// The associazioni.csv lists that are stale, read through the registry. While the registry
+    /// is down they stay stale (logged once) and are written when it answers again: an outage
+    /// pauses them as it pauses the rows, it does not fail the pass.
+    private func refreshAssociationLists() throws -> Int {
+        do {
+            let n = try results.refreshAssociationLists(from: registry)
+            associationListsDeferred = false
+            return n
+        } catch let error as RegistryError {
+            if !associationListsDeferred {
+                log.log("association_lists_deferred", ["error": "\(error)"])
+                associationListsDeferred = true
+            }
+            return 0
+        }
+    }
+    private var associationListsDeferred = false
 
     /// Passes until nothing more is due now (`serve --once`).
     public func runUntilIdle() throws {

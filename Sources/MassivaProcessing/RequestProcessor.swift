@@ -2,7 +2,7 @@ import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
-import MassivaSpool
+import MassivaStore
 
 /// Moves requests along: the first pass over a queued request, and retries of waiting rows.
 ///
@@ -21,9 +21,6 @@ public final class RequestProcessor {
         self.rows = RowProcessor(registry: registry, policy: policy)
         self.policy = policy
         self.audit = AuditTrail(database: store.database)
-        // Created now, outside any transaction: created inside one that rolls back, the table
-        // would be gone while the trail believes it exists.
-        try? audit.prepare()
     }
 
     /// What became of a request in one pass, for the log.
@@ -79,14 +76,19 @@ public final class RequestProcessor {
         }
     }
 
-    /// Tries again every waiting row of `id` that is due at `now`.
+    /// Tries again every waiting row of `id` that is due at `now`. A row that does not decode
+    /// (`RecordError`, from the store or here) fails the whole request: never skipped, so the
+    /// request does not stay due for ever.
     public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
             var records: [RowRecord] = []
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
-                guard let type = ConfigurationType(parsing: record.configuration) else { continue }
+                guard let type = record.configurationType else {
+                    throw RecordError(table: "rows", key: "\(id) row \(record.position + 1)", column: "configuration",
+                                      value: record.configuration)
+                }
                 let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
                 try rows.attempt(row, record: &record, context: context, now: now)
                 records.append(record)

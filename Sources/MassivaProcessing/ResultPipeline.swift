@@ -1,7 +1,10 @@
 import Dispatch
 import MassivaDatabase
 import MassivaDomain
+import MassivaResults
 import MassivaSpool
+import MassivaStore
+import Synchronization
 
 /// Writes result files on a second thread, with its own SQLite connection, while the engine
 /// goes on processing: file creation (the kernel's share) and rendering overlap with the row
@@ -11,50 +14,53 @@ import MassivaSpool
 final class ResultPipeline: @unchecked Sendable {
     private let queue = DispatchQueue(label: "massiva.results")
     private let writer: ResultWriter
-    private let lock = Mutex()
-    private var scheduled = false
-    private var failure: Error?
-    /// Written and not yet recorded: filled by the writer thread, taken by the engine.
-    private var unrecorded: [ResultWriter.Written] = []
+    /// Shared by the engine's thread and the writer's.
+    private struct Shared {
+        var scheduled = false
+        var failure: Error?
+        /// Written and not yet recorded: filled by the writer thread, taken by the engine.
+        var unrecorded: [ResultWriter.Written] = []
+    }
+    private let shared = Mutex(Shared())
     /// Owned by `queue`: what the writer wrote and the engine has not recorded yet, so it is
     /// not written twice meanwhile.
     private var writtenNotRecorded: [RequestID: Int] = [:]
     private let chunk: Int
 
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, chunk: Int) throws {
-        let store = try StateStore(database: try Database(path: databasePath))
+        let store = try StateStore(database: try Schema.open(path: databasePath))
         writer = ResultWriter(layout: layout, store: store, files: files)
         self.chunk = chunk
     }
 
     /// Asks for a refresh soon; cheap to call often (at most one is pending).
     func schedule() {
-        let start = lock.withLock { () -> Bool in
-            if scheduled { return false }
-            scheduled = true
+        let start = shared.withLock { state -> Bool in
+            if state.scheduled { return false }
+            state.scheduled = true
             return true
         }
         guard start else { return }
         queue.async { [self] in
-            lock.withLock { scheduled = false }
+            shared.withLock { $0.scheduled = false }
             do {
                 while true {
                     let written = try writer.write(limit: chunk, skipping: writtenNotRecorded)
                     if written.isEmpty { break }
                     for w in written { writtenNotRecorded[w.id] = w.version }
-                    lock.withLock { unrecorded += written }
+                    shared.withLock { $0.unrecorded += written }
                 }
             } catch {
-                lock.withLock { failure = error }
+                shared.withLock { $0.failure = error }
             }
         }
     }
 
     /// Records, on the engine's connection, what the writer thread has written so far.
     func record(on results: ResultWriter) throws {
-        let written = lock.withLock { () -> [ResultWriter.Written] in
-            defer { unrecorded.removeAll() }
-            return unrecorded
+        let written = shared.withLock { state -> [ResultWriter.Written] in
+            defer { state.unrecorded.removeAll() }
+            return state.unrecorded
         }
         if written.isEmpty { return }
         try results.markWritten(written)
@@ -68,9 +74,9 @@ final class ResultPipeline: @unchecked Sendable {
         queue.sync {}
         try record(on: results)
         queue.sync {}
-        let error = lock.withLock { () -> Error? in
-            defer { failure = nil }
-            return failure
+        let error = shared.withLock { state -> Error? in
+            defer { state.failure = nil }
+            return state.failure
         }
         if let error { throw error }
     }

@@ -1,20 +1,6 @@
 import MassivaDomain
 import MassivaRegistry
-import MassivaSpool
-
-/// Who asks for an association, and on behalf of which request.
-public struct AssociationContext: Sendable {
-    public var tenant: String
-    public var configurator: String
-    /// The bulk request's id, or nil for a single association.
-    public var request: String?
-
-    public init(tenant: String, configurator: String, request: String?) {
-        self.tenant = tenant
-        self.configurator = configurator
-        self.request = request
-    }
-}
+import MassivaStore
 
 /// One attempt at a row against the registry: checks 6–16 of the brief, in order.
 ///

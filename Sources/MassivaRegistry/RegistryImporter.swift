@@ -1,5 +1,4 @@
 import MassivaCSV
-import MassivaDatabase
 import MassivaDomain
 import MassivaSystem
 
@@ -9,7 +8,18 @@ public struct RegistryImportError: Error, CustomStringConvertible {
     public var description: String { problems.joined(separator: "\n") }
 }
 
-/// Loads `DIR/pods.csv` and `DIR/devices.csv` into the embedded registry.
+/// The registry's master data as `massiva registry import` loads it: every POD and device.
+public struct RegistryMasterData: Sendable, Equatable {
+    public struct POD: Sendable, Equatable {
+        public var record: PODRecord
+        public var reachability: Reachability
+    }
+
+    public var pods: [POD]
+    public var devices: [DeviceRecord]
+}
+
+/// Reads `DIR/pods.csv` and `DIR/devices.csv` (MassivaStore's `EmbeddedRegistry` loads them).
 ///
 /// All or nothing: every line is checked first; one bad line and nothing is imported. A
 /// re-import replaces the master data (PODs, devices) and keeps associations, probe counts and
@@ -20,8 +30,8 @@ public enum RegistryImporter {
 
     struct PODLine { var line: Int; var values: [String] }
 
-    @discardableResult
-    public static func importDirectory(_ directory: String, into registry: EmbeddedRegistry) throws -> (pods: Int, devices: Int) {
+    /// Reads and checks both files; throws `RegistryImportError` with every problem found.
+    public static func read(directory: String) throws -> RegistryMasterData {
         var problems: [String] = []
         let podsPath = directory + "/pods.csv", devicesPath = directory + "/devices.csv"
         let podRows = readTable(podsPath, columns: podColumns, problems: &problems)
@@ -58,23 +68,18 @@ public enum RegistryImporter {
         }
         if !problems.isEmpty { throw RegistryImportError(problems: problems) }
 
-        let db = registry.database
-        try db.transaction {
-            try db.execute("DELETE FROM pods; DELETE FROM devices;")
-            for row in podRows {
-                let v = row.values
-                try db.run("INSERT INTO pods(pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, reachability, holder_tax_code) VALUES(?,?,?,?,?,?,?,?,?)", [
-                    .text(v[0]), .text(v[1]), .text(v[2]), .text(v[3]), v[4].isEmpty ? .null : .text(v[4]),
-                    SQLValue(v[5] == "true"), SQLValue(v[6] == "true"), .text(v[7]), .text(v[8]),
-                ])
-            }
-            for row in deviceRows {
-                let v = row.values
-                try db.run("INSERT INTO devices(sid, nid, device_type, owner) VALUES(?,?,?,?)",
-                           [.text(v[0]), .text(v[1].uppercased()), .text(v[2]), .text(v[3])])
-            }
+        let pods = podRows.map { row in
+            let v = row.values
+            return RegistryMasterData.POD(
+                record: PODRecord(pod: v[0], eneltel: v[1], matricola: v[2], meterType: v[3] == "M2" ? .production : .exchange,
+                                  exchangePOD: v[4].isEmpty ? nil : v[4], telemanaged: v[5] == "true", eligible: v[6] == "true",
+                                  holderTaxCode: v[8], productionPODs: []),
+                reachability: Reachability(parsing: v[7])!)  // every line was checked above
         }
-        return (podRows.count, deviceRows.count)
+        let devices = deviceRows.map { row in
+            DeviceRecord(sid: row.values[0], nid: row.values[1].uppercased(), deviceType: row.values[2], owner: row.values[3])
+        }
+        return RegistryMasterData(pods: pods, devices: devices)
     }
 
     static func readTable(_ path: String, columns: [String], problems: inout [String]) -> [PODLine] {

@@ -1,7 +1,8 @@
 import MassivaDomain
 import MassivaProcessing
 import MassivaRegistry
-import MassivaSpool
+import MassivaResults
+import MassivaStore
 import MassivaSystem
 
 /// The portal's services besides the bulk one: POD search, single association and dissociation,
@@ -32,7 +33,6 @@ public final class AssociationServices {
         self.store = store
         self.registry = registry
         self.audit = AuditTrail(database: store.database)
-        try? audit.prepare()  // outside any transaction (see RequestProcessor)
         self.results = results
         self.clock = clock
         self.rows = RowProcessor(registry: registry, policy: ProcessingPolicy(
@@ -132,7 +132,7 @@ public final class AssociationServices {
     func line(_ record: PODRecord, association: Association?, tenant: String) throws -> SearchLine {
         let own = association.flatMap { $0.tenant == tenant ? $0 : nil }
         return SearchLine(pod: record.pod, meterType: record.meterType, maskedTaxCode: TaxCodeMask.mask(record.holderTaxCode),
-                          associated: association != nil, sid: own?.sid, configurationType: own?.configurationType.rawValue,
+                          associated: association != nil, sid: own?.sid, configurationType: own?.configurationType,
                           matricola: record.matricola, eneltel: record.eneltel, gesis: record.isGesis)
     }
 
@@ -188,7 +188,7 @@ public final class AssociationServices {
         guard let made else { throw ServiceFailure.internalError("nessun esito") }
         let script = ScpScript(requestID: AssociateResult.scpRequestLabel, generatedAt: SystemClock.iso8601(now),
                                deviceType: made.record.deviceType, sid: sid, nid: made.record.nid,
-                               configurationType: made.association.configurationType.rawValue, exchangePOD: pod,
+                               configurationType: made.association.configurationType, exchangePOD: pod,
                                productionPOD: made.association.productionPOD, matricola: made.record.matricola,
                                eneltel: made.record.eneltel, gesis: made.record.gesis)
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + script.fileName
@@ -235,31 +235,28 @@ public final class AssociationServices {
     /// associazioni.csv after a change; a failure leaves it stale for the daemon's next pass.
     func refreshLists(_ warnings: inout [String]) {
         guard let results else { return }
-        do { try results.refreshAssociationLists() } catch {
+        do { try results.refreshAssociationLists(from: registry) } catch {
             warnings.append("associazioni.csv not refreshed now (the daemon retries): \(error)")
         }
     }
 
     // MARK: Report
 
-    /// Report associazioni (Tabella 1, plus GESIS), oldest first.
+    /// Report associazioni (Tabella 1, plus GESIS), oldest first, streamed from the registry.
     public func report(_ filter: ReportFilter) throws -> [AssociationListRow] {
         if let tenant = filter.tenant { _ = try self.tenant(tenant, enabled: false) }
         let names = Dictionary(try store.tenants().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let pod = filter.pod.map(Self.normalize), sid = filter.sid.map(Self.normalize), nid = filter.nid.map(Self.normalize)
         let configurator = filter.configurator.map { $0.lowercased() }
         var out: [AssociationListRow] = []
-        for a in try registry.associations(tenant: filter.tenant) {
-            if let pod, a.pod != pod && a.productionPOD != pod { continue }
-            if let sid, a.sid != sid { continue }
-            if let nid, a.nid.uppercased() != nid { continue }
-            if let configurator, !a.configurator.lowercased().contains(configurator) { continue }
-            if !filter.dates.contains(a.createdAt) { continue }
-            let matricola = try registry.pod(a.pod)?.matricola ?? ""
-            out.append(AssociationListRow(pod: a.pod, sid: a.sid, nid: a.nid, deviceType: a.deviceType,
-                                          configurationType: a.configurationType.rawValue, productionPOD: a.productionPOD ?? "",
-                                          configurator: a.configurator, tenant: a.tenant, tenantName: names[a.tenant] ?? a.tenant,
-                                          createdAt: a.createdAt, gesis: isGesisMatricola(matricola)))
+        try registry.eachAssociation(tenant: filter.tenant) { listed in
+            let a = listed.association
+            if let pod, a.pod != pod && a.productionPOD != pod { return }
+            if let sid, a.sid != sid { return }
+            if let nid, a.nid.uppercased() != nid { return }
+            if let configurator, !a.configurator.lowercased().contains(configurator) { return }
+            if !filter.dates.contains(a.createdAt) { return }
+            out.append(AssociationListRow(listed, tenantName: names[a.tenant] ?? a.tenant))
         }
         return out
     }
@@ -284,7 +281,7 @@ public struct SearchLine: Sendable, Equatable {
     public var associated: Bool
     /// The SID and configuration of the searching tenant's own association; nil otherwise.
     public var sid: String?
-    public var configurationType: String?
+    public var configurationType: ConfigurationType?
     public var matricola: String
     public var eneltel: String
     public var gesis: Bool

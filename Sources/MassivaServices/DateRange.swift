@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MassivaSystem
 
 /// An inclusive range of local calendar days, from `--from` and `--to` (`YYYY-MM-DD`).
@@ -43,13 +40,6 @@ public struct DateRange: Sendable, Equatable {
         (from.map(Self.localMidnight), to.map { Self.localMidnight($0.adding(days: 1)) })
     }
 
-    /// The first second of `day` in local time (`mktime`, DST decided by the zone).
-    public static func localMidnight(_ day: CalendarDay) -> Double {
-        var parts = tm()
-        parts.tm_year = Int32(day.year - 1900)
-        parts.tm_mon = Int32(day.month - 1)
-        parts.tm_mday = Int32(day.day)
-        parts.tm_isdst = -1
-        return Double(mktime(&parts))
-    }
+    /// The first second of `day` in local time (DST decided by the zone).
+    public static func localMidnight(_ day: CalendarDay) -> Double { day.localMidnight }
 }

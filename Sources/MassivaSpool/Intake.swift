@@ -1,4 +1,5 @@
 import MassivaDomain
+import MassivaStore
 import MassivaSystem
 
 /// Takes complete uploads out of the tenants' `incoming/` folders and records them as requests.
@@ -240,7 +241,7 @@ public final class Intake {
                 }
             } catch {
                 // The error's text holds a server path: the SI is told only why.
-                let errno = (error as? SystemError)?.errno
+                let errno = error.errno
                 claimed.rejection = .unreadable(detail: errno == .permissionDenied || errno == .notPermitted
                                                 ? "permessi insufficienti" : "errore di lettura")
                 log.log("unreadable", ["tenant": tenant, "file": claimed.fileName, "error": "\(error)"])

@@ -137,6 +137,16 @@ public struct CalendarDay: Comparable, Hashable, Sendable, CustomStringConvertib
                            day: Int(parts.tm_mday))!
     }
 
+    /// The first second of this day in local time (`mktime`, DST decided by the zone).
+    public var localMidnight: Double {
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_isdst = -1
+        return Double(mktime(&parts))
+    }
+
     /// Days from 1970-01-01 to this day (negative before it).
     public var daysSinceEpoch: Int {
         // Howard Hinnant's days_from_civil.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CGlibc
 import Glibc
 #endif
 
@@ -79,21 +80,19 @@ public enum FileSystem {
 
     /// Renames `from` to `to` only if `to` does not exist, else fails with `EEXIST`.
     ///
-    /// Uses `renameat2(RENAME_NOREPLACE)`, atomically. Where that is unavailable (old C
-    /// library, `ENOSYS`, or a filesystem answering `EINVAL`) falls back to `link(from, to)`
+    /// Uses `renameat2(RENAME_NOREPLACE)` (glibc 2.28), atomically. Where the kernel or the
+    /// filesystem does not support it (`ENOSYS`, `EINVAL`) falls back to `link(from, to)`
     /// followed by `unlink(from)`: still never replaces `to`, but (for a moment) both names
     /// exist, and it does not work for directories.
     public static func renameNoReplace(from source: String, to destination: String) throws(SystemError) {
         let renameNoReplaceFlag: UInt32 = 1  // RENAME_NOREPLACE
-        if let renameat2 = LibC.renameat2 {
-            let result = retryingOnInterrupt {
-                renameat2(AT_FDCWD, source, AT_FDCWD, destination, renameNoReplaceFlag)
-            }
-            if result == 0 { return }
-            let error = Errno.current
-            if error != .notImplemented && error != .invalidArgument {
-                throw SystemError("renameat2", path: source, otherPath: destination, errno: error)
-            }
+        let result = retryingOnInterrupt {
+            renameat2(AT_FDCWD, source, AT_FDCWD, destination, renameNoReplaceFlag)
+        }
+        if result == 0 { return }
+        let error = Errno.current
+        if error != .notImplemented && error != .invalidArgument {
+            throw SystemError("renameat2", path: source, otherPath: destination, errno: error)
         }
         try linkThenUnlink(from: source, to: destination)
     }

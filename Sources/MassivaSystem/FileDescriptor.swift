@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CGlibc
 import Glibc
 #endif
 
@@ -177,14 +178,8 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         try SystemError.check("fdatasync") { fdatasync(rawValue) }
     }
 
-    /// `syncfs(fd)`: flush the whole filesystem containing this file.
-    ///
-    /// Falls back to `sync()` (all filesystems) if the C library lacks `syncfs`.
+    /// `syncfs(fd)`: flush the whole filesystem containing this file (glibc 2.14).
     public func syncFileSystem() throws(SystemError) {
-        guard let syncfs = LibC.syncfs else {
-            Glibc.sync()
-            return
-        }
         try SystemError.check("syncfs") { syncfs(rawValue) }
     }
 
@@ -204,24 +199,5 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     @discardableResult
     public func seek(to offset: Int64) throws(SystemError) -> Int64 {
         Int64(try SystemError.check("lseek") { lseek(rawValue, off_t(offset), SEEK_SET) })
-    }
-}
-
-/// C library functions that Swift's Glibc module does not import (they need `_GNU_SOURCE`),
-/// looked up once with `dlsym`.
-enum LibC {
-    typealias SyncFSFunction = @convention(c) (Int32) -> Int32
-    typealias RenameAt2Function = @convention(c) (Int32, UnsafePointer<CChar>?, Int32,
-                                                  UnsafePointer<CChar>?, UInt32) -> Int32
-
-    /// `int syncfs(int fd)` (glibc ≥ 2.14).
-    static let syncfs: SyncFSFunction? = symbol("syncfs", as: SyncFSFunction.self)
-    /// `int renameat2(int, const char *, int, const char *, unsigned)` (glibc ≥ 2.28).
-    static let renameat2: RenameAt2Function? =
-        symbol("renameat2", as: RenameAt2Function.self)
-
-    private static func symbol<F>(_ name: String, as type: F.Type) -> F? {
-        guard let handle = dlopen(nil, RTLD_NOW), let address = dlsym(handle, name) else { return nil }
-        return unsafeBitCast(address, to: type)
     }
 }

@@ -82,9 +82,6 @@ public final class SignalSource: @unchecked Sendable {
         self.sources = sources
     }
 
-    /// The daemon set: `SIGTERM`, `SIGINT`, `SIGHUP` and `SIGUSR1`.
-    public static let daemonSignals: [Signal] = [.terminate, .interrupt, .hangup, .user1]
-
     /// Stops delivering (idempotent).
     public func cancel() {
         for source in sources where !source.isCancelled { source.cancel() }

@@ -1,4 +1,4 @@
 import MassivaCLI
-import Glibc
+import MassivaSystem
 
-exit(MassivaCommandLine.main(CommandLine.arguments))
+CurrentProcess.exit(MassivaCommandLine.main(CommandLine.arguments))

@@ -17,35 +17,58 @@ struct ProgramRun {
     var errors: String
 }
 
-/// Runs a program to its end: stdin from /dev/null, output captured.
+/// Runs a program to its end (`posix_spawnp` and `waitpid`, output through files: Foundation's
+/// `Process` was seen never to notice an `sftp` child's exit here, leaving it a zombie).
 @discardableResult
 func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> ProgramRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : "/usr/bin/env")
-    process.arguments = arguments[0].hasPrefix("/") ? Array(arguments.dropFirst()) : arguments
+    var template = Array("/tmp/massiva-run-XXXXXX".utf8CString)
+    guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+    let directory = String(cString: made)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try (input ?? "").write(toFile: directory + "/in", atomically: false, encoding: .utf8)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, directory + "/in", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, directory + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, directory + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "MASSIVA_CONFIG")
     for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    if let input {
-        let pipe = Pipe()
-        process.standardInput = pipe
-        try process.run()
-        pipe.fileHandleForWriting.write(Data(input.utf8))
-        try pipe.fileHandleForWriting.close()
-    } else {
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+    let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0.key + "=" + $0.value) } + [nil]
+    defer { for p in argv + envp { free(p) } }
+    var pid = pid_t()
+    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProgramRun(status: exit,
+                      output: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
+                      errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+}
+
+/// Removes what an earlier run, killed before its clean-up, left: each deployment writes the
+/// test process's pid into its folder, and only those of dead processes are swept (several
+/// test runs may share the machine). Users and groups are found by the folder's suffix.
+func sweepLeftovers() {
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/srv")) ?? [] where entry.hasPrefix("massiva-test-") {
+        let folder = "/srv/" + entry
+        let pid = (try? String(contentsOfFile: folder + "/owner.pid", encoding: .utf8)).flatMap { Int32($0) } ?? 0
+        if pid > 0 && kill(pid, 0) == 0 { continue }
+        let suffix = String(entry.dropFirst("massiva-test-".count))
+        let names = (try? String(contentsOfFile: "/etc/passwd", encoding: .utf8))?.split(separator: "\n")
+            .map { String($0.prefix { $0 != ":" }) }.filter { $0.hasSuffix(suffix) } ?? []
+        for name in names {
+            _ = try? run(["pkill", "-KILL", "-u", name])
+            _ = try? run(["userdel", name])
+        }
+        let groups = (try? String(contentsOfFile: "/etc/group", encoding: .utf8))?.split(separator: "\n")
+            .map { String($0.prefix { $0 != ":" }) }.filter { $0.hasSuffix(suffix) } ?? []
+        for name in groups { _ = try? run(["groupdel", name]) }
+        try? FileManager.default.removeItem(atPath: folder)
     }
-    // Read both before waiting: a full pipe would block the child forever.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProgramRun(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                      errors: String(decoding: errData, as: UTF8.self))
 }
 
 /// A deployed spool on this machine, as the README's "Deploying" section makes one: a daemon
@@ -71,6 +94,7 @@ final class Deployment {
             Issue.record("the binary \(massivaBinary) is not built (swift build)")
             throw POSIXError(.ENOENT)
         }
+        sweepLeftovers()
         suffix = String(UInt32.random(in: 0x100000...0xFFFFFF), radix: 16)
         // Under /srv, not /tmp: sshd refuses a chroot below a folder writable by others.
         root = "/srv/massiva-test-" + suffix
@@ -82,6 +106,7 @@ final class Deployment {
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         chmod(root, 0o755)
+        try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
         try """
         spool_directory = \(spool)
         sftp_group = \(sftpGroup)

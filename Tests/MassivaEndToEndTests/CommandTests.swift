@@ -73,6 +73,22 @@ import Testing
         #expect(try spool.stato(tenant: "voltaic", id: disabledID)["status"] as? String == "rejected")
     }
 
+    /// A spool written by a newer release: every command refuses it with a clear message, and
+    /// changes nothing.
+    @Test func aDatabaseNewerThanTheBinaryIsRefusedClearly() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        let version = try spool.sqlInt("PRAGMA user_version")
+        #expect(version >= 1)
+        _ = try spool.sql("PRAGMA user_version = \(version + 1)")
+        for command in [["list"], ["serve", "--once"], ["status"]] {
+            let r = try spool.run(command)
+            #expect(r.status == 1, "\(command)")
+            #expect(r.stderr.contains("schema version \(version + 1), newer than this massiva knows (\(version))"), "\(r.stderr)")
+        }
+        #expect(try spool.sqlInt("PRAGMA user_version") == version + 1)
+    }
+
     @Test func configPrintsTheEffectiveValues() throws {
         let spool = try Spool(extraConfig: "max_attempts = 7")
         let viaEnvironment = try spool.ok(["config"]).stdout

@@ -58,4 +58,23 @@ import MassivaDatabase
         try db.each("SELECT v FROM t ORDER BY v", []) { seen.append($0.text(0)) }
         #expect(seen == (0..<75).map { String(format: "%03d", $0) })
     }
+
+    /// A query run from inside `each` with the same SQL gets a statement of its own: it used to
+    /// get the outer one back from the cache, reset, and the outer loop started again for ever.
+    @Test func aNestedQueryOfTheSameSQLLeavesTheOuterOneAlone() throws {
+        let (db, directory) = try database()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try db.run("INSERT INTO t VALUES('a'), ('b'), ('c')")
+        let sql = "SELECT v FROM t ORDER BY v"
+        var pairs: [String] = []
+        try db.each(sql) { outer in
+            let o = outer.text(0)
+            try db.each(sql) { pairs.append(o + $0.text(0)) }
+            #expect(try db.queryOne(sql) { $0.text(0) } == "a")
+            #expect(try db.query(sql) { $0.text(0) } == ["a", "b", "c"])
+        }
+        #expect(pairs == ["aa", "ab", "ac", "ba", "bb", "bc", "ca", "cb", "cc"])
+        // The cached statement still works afterwards.
+        #expect(try values(db) == ["a", "b", "c"])
+    }
 }

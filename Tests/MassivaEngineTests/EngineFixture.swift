@@ -6,29 +6,30 @@ import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
 import MassivaProcessing
+import MassivaResults
+import MassivaStore
 import MassivaRegistry
 import MassivaSpool
 import MassivaSystem
+import Synchronization
 
 /// Wall-clock seconds that only move when a test moves them.
-final class FakeClock: @unchecked Sendable {
-    private let lock = Mutex()
-    private var value: Double
+final class FakeClock: Sendable {
+    private let value: Mutex<Double>
 
-    init(_ start: Double) { value = start }
+    init(_ start: Double) { value = Mutex(start) }
 
-    var now: Double { lock.withLock { value } }
-    func advance(by seconds: Double) { lock.withLock { value += seconds } }
-    func set(_ seconds: Double) { lock.withLock { value = seconds } }
+    var now: Double { value.withLock { $0 } }
+    func advance(by seconds: Double) { value.withLock { $0 += seconds } }
+    func set(_ seconds: Double) { value.withLock { $0 = seconds } }
 }
 
 /// The lines an `EventLog` wrote.
-final class LogCapture: @unchecked Sendable {
-    private let lock = Mutex()
-    private var stored: [String] = []
+final class LogCapture: Sendable {
+    private let stored = Mutex<[String]>([])
 
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
-    var lines: [String] { lock.withLock { stored } }
+    func append(_ line: String) { stored.withLock { $0.append(line) } }
+    var lines: [String] { stored.withLock { $0 } }
     func events(_ name: String) -> [String] { lines.filter { $0 == name || $0.hasPrefix(name + " ") } }
 }
 

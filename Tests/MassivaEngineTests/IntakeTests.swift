@@ -3,6 +3,8 @@ import Glibc
 import Testing
 import MassivaDomain
 import MassivaSpool
+import MassivaResults
+import MassivaStore
 import MassivaSystem
 @testable import MassivaProcessing
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MassivaStore
 import MassivaDomain
 import MassivaRegistry
 import MassivaSpool

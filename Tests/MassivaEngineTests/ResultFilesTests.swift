@@ -3,6 +3,8 @@ import Testing
 import MassivaCSV
 import MassivaDomain
 import MassivaSpool
+import MassivaResults
+import MassivaStore
 import MassivaSystem
 @testable import MassivaProcessing
 

@@ -3,6 +3,8 @@ import Testing
 import MassivaDomain
 import MassivaRegistry
 import MassivaSpool
+import MassivaResults
+import MassivaStore
 @testable import MassivaProcessing
 
 /// Retries of unreachable meters, driven by the fake clock.
@@ -146,7 +148,10 @@ import MassivaSpool
         func association(productionPOD pod: String) throws -> Association? { try check(); return try base.association(productionPOD: pod) }
         func createAssociation(_ a: Association) throws { try check(); try base.createAssociation(a) }
         func deleteAssociation(pod: String) throws { try check(); try base.deleteAssociation(pod: pod) }
-        func associations(tenant: String?) throws -> [Association] { try check(); return try base.associations(tenant: tenant) }
+        func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
+            try check()
+            try base.eachAssociation(tenant: tenant, body)
+        }
     }
 
     @Test func aRegistryOutageDoesNotSpendAttempts() throws {

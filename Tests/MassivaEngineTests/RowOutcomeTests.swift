@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import MassivaDomain
 import MassivaSpool
+import MassivaResults
+import MassivaStore
 @testable import MassivaProcessing
 
 /// Row outcomes: every code of the brief's table, the order of the checks, the prosumer rule,
@@ -177,7 +179,7 @@ import MassivaSpool
         #expect(scripts.keys.sorted() == ["\(R.mome(5))_\(R.gesis).scp", "\(R.smartInfo(5))_\(R.prosumer).scp"])
         let prosumer = try #require(scripts["\(R.smartInfo(5))_\(R.prosumer).scp"])
         #expect(prosumer.productionPOD == R.firstProduction)
-        #expect(prosumer.configurationType == "Prosumer")
+        #expect(prosumer.configurationType == .prosumer)
         #expect(prosumer.configurationModel == "0x02")
         #expect(prosumer.requestID == request.id.description)
         #expect(prosumer.sid == R.smartInfo(5))

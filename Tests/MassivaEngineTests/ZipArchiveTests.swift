@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+@testable import MassivaResults
 @testable import MassivaSpool
 
 @Suite struct ZipArchiveTests {
@@ -138,30 +139,5 @@ import Testing
         _ = FileManager.default.createFile(atPath: garbage, contents: Data("hello".utf8))
         #expect(throws: ZipArchiveError.self) { _ = try ZipArchive.entries(at: garbage) }
         #expect(throws: ZipArchiveError.self) { _ = try ZipArchive.entries(at: dir + "/none.zip") }
-    }
-
-    @Test func throughputOfHundredEntryArchives() throws {
-        let dir = try temporaryDirectory()
-        defer { _ = try? FileManager.default.removeItem(atPath: dir) }
-        let entries = (0..<100).map { (name: "16MOMSPC3000\(10000 + $0)_IT001E\(10_000_000 + $0).scp",
-                                       bytes: scpLike($0)) }
-        let averageEntry = entries.map(\.bytes.count).reduce(0, +) / entries.count
-        let clock = ContinuousClock()
-        let rounds = 50
-        for compression in [ZipArchive.Compression.store, .deflate] {
-            for sync in [false, true] {
-                let elapsed = try clock.measure {
-                    for _ in 0..<rounds {
-                        try ZipArchive.write(entries: entries, to: dir + "/t.zip",
-                                             modificationTime: 1_709_630_130,
-                                             compression: compression, sync: sync)
-                    }
-                }
-                var st = stat()
-                stat(dir + "/t.zip", &st)
-                print("ZipArchive: 100 entries × \(averageEntry) B, \(compression), sync \(sync): "
-                      + "\(elapsed / rounds) per archive, \(st.st_size) bytes")
-            }
-        }
     }
 }

@@ -4,6 +4,8 @@ import MassivaDomain
 import MassivaRegistry
 import MassivaServices
 import MassivaSpool
+import MassivaResults
+import MassivaStore
 import Testing
 
 @Suite struct AssociateTests {
@@ -19,7 +21,7 @@ import Testing
         #expect(a.configurator == "Mario Rossi" && a.request == nil && a.nid == Fixture.nid1)
         let scp = try #require(f.readFile(out + "/\(Fixture.sid1)_\(Fixture.standard).scp"))
         let script = try ScpScript.parse(scp)
-        #expect(script.exchangePOD == Fixture.standard && script.configurationType == "Standard" && script.matricola == "ABCDE00001")
+        #expect(script.exchangePOD == Fixture.standard && script.configurationType == .standard && script.matricola == "ABCDE00001")
         #expect(script.requestID == AssociateResult.scpRequestLabel)
         // associazioni.csv of acme is current, beta's has only its header.
         let list = try #require(f.readFile(f.layout.results("acme") + "/associazioni.csv"))

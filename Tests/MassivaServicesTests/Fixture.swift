@@ -3,6 +3,8 @@ import MassivaCLI
 import MassivaDatabase
 import MassivaDomain
 import MassivaProcessing
+import MassivaResults
+import MassivaStore
 import MassivaRegistry
 import MassivaServices
 import MassivaSpool
@@ -130,7 +132,9 @@ final class OutageRegistryDouble: Registry {
     func association(productionPOD pod: String) throws -> Association? { try real.association(productionPOD: pod) }
     func createAssociation(_ association: Association) throws { try real.createAssociation(association) }
     func deleteAssociation(pod: String) throws { try real.deleteAssociation(pod: pod) }
-    func associations(tenant: String?) throws -> [Association] { try real.associations(tenant: tenant) }
+    func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
+        try real.eachAssociation(tenant: tenant, body)
+    }
 }
 
 struct SomeBackendFault: Error {}

@@ -1,6 +1,8 @@
 import Foundation
 import MassivaDomain
 import MassivaProcessing
+import MassivaResults
+import MassivaStore
 import MassivaRegistry
 import MassivaServices
 import MassivaSpool
@@ -106,7 +108,7 @@ func seeded() throws -> Fixture {
         _ = try processor.processQueued(id, now: noon("2025-04-01"))
         let writer = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles())
         try writer.refresh()
-        try writer.refreshAssociationLists()
+        try writer.refreshAssociationLists(from: f.registry)
         let rows = csvRows(try #require(f.readFile(f.layout.results("acme") + "/associazioni.csv")))
         #expect(rows.count == 2 && rows[1][0] == Fixture.prosumer && rows[1][9] == "SI")
         // esito.csv flags the same GESIS meter.
@@ -115,7 +117,7 @@ func seeded() throws -> Fixture {
         // And the search.
         #expect(try f.services().search(pod: Fixture.prosumer, tenant: "acme", configurator: "m").lines[0].gesis)
         // Nothing stale left: a second refresh writes nothing.
-        #expect(try writer.refreshAssociationLists() == 0)
+        #expect(try writer.refreshAssociationLists(from: f.registry) == 0)
     }
 }
 

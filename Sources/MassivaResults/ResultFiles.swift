@@ -1,5 +1,6 @@
 import MassivaCSV
 import MassivaDomain
+import MassivaStore
 import MassivaSystem
 
 /// Renders the files an SI downloads: esito.csv, stato.json, scp.zip entries, richieste.csv.
@@ -56,13 +57,16 @@ public struct ResultFiles: Sendable {
         return Array("{\n\(body)\n}\n".utf8)
     }
 
-    /// The SCP/1 scripts of the associated rows.
-    public static func scripts(request: RequestRecord, rows: [RowRecord]) -> [(name: String, bytes: [UInt8])] {
+    /// The SCP/1 scripts of the associated rows. An associated row always has its configuration
+    /// type (the store decodes no other); one without it is an error, never a default.
+    public static func scripts(request: RequestRecord, rows: [RowRecord]) throws -> [(name: String, bytes: [UInt8])] {
         var time = TimestampCache()
-        return rows.filter { $0.code == .ok }.map { row in
-            let type = ConfigurationType(parsing: row.configuration) ?? .standard
+        return try rows.filter { $0.code == .ok }.map { row in
+            guard let type = row.configurationType else {
+                throw RecordError(table: "rows", key: "\(request.id) row \(row.position + 1)", column: "configuration", value: row.configuration)
+            }
             let script = ScpScript(requestID: request.id.description, generatedAt: time.iso8601(row.processedAt),
-                                   deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type.rawValue,
+                                   deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
             return (script.fileName, script.render())

@@ -19,13 +19,8 @@ public struct Account: Sendable, Equatable {
     }
 }
 
+/// The `accounts` table (migration 2).
 extension StateStore {
-    static let accountSchema = """
-        CREATE TABLE IF NOT EXISTS accounts(
-            login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
-            uid INTEGER NOT NULL, created_at REAL NOT NULL);
-        """
-
     public func addAccount(_ account: Account) throws {
         try database.run("INSERT INTO accounts(login, tenant, name, uid, created_at) VALUES(?, ?, ?, ?, ?)",
                          [.text(account.login), .text(account.tenant), .text(account.name),

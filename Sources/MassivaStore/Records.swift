@@ -42,6 +42,8 @@ public struct RowRecord: Sendable, Equatable {
     public var line: Int
     public var pod: String
     public var sid: String
+    /// TIPO CONFIGURAZIONE as esito.csv shows it: the canonical type, or the uploaded text of a
+    /// row refused by checks 1–4.
     public var configuration: String
     public var nid: String = ""
     public var deviceType: String = ""
@@ -65,6 +67,10 @@ public struct RowRecord: Sendable, Equatable {
         self.state = state
         self.code = code
     }
+
+    /// The configuration type; nil only for a row refused by checks 1–4 (the store refuses to
+    /// decode any other row without one).
+    public var configurationType: ConfigurationType? { ConfigurationType(rawValue: configuration) }
 
     /// DESCRIZIONE: the code's Italian wording, with the detail when there is one.
     public var description: String {

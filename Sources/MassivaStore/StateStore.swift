@@ -9,35 +9,11 @@ import MassivaDomain
 public final class StateStore: @unchecked Sendable {
     public let database: Database
 
+    /// Takes a connection to the spool's database and brings its schema up to date (a no-op,
+    /// one `PRAGMA user_version`, when `Schema.open` already did).
     public init(database: Database) throws {
         self.database = database
-        try database.execute("""
-        CREATE TABLE IF NOT EXISTS tenants(
-            id TEXT PRIMARY KEY, name TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL);
-        CREATE TABLE IF NOT EXISTS requests(
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            tenant TEXT NOT NULL, file_name TEXT NOT NULL, configurator TEXT NOT NULL,
-            claim_name TEXT UNIQUE, status TEXT NOT NULL, reason TEXT, note TEXT, content BLOB,
-            rows_total INTEGER NOT NULL DEFAULT 0, rows_processed INTEGER NOT NULL DEFAULT 0,
-            rows_failed INTEGER NOT NULL DEFAULT 0, max_attempts_hit INTEGER NOT NULL DEFAULT 0,
-            submitted_at REAL NOT NULL, completed_at REAL, next_due_at REAL,
-            state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
-        CREATE INDEX IF NOT EXISTS requests_queued ON requests(id) WHERE status = 'queued';
-        CREATE INDEX IF NOT EXISTS requests_due ON requests(next_due_at) WHERE status = 'processing';
-        CREATE INDEX IF NOT EXISTS requests_stale ON requests(id) WHERE state_version <> results_version;
-        CREATE INDEX IF NOT EXISTS requests_by_tenant ON requests(tenant, id);
-        CREATE TABLE IF NOT EXISTS rows(
-            request INTEGER NOT NULL REFERENCES requests(id), position INTEGER NOT NULL, line INTEGER NOT NULL,
-            pod TEXT NOT NULL, sid TEXT NOT NULL, configuration TEXT NOT NULL,
-            nid TEXT NOT NULL DEFAULT '', device_type TEXT NOT NULL DEFAULT '', production_pod TEXT NOT NULL DEFAULT '',
-            matricola TEXT NOT NULL DEFAULT '', eneltel TEXT NOT NULL DEFAULT '', gesis INTEGER NOT NULL DEFAULT 0,
-            state TEXT NOT NULL, code TEXT NOT NULL, detail TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at REAL, processed_at REAL,
-            PRIMARY KEY(request, position)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
-        """)
-        try database.execute(Self.associationListSchema)
-        try database.execute(Self.accountSchema)
+        try Schema.migrate(database)
     }
 
     // MARK: Tenants
@@ -89,9 +65,12 @@ public final class StateStore: @unchecked Sendable {
         max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version
         """
 
-    static func request(_ s: Statement) -> RequestRecord {
-        RequestRecord(id: RequestID(s.int(0)), tenant: s.text(1), fileName: s.text(2), configurator: s.text(3),
-                      status: RequestStatus(rawValue: s.text(4)) ?? .queued, reason: s.optionalText(5), note: s.optionalText(6),
+    static func request(_ s: Statement) throws(RecordError) -> RequestRecord {
+        guard let status = RequestStatus(rawValue: s.text(4)) else {
+            throw RecordError(table: "requests", key: RequestID(s.int(0)).description, column: "status", value: s.text(4))
+        }
+        return RequestRecord(id: RequestID(s.int(0)), tenant: s.text(1), fileName: s.text(2), configurator: s.text(3),
+                      status: status, reason: s.optionalText(5), note: s.optionalText(6),
                       rowsTotal: s.int(7), rowsProcessed: s.int(8), rowsFailed: s.int(9), maxAttemptsHit: s.bool(10),
                       submittedAt: s.double(11), completedAt: s.optionalDouble(12), nextDueAt: s.optionalDouble(13),
                       stateVersion: s.int(14), resultsVersion: s.int(15))
@@ -212,9 +191,19 @@ public final class StateStore: @unchecked Sendable {
         state, code, detail, attempts, next_attempt_at, processed_at
         """
 
-    static func row(_ s: Statement) -> RowRecord {
+    /// A row, decoded strictly: its state and code must be known values, and a row that passed
+    /// check 4 (every row but those refused by checks 1–4) must hold a configuration type.
+    static func row(_ s: Statement, request: RequestID) throws(RecordError) -> RowRecord {
+        func bad(_ column: String, _ value: String) -> RecordError {
+            RecordError(table: "rows", key: "\(request) row \(s.int(0) + 1)", column: column, value: value)
+        }
+        guard let state = RowRecord.State(rawValue: s.text(11)) else { throw bad("state", s.text(11)) }
+        guard let code = RowCode(rawValue: s.text(12)) else { throw bad("code", s.text(12)) }
         var r = RowRecord(position: s.int(0), line: s.int(1), pod: s.text(2), sid: s.text(3), configuration: s.text(4),
-                          state: RowRecord.State(rawValue: s.text(11)) ?? .error, code: RowCode(rawValue: s.text(12)) ?? .invalidRow)
+                          state: state, code: code)
+        if r.configurationType == nil && (state != .error || !RowCode.refusedBeforeConfigurationCheck.contains(code)) {
+            throw bad("configuration", r.configuration)
+        }
         r.nid = s.text(5); r.deviceType = s.text(6); r.productionPOD = s.text(7); r.matricola = s.text(8)
         r.eneltel = s.text(9); r.gesis = s.bool(10); r.detail = s.optionalText(13); r.attempts = s.int(14)
         r.nextAttemptAt = s.optionalDouble(15); r.processedAt = s.optionalDouble(16)
@@ -222,7 +211,9 @@ public final class StateStore: @unchecked Sendable {
     }
 
     public func rows(of id: RequestID) throws -> [RowRecord] {
-        try database.query("SELECT \(Self.rowColumns) FROM rows WHERE request = ? ORDER BY position", [.int(id.number)], Self.row)
+        try database.query("SELECT \(Self.rowColumns) FROM rows WHERE request = ? ORDER BY position", [.int(id.number)]) { s throws(RecordError) in
+            try Self.row(s, request: id)
+        }
     }
 
     /// Inserts a row, or replaces it when it exists (a retry).
@@ -252,12 +243,15 @@ public final class StateStore: @unchecked Sendable {
                   done ? .double(now) : .null, .int(id.number)])
     }
 
-    /// Figures for `status` and the daemon's STATUS= line.
+    /// Figures for `status` and the daemon's STATUS= line. Rows wait only in a request still
+    /// processing: one that failed as a whole (a record that did not decode) keeps its rows as
+    /// they were, and they wait for nothing.
     public func queueFigures() throws -> (queued: Int, processing: Int, waitingRows: Int) {
         try database.queryOne("""
             SELECT (SELECT count(*) FROM requests WHERE status = 'queued'),
                    (SELECT count(*) FROM requests WHERE status = 'processing'),
-                   (SELECT count(*) FROM rows WHERE state = 'waiting')
+                   (SELECT count(*) FROM rows r JOIN requests q ON q.id = r.request
+                    WHERE r.state = 'waiting' AND q.status = 'processing')
             """, []) { ($0.int(0), $0.int(1), $0.int(2)) } ?? (0, 0, 0)
     }
 }
@@ -265,12 +259,9 @@ public final class StateStore: @unchecked Sendable {
 // MARK: Association lists (associazioni.csv)
 
 extension StateStore {
-    /// Per tenant, the version of its associations and the version its associazioni.csv shows.
-    /// A tenant without a line here has never had its list written (state 1, results 0).
-    static let associationListSchema = """
-        CREATE TABLE IF NOT EXISTS association_lists(
-            tenant TEXT PRIMARY KEY, state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
-        """
+    // Per tenant (`association_lists`), the version of its associations and the version its
+    // associazioni.csv shows. A tenant without a line there never had its list written (state
+    // 1, results 0).
 
     /// Marks `tenant`'s associazioni.csv stale: call in the transaction that creates or deletes
     /// one of its associations.
@@ -295,24 +286,5 @@ extension StateStore {
             INSERT INTO association_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
             ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
             """, [.text(tenant), .int(version)])
-    }
-
-    /// The tenant's active associations as associazioni.csv lists them, read from the
-    /// `associations` and `pods` tables that the embedded registry keeps in this same database
-    /// (empty when that registry was never opened on it). Oldest first.
-    public func eachAssociationListRow(tenant: String, _ body: (AssociationListRow) throws -> Void) throws {
-        let present = try database.queryOne(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('associations', 'pods')", []) { $0.int(0) } ?? 0
-        guard present == 2 else { return }
-        try database.each("""
-            SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, coalesce(a.production_pod, ''), a.configurator,
-                   a.tenant, coalesce(t.name, a.tenant), a.created_at, coalesce(p.matricola, '')
-            FROM associations a LEFT JOIN pods p ON p.pod = a.pod LEFT JOIN tenants t ON t.id = a.tenant
-            WHERE a.tenant = ? ORDER BY a.created_at, a.pod
-            """, [.text(tenant)]) { s in
-            try body(AssociationListRow(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: s.text(4),
-                               productionPOD: s.text(5), configurator: s.text(6), tenant: s.text(7), tenantName: s.text(8),
-                               createdAt: s.double(9), gesis: isGesisMatricola(s.text(10))))
-        }
     }
 }

@@ -1,24 +1,32 @@
-import Glibc
+import Synchronization
 
 /// One line per event on stderr (journald adds the time), as `text` (`key=value`) or `json`.
-public final class EventLog: @unchecked Sendable {
+/// Safe from any thread: lines are never interleaved, and the format may change (SIGHUP) while
+/// other threads log.
+public final class EventLog: Sendable {
     public enum Format: String, Sendable { case text, json }
 
-    public var format: Format
+    /// The format, and the lock that keeps each line whole in the sink.
+    private let state: Mutex<Format>
     private let sink: @Sendable (String) -> Void
-    private let lock = Mutex()
 
     public init(format: Format = .text, sink: (@Sendable (String) -> Void)? = nil) {
-        self.format = format
-        self.sink = sink ?? { line in
-            var bytes = Array(line.utf8)
-            bytes.append(0x0A)
-            _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        }
+        self.state = Mutex(format)
+        self.sink = sink ?? { line in StandardError.write(line) }
+    }
+
+    public var format: Format {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 
     /// Logs `event` with its fields in order.
     public func log(_ event: String, _ fields: KeyValuePairs<String, String> = [:]) {
+        let text = Self.line(event, fields, format: format)  // formatted outside the lock
+        state.withLock { _ in sink(text) }
+    }
+
+    static func line(_ event: String, _ fields: KeyValuePairs<String, String>, format: Format) -> String {
         var line: String
         switch format {
         case .text:
@@ -29,7 +37,7 @@ public final class EventLog: @unchecked Sendable {
             for (key, value) in fields { line += ",\(Self.jsonString(key)):\(Self.jsonString(value))" }
             line += "}"
         }
-        lock.withLock { sink(line) }
+        return line
     }
 
     static func textValue(_ value: String) -> String {
@@ -57,17 +65,5 @@ public final class EventLog: @unchecked Sendable {
             }
         }
         return out + "\""
-    }
-}
-
-/// A pthread mutex, for the few places where threads share a value.
-public final class Mutex: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    public init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
     }
 }

@@ -1,5 +1,8 @@
 import MassivaCSV
 import MassivaDomain
+import MassivaRegistry
+import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 /// Brings the result folders up to date with the state database.
@@ -118,7 +121,7 @@ public final class ResultWriter {
         }
         if request.status == .processing || request.status == .done {
             try batch.stage(files.esito(request: request, tenantName: snapshot.tenantName, rows: snapshot.rows), to: folder + "/esito.csv")
-            let zip = try ZipArchive.archive(entries: ResultFiles.scripts(request: request, rows: snapshot.rows), modificationTime: nil)
+            let zip = try ZipArchive.archive(entries: try ResultFiles.scripts(request: request, rows: snapshot.rows), modificationTime: nil)
             try batch.stage(zip, to: folder + "/scp.zip")
         }
         try batch.stage(ResultFiles.stato(request), to: folder + "/stato.json")
@@ -164,6 +167,14 @@ public struct AssociationListRow: Sendable, Equatable {
         self.gesis = gesis
     }
 
+    /// The line of an association the registry listed; `tenantName` is its tenant's.
+    public init(_ listed: ListedAssociation, tenantName: String) {
+        let a = listed.association
+        self.init(pod: a.pod, sid: a.sid, nid: a.nid, deviceType: a.deviceType, configurationType: a.configurationType.rawValue,
+                  productionPOD: a.productionPOD ?? "", configurator: a.configurator, tenant: a.tenant, tenantName: tenantName,
+                  createdAt: a.createdAt, gesis: listed.isGesis)
+    }
+
     /// The cells under `ResultFiles.associationListHeader`.
     public var cells: [String] {
         [pod, sid, nid, deviceType, configurationType, productionPOD, configurator, tenantName,
@@ -187,9 +198,10 @@ extension ResultFiles {
 
 extension ResultWriter {
     /// Rewrites `results/associazioni.csv` of every tenant whose associations changed since it
-    /// was last written (and of tenants that never had one), atomically. Returns how many.
+    /// was last written (and of tenants that never had one), atomically, streaming each list
+    /// from `registry`. Returns how many.
     @discardableResult
-    public func refreshAssociationLists() throws -> Int {
+    public func refreshAssociationLists(from registry: any Registry) throws -> Int {
         let lock = try FileLock.acquire(layout.resultsLockPath)
         defer { try? lock.release() }
         let stale = try store.staleAssociationLists()
@@ -201,7 +213,8 @@ extension ResultWriter {
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
                                                      bom: files.bom) { row in
-                    try store.database.readTransaction { try store.eachAssociationListRow(tenant: tenant) { try row($0.cells) } }
+                    let tenantName = try self.tenantName(tenant)
+                    try registry.eachAssociation(tenant: tenant) { try row(AssociationListRow($0, tenantName: tenantName).cells) }
                 }
                 batch.stage(temporaryFile: path, to: folder + "/associazioni.csv")
             }

@@ -1,6 +1,5 @@
 import MassivaDatabase
 import MassivaDomain
-import MassivaSpool
 
 /// What was done with a customer's data (GDPR): one entry per search, single association,
 /// dissociation and bulk-row decision.
@@ -54,35 +53,14 @@ public struct AuditEntry: Sendable, Equatable {
 /// DELETE of the table: no command can edit or remove an entry.
 public final class AuditTrail: @unchecked Sendable {
     public let database: Database
-    private var schemaReady = false
 
-    /// Non-throwing so it can be a default of `RequestProcessor`; the table is created on first use.
+    /// On a connection whose schema is current (`Schema.open`, or a `StateStore` made on it):
+    /// the table is migration 1's, never created here.
     public init(database: Database) {
         self.database = database
     }
 
-    public static let schema = """
-        CREATE TABLE IF NOT EXISTS audit(
-            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, tenant TEXT NOT NULL,
-            configurator TEXT NOT NULL, action TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
-            request TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit(tenant, at);
-        CREATE INDEX IF NOT EXISTS audit_by_pod ON audit(pod, at);
-        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
-        """
-
-    /// Creates the table and its guards when missing (idempotent).
-    public func prepare() throws {
-        if schemaReady { return }
-        try database.execute(Self.schema)
-        schemaReady = true
-    }
-
     public func record(_ entry: AuditEntry) throws {
-        try prepare()
         try database.run("""
             INSERT INTO audit(at, tenant, configurator, action, pod, sid, request, outcome, detail)
             VALUES(?,?,?,?,?,?,?,?,?)
@@ -92,7 +70,6 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// Records the decisions just taken on bulk rows, in few statements.
     public func recordRows(_ rows: [RowRecord], context: AssociationContext, now: Double) throws {
-        try prepare()
         try database.insert(into: "audit", columns: "at, tenant, configurator, action, pod, sid, request, outcome, detail",
                             columnCount: 9, rows: rows.map { row in
             [.double(row.processedAt ?? now), .text(context.tenant), .text(context.configurator), .text(AuditEntry.Action.bulkRow.rawValue),
@@ -124,14 +101,16 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// Entries matching `filter`, oldest first.
     public func entries(_ filter: Filter = Filter()) throws -> [AuditEntry] {
-        try prepare()
-        return try database.query("""
+        try database.query("""
             SELECT id, at, tenant, configurator, action, pod, sid, request, outcome, detail FROM audit
             WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR pod = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
             ORDER BY id
             """, [SQLValue(filter.tenant), SQLValue(filter.pod), SQLValue(filter.from), SQLValue(filter.to)]) { s in
-            AuditEntry(id: s.int(0), at: s.double(1), tenant: s.text(2), configurator: s.text(3),
-                       action: AuditEntry.Action(rawValue: s.text(4)) ?? .search, pod: s.text(5), sid: s.text(6),
+            guard let action = AuditEntry.Action(rawValue: s.text(4)) else {
+                throw RecordError(table: "audit", key: String(s.int(0)), column: "action", value: s.text(4))
+            }
+            return AuditEntry(id: s.int(0), at: s.double(1), tenant: s.text(2), configurator: s.text(3),
+                       action: action, pod: s.text(5), sid: s.text(6),
                        request: s.optionalText(7), outcome: s.text(8), detail: s.text(9))
         }
     }

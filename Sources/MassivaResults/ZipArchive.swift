@@ -4,7 +4,8 @@
 // not rename anything: the caller passes a temporary path and renames it into place itself.
 
 import CZip
-import Glibc
+import Glibc  // time_t
+import MassivaSystem
 
 /// A libzip (or file system) failure, with libzip's message and the archive's path.
 public struct ZipArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -210,24 +211,20 @@ public enum ZipArchive {
         return String(cString: zip_error_strerror(&error))
     }
 
-    private static func errnoError(_ operation: String, _ path: String) -> ZipArchiveError {
-        ZipArchiveError(operation: operation, path: path, message: String(cString: strerror(errno)))
+    private static func systemError(_ operation: String, _ path: String, _ error: SystemError) -> ZipArchiveError {
+        ZipArchiveError(operation: operation, path: path, message: error.errno.description)
     }
 
     private static func writeFile(_ bytes: [UInt8], to path: String, sync: Bool) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw errnoError("create", path) }
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw errnoError("write", path)
-            }
-            done += n
+        let fd: FileDescriptor
+        do { fd = try .open(path, .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: 0o666) } catch {
+            throw systemError("create", path, error)
         }
-        if sync, fsync(fd) != 0 { throw errnoError("fsync", path) }
+        defer { try? fd.close() }
+        do { try fd.writeAll(bytes) } catch { throw systemError("write", path, error) }
+        if sync {
+            do { try fd.sync() } catch { throw systemError("fsync", path, error) }
+        }
     }
 
 }

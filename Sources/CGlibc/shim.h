@@ -1,0 +1,14 @@
+// The GNU extensions of the C library that Swift's Glibc module does not declare: it is built
+// without _GNU_SOURCE, and defining it here would not reopen headers already in that module.
+// So the two prototypes are declared as glibc's own headers declare them (syncfs since glibc
+// 2.14, renameat2 since 2.28), and the linker binds them as any other libc function.
+#ifndef MASSIVA_CGLIBC_SHIM_H
+#define MASSIVA_CGLIBC_SHIM_H
+
+/// Flushes the file system holding the open file `fd`.
+extern int syncfs(int fd);
+
+/// rename(2) with flags; RENAME_NOREPLACE is 1.
+extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+#endif

@@ -1,0 +1,56 @@
+import MassivaConfig
+import MassivaDatabase
+import MassivaSpool
+import MassivaStore
+import MassivaSystem
+
+/// A spool opened for work: its folders exist, its database is open and its schema current.
+///
+/// The one way into a spool, for every command and the daemon (`Engine.open` builds on it):
+/// the spool's own folders are made when missing, then `Schema.open` opens the database and
+/// runs the migrations it lacks, or refuses a database written by a newer release.
+public struct OpenedSpool {
+    public let configuration: Configuration
+    public let layout: SpoolLayout
+    public let store: StateStore
+    public let registry: EmbeddedRegistry
+
+    /// Why a spool could not be opened, besides the database's own errors.
+    public struct PreparationError: Error, CustomStringConvertible {
+        public let root: String
+        public let underlying: any Error
+        public var description: String { "cannot prepare the spool \(root): \(underlying)" }
+    }
+
+    public static func open(_ configuration: Configuration) throws -> OpenedSpool {
+        let layout = SpoolLayout(root: configuration.spoolDirectory)
+        // private/ and private/tmp/ are the owner's to make (0700); tenants/ too on a developer's
+        // spool, while a deployed one's is root's (made by the package or by `tenant add`), so
+        // failing to make it is no error here.
+        do {
+            for directory in [layout.privateDirectory, layout.temporaryDirectory] {
+                try FileSystem.makeDirectory(directory, mode: 0o700, intermediate: true)
+            }
+        } catch {
+            throw PreparationError(root: layout.root, underlying: error)
+        }
+        if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
+        let database = try Schema.open(path: layout.databasePath)
+        let store = try StateStore(database: database)
+        return OpenedSpool(configuration: configuration, layout: layout, store: store,
+                           registry: try EmbeddedRegistry(database: database))
+    }
+}
+
+extension Engine {
+    /// The engine on a spool opened as `OpenedSpool.open` does: `serve --once`, the daemon, and
+    /// the daemon again at each reload (each time on connections of its own).
+    public static func open(configuration: Configuration, log: EventLog) throws -> Engine {
+        try Engine(spool: OpenedSpool.open(configuration), log: log)
+    }
+
+    /// The engine on a spool already opened (a command that also reads it directly).
+    public convenience init(spool: OpenedSpool, log: EventLog) {
+        self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log)
+    }
+}

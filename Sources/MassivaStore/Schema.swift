@@ -1,0 +1,121 @@
+import MassivaDatabase
+
+/// The database's tables, versioned: `PRAGMA user_version` says which migrations have run.
+///
+/// Every `CREATE` and `ALTER` of massiva is here, as a migration. Opening a database runs the
+/// ones it lacks, in order, each in its own transaction; a database written by a newer release
+/// (a version this binary does not know) is refused, never changed.
+///
+/// The first release (main at 8dffc96) wrote no version: its databases read 0, and migration 1
+/// is that release's schema exactly (`IF NOT EXISTS` throughout), so it finds them complete and
+/// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
+public enum Schema {
+    /// Every migration, in order; the last one's version is the schema this binary writes.
+    public static let migrations: [Migration] = [version1, version2]
+
+    /// The schema version this binary reads and writes.
+    public static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public static func open(path: String) throws -> Database {
+        let database = try Database(path: path)
+        try migrate(database)
+        return database
+    }
+
+    /// The version recorded in the database (0: none, a new file or the first release's).
+    public static func version(of database: Database) throws -> Int {
+        try database.queryOne("PRAGMA user_version", []) { $0.int(0) } ?? 0
+    }
+
+    /// Runs the migrations `database` lacks, each in one transaction with the version it sets.
+    /// Returns those that ran. Throws `SchemaError.newerThanBinary` when the database is already
+    /// past the last of `migrations` (tests pass a longer list to try a future migration).
+    @discardableResult
+    public static func migrate(_ database: Database, migrations: [Migration] = migrations) throws -> [Migration] {
+        let target = migrations.last?.version ?? 0
+        let found = try version(of: database)
+        if found > target {
+            throw SchemaError.newerThanBinary(path: database.path, found: found, supported: target)
+        }
+        if found == target { return [] }
+        var ran: [Migration] = []
+        for migration in migrations where migration.version > found {
+            let applied = try database.transaction { () throws -> Bool in
+                // Read again under the write lock: another process may have run it meanwhile.
+                guard try version(of: database) < migration.version else { return false }
+                try migration.apply(database)
+                // user_version lives in the database header, written in this same transaction.
+                try database.execute("PRAGMA user_version = \(migration.version)")
+                return true
+            }
+            if applied { ran.append(migration) }
+        }
+        return ran
+    }
+
+    // MARK: Migrations
+
+    /// The first release's tables, as it created them: the engine's state (StateStore), the
+    /// association lists, the embedded registry (EmbeddedRegistry) and the audit trail.
+    static let version1 = Migration(version: 1, summary: "the first release's tables", sql: """
+        CREATE TABLE IF NOT EXISTS tenants(
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS requests(
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL, file_name TEXT NOT NULL, configurator TEXT NOT NULL,
+            claim_name TEXT UNIQUE, status TEXT NOT NULL, reason TEXT, note TEXT, content BLOB,
+            rows_total INTEGER NOT NULL DEFAULT 0, rows_processed INTEGER NOT NULL DEFAULT 0,
+            rows_failed INTEGER NOT NULL DEFAULT 0, max_attempts_hit INTEGER NOT NULL DEFAULT 0,
+            submitted_at REAL NOT NULL, completed_at REAL, next_due_at REAL,
+            state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS requests_queued ON requests(id) WHERE status = 'queued';
+        CREATE INDEX IF NOT EXISTS requests_due ON requests(next_due_at) WHERE status = 'processing';
+        CREATE INDEX IF NOT EXISTS requests_stale ON requests(id) WHERE state_version <> results_version;
+        CREATE INDEX IF NOT EXISTS requests_by_tenant ON requests(tenant, id);
+        CREATE TABLE IF NOT EXISTS rows(
+            request INTEGER NOT NULL REFERENCES requests(id), position INTEGER NOT NULL, line INTEGER NOT NULL,
+            pod TEXT NOT NULL, sid TEXT NOT NULL, configuration TEXT NOT NULL,
+            nid TEXT NOT NULL DEFAULT '', device_type TEXT NOT NULL DEFAULT '', production_pod TEXT NOT NULL DEFAULT '',
+            matricola TEXT NOT NULL DEFAULT '', eneltel TEXT NOT NULL DEFAULT '', gesis INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL, code TEXT NOT NULL, detail TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL, processed_at REAL,
+            PRIMARY KEY(request, position)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS rows_waiting ON rows(request) WHERE state = 'waiting';
+        CREATE TABLE IF NOT EXISTS association_lists(
+            tenant TEXT PRIMARY KEY, state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS pods(
+            pod TEXT PRIMARY KEY, eneltel TEXT NOT NULL, matricola TEXT NOT NULL,
+            meter_type TEXT NOT NULL, exchange_pod TEXT, telemanaged INTEGER NOT NULL,
+            eligible INTEGER NOT NULL, reachability TEXT NOT NULL, holder_tax_code TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS pods_by_exchange ON pods(exchange_pod) WHERE exchange_pod IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS devices(
+            sid TEXT PRIMARY KEY, nid TEXT NOT NULL, device_type TEXT NOT NULL, owner TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS probe_counts(pod TEXT PRIMARY KEY, probes INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS associations(
+            pod TEXT PRIMARY KEY, sid TEXT NOT NULL UNIQUE, nid TEXT NOT NULL, device_type TEXT NOT NULL,
+            configuration_type TEXT NOT NULL, production_pod TEXT, tenant TEXT NOT NULL,
+            configurator TEXT NOT NULL, request TEXT, created_at REAL NOT NULL);
+        CREATE INDEX IF NOT EXISTS associations_by_tenant ON associations(tenant, created_at);
+        CREATE INDEX IF NOT EXISTS associations_by_production ON associations(production_pod) WHERE production_pod IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS audit(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, tenant TEXT NOT NULL,
+            configurator TEXT NOT NULL, action TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
+            request TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS audit_by_tenant ON audit(tenant, at);
+        CREATE INDEX IF NOT EXISTS audit_by_pod ON audit(pod, at);
+        CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+        """)
+
+    /// SI accounts: the Unix login that uploads for a tenant and the person's name CONFIGURATORE
+    /// shows for it (`account add/remove/list`). `IF NOT EXISTS`: a spool opened by a build of
+    /// main that created the table lazily, before it was a migration, has it already.
+    static let version2 = Migration(version: 2, summary: "SI accounts", sql: """
+        CREATE TABLE IF NOT EXISTS accounts(
+            login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+            uid INTEGER NOT NULL, created_at REAL NOT NULL);
+        """)
+}

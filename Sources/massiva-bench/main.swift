@@ -1,0 +1,53 @@
+// Micro-benchmarks of the two pieces written once per associated row and per request: the
+// SCP/1 script and the scp.zip archive. Run by `scripts/bench --micro` (release build); they
+// were tests once, measuring without asserting anything.
+import MassivaDomain
+import MassivaResults
+import MassivaSystem
+
+let prosumer = ScpScript(
+    requestID: "MOME-000000031", generatedAt: "2024-03-05T10:15:30+01:00", deviceType: "MOME",
+    sid: "16MOMSPC300001811", nid: "DC2620001A2C", configurationType: .prosumer, exchangePOD: "IT001E00000001",
+    productionPOD: "IT001E00000101", matricola: "00331N12345678", eneltel: "987654321", gesis: true)
+
+let clock = ContinuousClock()
+
+// SCP/1: rendering, CRC-32 included.
+var total = 0
+let renders = 60_000
+let renderTime = clock.measure {
+    for i in 0..<renders {
+        var s = prosumer
+        s.eneltel = String(i)
+        total &+= s.render().count
+    }
+}
+print("SCP/1: \(renders) renders in \(renderTime) (\(total) bytes)")
+
+// scp.zip: a request of 100 associated rows, stored or deflated, with or without fsync.
+let entries = (0..<100).map { i in
+    var s = prosumer
+    s.sid = "16MOMSPC3000\(10000 + i)"
+    s.exchangePOD = "IT001E\(10_000_000 + i)"
+    return (name: s.fileName, bytes: s.render())
+}
+let averageEntry = entries.map(\.bytes.count).reduce(0, +) / entries.count
+let directory = (CurrentProcess.environment["TMPDIR"] ?? "/tmp") + "/massiva-bench-zip-\(CurrentProcess.id)"
+try FileSystem.makeDirectory(directory, intermediate: true)
+defer {
+    try? FileSystem.unlink(directory + "/t.zip")
+    try? FileSystem.removeDirectory(directory)
+}
+let rounds = 50
+for compression in [ZipArchive.Compression.store, .deflate] {
+    for sync in [false, true] {
+        let elapsed = try clock.measure {
+            for _ in 0..<rounds {
+                try ZipArchive.write(entries: entries, to: directory + "/t.zip", modificationTime: 1_709_630_130,
+                                     compression: compression, sync: sync)
+            }
+        }
+        let size = try FileStatus.of(directory + "/t.zip").size
+        print("ZipArchive: 100 entries × \(averageEntry) B, \(compression), sync \(sync): \(elapsed / rounds) per archive, \(size) bytes")
+    }
+}
