@@ -155,7 +155,9 @@ public final class Daemon: @unchecked Sendable {
         wakeTimer?.cancel()
         wakeTimer = nil
         guard let wakeAt else { return }
-        let delay = max(0.005, wakeAt - SystemClock.now)
+        // At most a day: a later time is re-armed by the rescan anyway, and a huge one (a
+        // corrupted stored time) must not overflow the timer's nanoseconds.
+        let delay = min(86_400, max(0.005, wakeAt - SystemClock.now))
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + delay, leeway: .milliseconds(5))
         timer.setEventHandler { [weak self] in self?.requestPass() }
