@@ -98,7 +98,7 @@ public final class Daemon: @unchecked Sendable {
         log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
                             "settle_time": DurationSyntax.format(configuration.settleTime),
                             "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
-        try? notifier.ready(status: statusLine())
+        _ = try? notifier.ready(status: statusLine())
         requestPass()
     }
 
@@ -139,7 +139,7 @@ public final class Daemon: @unchecked Sendable {
                 requestPass()  // more may be waiting; let queued events in first
             } else {
                 arm(wakeAt: summary.nextWakeAt)
-                try? notifier.status(statusLine())
+                _ = try? notifier.status(statusLine())
             }
         } catch {
             // The spool or the database is in trouble (disk full, permissions): keep running
@@ -184,17 +184,17 @@ public final class Daemon: @unchecked Sendable {
         guard let interval = notifier.watchdogInterval, interval > 0 else { return }
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval / 2, repeating: interval / 2, leeway: .milliseconds(50))
-        timer.setEventHandler { [weak self] in try? self?.notifier.watchdog() }
+        timer.setEventHandler { [weak self] in _ = try? self?.notifier.watchdog() }
         timer.resume()
         watchdogTimer = timer
-        try? notifier.watchdog()
+        _ = try? notifier.watchdog()
     }
 
     /// SIGHUP: the configuration and the tenants again. A bad configuration is logged and the
     /// running one kept.
     private func reload() {
         guard !isStopping else { return }
-        try? notifier.reloading()
+        _ = try? notifier.reloading()
         do {
             let fresh = try loadConfiguration()
             let freshEngine = try makeEngine(fresh, log)
@@ -208,7 +208,7 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             log.log("reload_failed", ["error": "\(error)", "action": "keeping the running configuration"])
         }
-        try? notifier.ready(status: statusLine())
+        _ = try? notifier.ready(status: statusLine())
         requestPass()
     }
 
@@ -216,7 +216,7 @@ public final class Daemon: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         log.log("stopping", ["reason": reason])
-        try? notifier.stopping()
+        _ = try? notifier.stopping()
         signals?.cancel()
         for timer in [wakeTimer, rescanTimer, watchdogTimer] { timer?.cancel() }
         watcher?.stop()
