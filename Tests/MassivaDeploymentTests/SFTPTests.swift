@@ -35,7 +35,9 @@ struct SFTPTests {
         let first = results + "/MOME-000000001", second = results + "/MOME-000000002"
         #expect(deployment.wait(seconds: 20) {
             FileManager.default.fileExists(atPath: first + "/esito.csv") && FileManager.default.fileExists(atPath: second + "/esito.csv")
-                && FileManager.default.fileExists(atPath: results + "/associazioni.csv")
+                // The lists follow the folders (written on their own thread, a moment later).
+                && ((try? String(contentsOfFile: results + "/richieste.csv", encoding: .utf8))?.contains("MOME-000000002") ?? false)
+                && ((try? String(contentsOfFile: results + "/associazioni.csv", encoding: .utf8))?.contains("Maria Rossi") ?? false)
         }, "no results: \(deployment.daemonLog)")
 
         // Downloaded as the SI: every file the SI needs, through sftp.
