@@ -25,6 +25,13 @@ struct ConfigurationParameter: Sendable {
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),
         absolutePath("authorized_keys_directory", \.authorizedKeysDirectory),
+        command("probe_command", \.probeCommand, placeholders: CommandTemplate.probePlaceholders),
+        duration("probe_timeout", \.probeTimeout, positive: true, atMost: 3600),
+        integer("probe_concurrency", \.probeConcurrency, in: 1...256),
+        command("association_command", \.associationCommand, placeholders: CommandTemplate.associationPlaceholders),
+        duration("association_timeout", \.associationTimeout, positive: true, atMost: 3600),
+        duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, positive: true),
+        duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, positive: true),
     ]
 
     /// The parameters by name.
@@ -139,8 +146,46 @@ struct ConfigurationParameter: Sendable {
             render: { SizeSyntax.format($0[keyPath: keyPath]) })
     }
 
+    /// An argument vector with placeholders (`CommandTemplate`); empty: none.
+    private static func command(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, CommandTemplate?> & Sendable, placeholders: [String]
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                if value.isEmpty {
+                    configuration[keyPath: keyPath] = nil
+                    return nil
+                }
+                switch CommandTemplate.parse(value, placeholders: placeholders) {
+                case .success(let template):
+                    configuration[keyPath: keyPath] = template
+                    return nil
+                case .failure(let error):
+                    return "\(name): \(error.message)"
+                }
+            },
+            render: { $0[keyPath: keyPath]?.description ?? "" })
+    }
+
+    private static func integer(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, in range: ClosedRange<Int>
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value), range.contains(number) else {
+                    return "\(name): expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(quoted(value))"
+                }
+                configuration[keyPath: keyPath] = number
+                return nil
+            },
+            render: { String($0[keyPath: keyPath]) })
+    }
+
     private static func duration(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, positive: Bool = false
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, positive: Bool = false,
+        atMost limit: Double? = nil
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -149,6 +194,9 @@ struct ConfigurationParameter: Sendable {
                     return "\(name): \(DurationSyntax.expectation), got \(quoted(value))"
                 }
                 if positive, seconds <= 0 { return "\(name): must be longer than 0s, got \(quoted(value))" }
+                if let limit, seconds > limit {
+                    return "\(name): must be at most \(DurationSyntax.format(limit)), got \(quoted(value))"
+                }
                 configuration[keyPath: keyPath] = seconds
                 return nil
             },

@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2]
+    public static let migrations: [Migration] = [version1, version2, version3]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -117,5 +117,15 @@ public enum Schema {
         CREATE TABLE IF NOT EXISTS accounts(
             login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
             uid INTEGER NOT NULL, created_at REAL NOT NULL);
+        """)
+
+    /// The outbox of association events (`Outbox`): one line for every association made or
+    /// removed while `association_command` is set, written in the same transaction as the
+    /// association, deleted once the command has taken it (exit 0).
+    static let version3 = Migration(version: 3, summary: "the outbox of association events", sql: """
+        CREATE TABLE outbox(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
+            nid TEXT NOT NULL, tenant TEXT NOT NULL, request TEXT, created_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT);
         """)
 }
