@@ -8,8 +8,8 @@ import Synchronization
 /// limit and bounded output, from any thread, many at once.
 ///
 /// `posix_spawn` (no shell, no `PATH` search: the program is an absolute path), in a process
-/// group of its own, with stdin from /dev/null and stdout and stderr into one non-blocking pipe
-/// made close-on-exec atomically (`pipe2`), every other descriptor closed in the child, the
+/// group of its own, with stdin from /dev/null and stdout and stderr into one pipe made
+/// close-on-exec atomically (`pipe2`, non-blocking on massiva's end only), every other descriptor closed in the child, the
 /// signal mask emptied and the signals the daemon blocks or ignores back to their defaults (a
 /// child inherits them through exec otherwise). The first `outputLimit` bytes of its output are
 /// kept, the rest read and dropped, so a chatty program never blocks on a full pipe nor costs
@@ -89,8 +89,11 @@ public enum ChildProcess {
         if cancellation?.isCancelled == true { return Outcome(termination: .cancelled, output: [], droppedBytes: 0) }
         let deadline = SystemClock.monotonic + timeout
         var ends: [Int32] = [-1, -1]
-        try SystemError.check("pipe2") { pipe2(&ends, O_CLOEXEC | O_NONBLOCK) }
+        try SystemError.check("pipe2") { pipe2(&ends, O_CLOEXEC) }
         let (readEnd, writeEnd) = (ends[0], ends[1])
+        // Non-blocking on our end only: the program's end (its stdout) must block when the pipe
+        // is full, or its writes fail with EAGAIN.
+        _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -172,6 +175,8 @@ public enum ChildProcess {
         _ = kill(-pid, SIGKILL)  // whatever it left behind in its group
         if open { _ = drain() }
         Glibc.close(readEnd)
+        // Killed by a cancellation between two looks at it: ours too, not the program's end.
+        if !cancelledByUs, cancellation?.isCancelled == true, status & 0x7f == SIGKILL { cancelledByUs = true }
         let termination: Termination
         if cancelledByUs {
             termination = .cancelled

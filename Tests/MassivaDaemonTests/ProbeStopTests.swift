@@ -1,0 +1,50 @@
+import Foundation
+import Glibc
+import Testing
+
+/// SIGTERM while probes run: they are killed (with what they started), the daemon exits 0, and
+/// the rows they were asked for are tried again later with no attempt spent.
+@Suite(.serialized) struct ProbeStopTests {
+    @Test func sigtermKillsTheProbesInFlightAndSpendsNothing() throws {
+        // The probe's path is named before the harness exists: a folder of its own.
+        var template = Array((NSTemporaryDirectory() + "massiva-probe-XXXXXX").utf8CString)
+        let folder = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let probe = folder + "/probe"
+        try """
+            #!/bin/sh
+            echo $$ >> "$(dirname "$0")/pids"
+            exec sleep 3600
+            """.write(toFile: probe, atomically: false, encoding: .utf8)
+        chmod(probe, 0o755)
+        let h = try DaemonHarness(extra: "probe_command = \(probe) ${pod}\nprobe_timeout = 1h\nprobe_concurrency = 3")
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        try h.drop(SampleRows.clean(count: 5), as: "five.csv")
+        let pidsPath = folder + "/pids"
+        func pids() -> [Int32] {
+            ((try? String(contentsOfFile: pidsPath, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        #expect(h.waitUntil { pids().count == 3 }, "three probes running (probe_concurrency)")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(h.waitUntil(60) { !daemon.isRunning })
+        daemon.waitUntilExit()
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0)
+        for pid in pids() {
+            #expect(h.waitUntil(5) { !isAlive(pid) }, "probe \(pid) outlived the daemon")
+        }
+        #expect(pids().count == 3, "no probe beyond the bound, none after the stop")
+        #expect(h.sql("SELECT status FROM requests") == "queued")
+        #expect(h.sql("SELECT count(*) FROM rows") == "0")
+        #expect(h.sql("SELECT count(*) FROM associations") == "0")
+    }
+}
+
+private func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
