@@ -121,13 +121,13 @@ public final class Engine {
         if isRegistryAvailable() {
             summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize),
                                                 plan: { try processor.probesForQueued($0, now: $1) },
-                                                { try processor.processQueued($0, now: $1, probe: $2) })
+                                                { id, _, probe in try processor.processQueued(id, now: clock(), probe: probe) })
         }
         if isRegistryAvailable() {
             let now = clock()
             summary.retried += try runGrouped(try store.dueRequests(now: now, limit: chunkSize), at: now,
                                               plan: { try processor.probesForDue($0, now: $1) },
-                                              { try processor.retryDue($0, now: $1, probe: $2) })
+                                              { try processor.retryDue($0, now: clock(), dueBy: $1, probe: $2) })
         }
         if let pipeline, summary.processed + summary.retried > 0 {
             // More work may follow at once: let the result thread catch up meanwhile rather
@@ -207,8 +207,8 @@ public final class Engine {
                             plan: (RequestID, Double) throws -> [ProbeTarget],
                             _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
         var batch: ProbeBatch?
-        // With probes, a pass decides at the time its probes were planned (a row due later was
-        // not probed: it waits for the next pass).
+        // The rows a pass takes are those due when its probes were planned (a row due later was
+        // not probed: it waits for the next pass); its attempts are dated when they are made.
         var planNow: Double?
         if let commandProbe, !ids.isEmpty {
             let now = fixedNow ?? clock()
@@ -241,7 +241,10 @@ public final class Engine {
                     if let batch, index > first, !batch.isDone(group: index) { break }
                     if shouldStop() { halted = true; break }
                     let probe = batch?.answers(group: index)
-                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else { halted = true; break }
+                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
+                        halted = true
+                        break
+                    }
                     done += 1
                     index += 1
                 }

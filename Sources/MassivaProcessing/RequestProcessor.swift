@@ -114,9 +114,11 @@ public final class RequestProcessor {
     /// Tries again every waiting row of `id` that is due at `now`. A row that does not decode
     /// (`RecordError`, from the store or here) fails the whole request: never skipped, so the
     /// request does not stay due for ever.
-    public func retryDue(_ id: RequestID, now: Double, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
+    /// `dueBy` (default `now`) chooses the rows: those due then, the ones whose probes were
+    /// asked before the pass, while `now` is the time of the attempt (its backoff counts from it).
+    public func retryDue(_ id: RequestID, now: Double, dueBy: Double? = nil, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
-            guard let (context, due) = try dueRows(id, now: now) else { return nil }
+            guard let (context, due) = try dueRows(id, now: dueBy ?? now) else { return nil }
             var records: [RowRecord] = []
             for (row, record) in due {
                 var record = record

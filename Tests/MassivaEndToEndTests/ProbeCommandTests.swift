@@ -192,6 +192,38 @@ import Testing
         #expect(seen.max() == 4)
     }
 
+    /// A row whose meter did not answer is probed again when due; its attempts count on.
+    @Test func aWaitingRowIsProbedAgainWhenDue() throws {
+        let spool = try Self.spool(probe: """
+            dir=$(dirname "$0")
+            if mkdir "$dir/first-$1" 2>/dev/null; then exit 1; fi
+            exit 0
+            """)
+        try spool.drop(try Self.request(2), as: "riprova.csv")
+        try spool.ok(["serve", "--once"])
+        #expect(try spool.sql("SELECT code, attempts FROM rows ORDER BY position") == [["METER_UNREACHABLE", "1"], ["METER_UNREACHABLE", "1"]])
+        try spool.serveUntil { try spool.sql("SELECT status FROM requests") == [["done"]] }
+        #expect(try spool.sql("SELECT code, attempts FROM rows ORDER BY position") == [["OK", "2"], ["OK", "2"]])
+    }
+
+    /// The single services ask the same probe: unreachable is exit 4, the back end down exit 5
+    /// (Servizio non disponibile), and neither makes an association.
+    @Test(arguments: [("exit 0", Int32(0)), ("exit 1", Int32(4)), ("exit 75", Int32(5)), ("exit 7", Int32(5))])
+    func associateAndSearchAskTheProbe(body: String, status: Int32) throws {
+        let spool = try Self.spool(probe: """
+            printf '%s\\n' "$@" > "$(dirname "$0")/args"
+            \(body)
+            """)
+        let search = try spool.run(["search", "IT001E00000001", "--tenant", "acme"])
+        #expect(search.status == status, "\(search.stderr)")
+        let associate = try spool.run(["associate", "--tenant", "acme", "--pod", "IT001E00000001", "--sid", "16MOMSPC300000001",
+                                       "--type", "Standard", "--out", spool.root])
+        #expect(associate.status == status, "\(associate.stderr)")
+        #expect(try spool.sqlInt("SELECT count(*) FROM associations") == (status == 0 ? 1 : 0))
+        let args = try String(contentsOfFile: spool.root + "/args", encoding: .utf8)
+        #expect(args == "IT001E00000001\n--tenant\nacme\n16MOMSPC300000001\n\n", "no request for a single association")
+    }
+
     @Test func probeCommandIsCheckedWhenTheConfigurationIsRead() throws {
         let spool = try Spool(extraConfig: "probe_command = /bin/probe --pod=${pod}")
         let r = try spool.run(["config"])
