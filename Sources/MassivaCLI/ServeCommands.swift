@@ -24,6 +24,8 @@ enum ServeCommands {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
+        // The probe and association commands run without the daemon's capability.
+        ChildProcess.dropInheritedCapabilities()
         if once {
             try context.engine(log: log).runUntilIdle()
             return 0

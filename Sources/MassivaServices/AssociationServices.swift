@@ -124,7 +124,7 @@ public final class AssociationServices {
     public func search(pod rawPOD: String, tenant tenantID: String, configurator: String) throws -> SearchResult {
         let pod = Self.normalize(rawPOD)
         var probeAnswer: RowProcessor.Probe?
-        if probe != nil {
+        if probe != nil, (try? store.tenant(tenantID))??.enabled == true {
             // The exchange POD whose meter the search asks about, read before its transaction.
             let planned = try? store.database.readTransaction { () throws -> String? in
                 guard let found = try registry.pod(pod) else { return nil }
@@ -183,7 +183,8 @@ public final class AssociationServices {
         let now = clock()
         var made: (record: RowRecord, association: Association)?
         var probeAnswer: RowProcessor.Probe?
-        if probe != nil, let type = ConfigurationType(parsing: Self.normalize(request.configurationType)) {
+        if probe != nil, (try? store.tenant(request.tenant))??.enabled == true,
+           let type = ConfigurationType(parsing: Self.normalize(request.configurationType)) {
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: nil)
             let record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error, code: .invalidRow)
             let planned = try? store.database.readTransaction {

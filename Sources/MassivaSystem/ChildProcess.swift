@@ -81,6 +81,13 @@ public enum ChildProcess {
         }
     }
 
+    /// Empties this process's ambient capability set, so the programs it runs do not inherit a
+    /// capability the service manager gave it (`AmbientCapabilities=CAP_DAC_READ_SEARCH`): the
+    /// daemon keeps it (permitted and effective), a probe script does not get it. Best effort.
+    public static func dropInheritedCapabilities() {
+        _ = massiva_clear_ambient_capabilities()
+    }
+
     /// Runs `arguments` (`arguments[0]` an absolute path) until it ends, `timeout` seconds pass,
     /// or `cancellation` is cancelled. Throws only when it cannot be started.
     public static func run(_ arguments: [String], timeout: Double, outputLimit: Int = 4096,

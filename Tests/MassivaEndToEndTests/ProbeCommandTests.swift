@@ -224,6 +224,25 @@ import Testing
         #expect(args == "IT001E00000001\n--tenant\nacme\n16MOMSPC300000001\n\n", "no request for a single association")
     }
 
+    /// A daemon given a capability as an ambient one (systemd's AmbientCapabilities=) keeps it,
+    /// and the programs it runs do not inherit it. Needs root and setpriv(1).
+    @Test(.enabled(if: getuid() == 0 && access("/usr/bin/setpriv", X_OK) == 0))
+    func probesDoNotInheritTheDaemonsAmbientCapabilities() throws {
+        let spool = try Self.spool(probe: """
+            grep CapAmb /proc/self/status > "$(dirname "$0")/caps"
+            exit 0
+            """)
+        let check = try spool.run(["/usr/bin/setpriv", "--inh-caps", "+dac_read_search", "--ambient-caps", "+dac_read_search",
+                                   "/bin/sh", "-c", "grep CapAmb /proc/self/status"], binary: "/usr/bin/setpriv")
+        #expect(check.stdout.contains("0000000000000004"), "setpriv gives the ambient capability: \(check.stderr)")
+        try spool.drop(try Self.request(1), as: "cap.csv")
+        let r = try spool.run(["/usr/bin/setpriv", "--inh-caps", "+dac_read_search", "--ambient-caps", "+dac_read_search",
+                               massivaBinary, "serve", "--once"], binary: "/usr/bin/setpriv")
+        #expect(r.status == 0, "\(r.stderr)")
+        let caps = try String(contentsOfFile: spool.root + "/caps", encoding: .utf8)
+        #expect(caps.contains("0000000000000000"), "\(caps)")
+    }
+
     @Test func probeCommandIsCheckedWhenTheConfigurationIsRead() throws {
         let spool = try Spool(extraConfig: "probe_command = /bin/probe --pod=${pod}")
         let r = try spool.run(["config"])
