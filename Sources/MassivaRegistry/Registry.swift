@@ -61,7 +61,9 @@ public protocol Registry: AnyObject {
     func pod(_ code: String) throws -> PODRecord?
     func device(_ sid: String) throws -> DeviceRecord?
     /// Asks the telemanagement system whether the POD's meter answers now. Not idempotent: the
-    /// embedded registry's `flaky:N` meters count probes.
+    /// embedded registry's `flaky:N` meters count probes. Not called when `probe_command` is
+    /// set: the DSO's program answers instead (`CommandProbe`, `ProbeAnswer`), asked in
+    /// parallel before a pass, outside its transaction.
     func probeReachability(pod: String) throws -> Bool
     func association(pod: String) throws -> Association?
     func association(sid: String) throws -> Association?
