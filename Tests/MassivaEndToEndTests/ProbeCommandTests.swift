@@ -243,6 +243,32 @@ import Testing
         #expect(caps.contains("0000000000000000"), "\(caps)")
     }
 
+    /// The registry changes between the probes and the pass (here: the probe of the first row
+    /// dissociates the association that held the second row's device, through the real
+    /// command): the second row now reaches check 15 without an answer, so the request's pass is
+    /// undone and planned again, and both rows end associated, each tried once.
+    @Test func aRowThatReachesItsProbeOnlyInThePassIsPlannedAgain() throws {
+        let spool = try Self.spool(probe: """
+            if [ "$1" = IT001E00000001 ]; then
+                "\(massivaBinary)" dissociate --tenant acme --pod IT001E00000004 >/dev/null 2>&1
+            fi
+            exit 0
+            """)
+        try spool.ok(["associate", "--tenant", "acme", "--pod", "IT001E00000004", "--sid", "16MOMSPC300000002",
+                      "--type", "Standard", "--out", spool.root])
+        try spool.drop("""
+            POD;Identificativo MOME/Smart INFO;Tipo Configurazione
+            IT001E00000001;16MOMSPC300000001;Standard
+            IT001E00000003;16MOMSPC300000002;Standard
+
+            """, as: "cambia.csv")
+        let r = try spool.ok(["serve", "--once"])
+        #expect(r.stderr.contains("probe_replanned"), "\(r.stderr)")
+        #expect(try spool.sql("SELECT pod, code, attempts FROM rows ORDER BY position")
+                == [["IT001E00000001", "OK", "1"], ["IT001E00000003", "OK", "1"]])
+        #expect(try spool.sql("SELECT sid FROM associations WHERE pod = 'IT001E00000003'") == [["16MOMSPC300000002"]])
+    }
+
     @Test func probeCommandIsCheckedWhenTheConfigurationIsRead() throws {
         let spool = try Spool(extraConfig: "probe_command = /bin/probe --pod=${pod}")
         let r = try spool.run(["config"])
