@@ -211,9 +211,10 @@ public final class Daemon: @unchecked Sendable {
             let freshEngine = try makeEngine(fresh, log)
             freshEngine.shouldStop = { [weak self] in self?.isStopping ?? true }
             freshEngine.heartbeat = { [weak self] in self?.heartbeat() }
-            // One courier at a time delivers the outbox (in order): the old one finishes the
-            // delivery under way, the new one goes on.
-            engine.courier?.stop(grace: .infinity)
+            // One courier at a time delivers the outbox (in order): the old one gets 5 s to
+            // finish the delivery under way (then it is killed, and delivered again, same key:
+            // the watchdog must not starve), the new one goes on.
+            engine.courier?.stop(grace: 5)
             log.format = fresh.logFormat == .json ? .json : .text
             configuration = fresh
             engine = freshEngine
