@@ -58,13 +58,13 @@ public final class Engine {
         self.log = log
         self.clock = clock
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
-                             maxFileSize: configuration.maxFileSize, log: log)
+                             maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
         self.outbox = configuration.associationCommand == nil ? nil : Outbox(database: store.database)
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
                                           outbox: outbox)
-        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
+        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         self.chunkSize = max(1, configuration.activeQueueLimit)
         self.courier = try? OutboxCourier(configuration: configuration, databasePath: store.database.path, log: log, clock: clock)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)

@@ -2,6 +2,7 @@ import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
+import MassivaSpool
 import MassivaStore
 
 /// Moves requests along: the first pass over a queued request, and retries of waiting rows.
@@ -45,7 +46,8 @@ public final class RequestProcessor {
                 try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
                 return try report(id)
             }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.configuratorPerson, request: id.description)
             let checked: [(record: RowRecord, row: ValidRow?)]
             switch try checkedRows(id, now: now) {
             case .failure(let rejection):
@@ -104,7 +106,8 @@ public final class RequestProcessor {
         guard let request = try store.request(id), request.status == .queued,
               try store.tenant(request.tenant)?.enabled ?? true,
               case .success(let checked) = try checkedRows(id, now: now) else { return [] }
-        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                         person: request.configuratorPerson, request: id.description)
         return try checked.compactMap { record, row in
             guard let row, let pod = try rows.podToProbe(row, record: record, context: context, now: now) else { return nil }
             return ProbeTarget(pod: pod, tenant: request.tenant, sid: row.sid, request: id.description)
@@ -132,7 +135,8 @@ public final class RequestProcessor {
     /// The waiting rows of a request still processing that are due at `now`.
     func dueRows(_ id: RequestID, now: Double) throws -> (AssociationContext, [(ValidRow, RowRecord)])? {
         guard let request = try store.request(id), request.status == .processing else { return nil }
-        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                         person: request.configuratorPerson, request: id.description)
         var due: [(ValidRow, RowRecord)] = []
         for record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
             guard let type = record.configurationType else {
@@ -178,22 +182,8 @@ public final class RequestProcessor {
                           rowsFailed: r.rowsFailed, rowsWaiting: r.rowsTotal - r.rowsProcessed, reason: r.reason)
     }
 
-    /// The bytes of a bulk file, read as the brief says, into data rows.
+    /// The bytes of a bulk file, read as the brief says, into data rows (`BulkFile.parse`).
     public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
-        let document: CSVDocument
-        do {
-            document = try CSVReader.read(bytes)
-        } catch {
-            throw FileRejection.notText(detail: Self.italian(error))
-        }
-        return try RequestFile.dataRows(records: document.records.map { ($0.line, $0.cells) }, maxRows: maxRows)
-    }
-
-    static func italian(_ error: CSVError) -> String {
-        switch error {
-        case .containsNUL(let line): return "byte NUL alla riga \(line)"
-        case .undecodable(let line): return "codifica non riconosciuta alla riga \(line)"
-        case .unterminatedQuote(let line): return "virgolette non chiuse dalla riga \(line)"
-        }
+        try BulkFile.parse(bytes, maxRows: maxRows)
     }
 }
