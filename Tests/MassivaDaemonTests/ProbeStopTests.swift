@@ -42,6 +42,50 @@ import Testing
     }
 }
 
+/// The daemon's courier: events delivered after the pass that made them, after an operator's
+/// `dissociate` (the wakeup), and again after a failure, by its own timer.
+@Suite(.serialized) struct OutboxDaemonTests {
+    @Test func theDaemonDeliversRetriesAndFollowsTheServices() throws {
+        var template = Array((NSTemporaryDirectory() + "massiva-outbox-XXXXXX").utf8CString)
+        let folder = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let receiver = folder + "/receiver"
+        // Refuses its first call (the receiver is "offline"), then records each event.
+        try """
+            #!/bin/sh
+            dir=$(dirname "$0")
+            mkdir "$dir/refused-once" 2>/dev/null && exit 1
+            echo "$*" >> "$dir/received"
+            """.write(toFile: receiver, atomically: false, encoding: .utf8)
+        chmod(receiver, 0o755)
+        let h = try DaemonHarness(extra: """
+            association_command = \(receiver) ${event} ${pod} ${key}
+            association_minimal_backoff_time = 1s
+            association_maximal_backoff_time = 1s
+            """)
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        func received() -> [String] {
+            ((try? String(contentsOfFile: folder + "/received", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+        try h.drop(SampleRows.clean(count: 2), as: "two.csv")
+        #expect(h.waitUntil(30) { received().count == 2 }, "\(h.log)")
+        #expect(h.log.contains("association_deferred"), "the first call was refused")
+        #expect(received().map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+                == ["associated IT001E00000001", "associated IT001E00000002"])
+
+        try h.check(["dissociate", "--tenant", "acme", "--pod", "IT001E00000002"])
+        #expect(h.waitUntil(30) { received().count == 3 }, "\(h.log)")
+        #expect(received().last?.hasPrefix("dissociated IT001E00000002 ") == true)
+        #expect(h.sql("SELECT count(*) FROM outbox") == "0")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+    }
+}
+
 private func isAlive(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return false }
