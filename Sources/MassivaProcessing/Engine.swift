@@ -118,6 +118,7 @@ public final class Engine {
             summary.recorded += scan.recorded.count
             wake.append(scan.nextSettleAt)
         }
+        uploadsClaimedAt = clock()
         if isRegistryAvailable() {
             summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize),
                                                 plan: { try processor.probesForQueued($0, now: $1) },
@@ -190,6 +191,22 @@ public final class Engine {
         return clock() >= until
     }
 
+    /// While a pass waits for probes (on this queue, outside any transaction), about every
+    /// quarter second: the daemon's heartbeat, and about every second the uploads that settled
+    /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
+    /// waiting in `incoming/` (they are processed by the passes after it).
+    private func whileProbing() {
+        heartbeat()
+        guard clock() - uploadsClaimedAt >= 1 else { return }
+        uploadsClaimedAt = clock()
+        do {
+            for tenant in try store.tenants() { _ = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize) }
+        } catch {
+            log.log("intake_deferred", ["error": "\(error)"])  // the next pass scans again
+        }
+    }
+    private var uploadsClaimedAt = -Double.infinity
+
     /// Requests committed together: each request's pass is a savepoint (undone alone if it
     /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
     /// at most the group's work, which the next pass does again.
@@ -233,7 +250,7 @@ public final class Engine {
         var index = 0
         var halted = false
         while index < ids.count && !halted {
-            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: heartbeat) { break }
+            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
             var reports: [RequestProcessor.PassReport] = []
             try store.database.transaction {
                 let first = index

@@ -42,6 +42,42 @@ import Testing
     }
 }
 
+/// A long round of probes does not leave uploads waiting in incoming/: they are claimed
+/// (recorded as requests) while the round runs, and processed after it.
+@Suite(.serialized) struct ProbeIntakeTests {
+    @Test func uploadsAreClaimedWhileProbesRun() throws {
+        var template = Array((NSTemporaryDirectory() + "massiva-gate-XXXXXX").utf8CString)
+        let folder = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let probe = folder + "/probe"
+        // Waits at a gate (a file the test makes), at most 60 s.
+        try """
+            #!/bin/sh
+            dir=$(dirname "$0")
+            touch "$dir/asked"
+            i=0
+            while [ ! -e "$dir/open" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+            exit 0
+            """.write(toFile: probe, atomically: false, encoding: .utf8)
+        chmod(probe, 0o755)
+        let h = try DaemonHarness(extra: "probe_command = \(probe) ${pod}\nprobe_concurrency = 1")
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil { h.log.contains("started") })
+        try h.drop(SampleRows.clean(count: 1), as: "first.csv")
+        #expect(h.waitUntil { access(folder + "/asked", F_OK) == 0 }, "the first probe runs")
+        try h.drop(SampleRows.clean(count: 1, firstPOD: 2, firstSID: 2), as: "second.csv")
+        #expect(h.waitUntil { h.sql("SELECT count(*) FROM requests") == "2" }, "claimed while the probe waits")
+        #expect(h.sql("SELECT status FROM requests ORDER BY id") == "queued\nqueued")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.incoming("acme")).isEmpty)
+
+        FileManager.default.createFile(atPath: folder + "/open", contents: nil)
+        #expect(h.waitUntil(30) { h.sql("SELECT count(*) FROM requests WHERE status = 'done'") == "2" })
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+    }
+}
+
 /// The daemon's courier: events delivered after the pass that made them, after an operator's
 /// `dissociate` (the wakeup), and again after a failure, by its own timer.
 @Suite(.serialized) struct OutboxDaemonTests {
