@@ -60,7 +60,7 @@ import Testing
             exit 0
             """.write(toFile: probe, atomically: false, encoding: .utf8)
         chmod(probe, 0o755)
-        let h = try DaemonHarness(extra: "probe_command = \(probe) ${pod}\nprobe_concurrency = 1")
+        let h = try DaemonHarness(extra: "probe_command = \(probe) ${pod}\nprobe_concurrency = 1\nprobe_timeout = 1h")
         let daemon = try h.startDaemon()
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         #expect(h.waitUntil { h.log.contains("started") })
