@@ -136,8 +136,13 @@ public final class OutboxCourier: @unchecked Sendable {
                     log.log("outbox_failed", ["key": event.key, "error": "\(error)"])
                     return false
                 }
-                log.log("association_delivered", ["key": event.key, "event": event.kind.rawValue, "pod": event.pod,
-                                                  "sid": event.sid, "tenant": event.tenant, "output": output])
+                if output.isEmpty {
+                    log.log("association_delivered", ["key": event.key, "event": event.kind.rawValue, "pod": event.pod,
+                                                      "sid": event.sid, "tenant": event.tenant])
+                } else {
+                    log.log("association_delivered", ["key": event.key, "event": event.kind.rawValue, "pod": event.pod,
+                                                      "sid": event.sid, "tenant": event.tenant, "output": output])
+                }
                 return true
             case .exited(let status): problem = "exited \(status)"
             case .signalled(let signal): problem = "killed by signal \(signal)"
