@@ -141,6 +141,9 @@ public struct ParsedArguments: Sendable, Equatable {
         return values[name]
     }
 
+    /// Whether the command declares option `name` (asking for its value would not trap).
+    public func declares(_ name: String) -> Bool { declaredOptions.contains(name) }
+
     /// Whether flag `name` (`"--csv"`) was given. Asking for an undeclared flag traps.
     public func flag(_ name: String) -> Bool {
         precondition(declaredFlags.contains(name), "flag \(name) is not declared")

@@ -38,11 +38,14 @@ public final class CommandContext {
         return try configuration()
     }
 
-    /// `--config` names the configuration file, except where `associate` takes it, as the
-    /// issue words it, for the configuration type (`--config Standard|Prosumer`).
+    /// `--config` names the configuration file, except where `associate` (the command with
+    /// `--type`) takes it, as the portal words it, for the configuration type. Anywhere else
+    /// `--config Standard` is a file name like any other, and a missing file an error, not
+    /// silently the defaults.
     var configurationFileArgument: String? {
         guard let value = arguments.value("--config") else { return nil }
-        return ConfigurationType(parsing: value) == nil ? value : nil
+        if arguments.declares("--type"), ConfigurationType(parsing: value) != nil { return nil }
+        return value
     }
 
     /// Set by the commands that need root for part of their work (`tenant add`, `account ...`):

@@ -9,29 +9,29 @@ struct ConfigurationParameter: Sendable {
 
     /// Every parameter, in the order `lines(onlyNonDefault:)` writes them.
     static let all: [ConfigurationParameter] = [
-        text("spool_directory", \.spoolDirectory),
+        path("spool_directory", \.spoolDirectory),
         choice("registry", \.registry, ["embedded"]),
-        positiveInteger("max_rows", \.maxRows),
-        size("max_file_size", \.maxFileSize),
+        positiveInteger("max_rows", \.maxRows, maximum: Limits.maxRows),
+        size("max_file_size", \.maxFileSize, maximum: Limits.maxFileSize),
         duration("settle_time", \.settleTime),
-        duration("rescan_interval", \.rescanInterval, positive: true),
-        positiveInteger("max_attempts", \.maxAttempts),
+        duration("rescan_interval", \.rescanInterval, minimum: Limits.shortestRescan),
+        positiveInteger("max_attempts", \.maxAttempts, maximum: Limits.maxAttempts),
         duration("minimal_backoff_time", \.minimalBackoffTime),
         duration("maximal_backoff_time", \.maximalBackoffTime),
         duration("outage_minimal_backoff_time", \.outageMinimalBackoffTime),
         duration("outage_maximal_backoff_time", \.outageMaximalBackoffTime),
-        positiveInteger("active_queue_limit", \.activeQueueLimit),
+        positiveInteger("active_queue_limit", \.activeQueueLimit, maximum: Limits.activeQueueLimit),
         enumeration("log_format", \.logFormat),
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),
         absolutePath("authorized_keys_directory", \.authorizedKeysDirectory),
         command("probe_command", \.probeCommand, placeholders: CommandTemplate.probePlaceholders),
-        duration("probe_timeout", \.probeTimeout, positive: true, atMost: 3600),
+        duration("probe_timeout", \.probeTimeout, minimum: 0.001, maximum: 3600),
         integer("probe_concurrency", \.probeConcurrency, in: 1...256),
         command("association_command", \.associationCommand, placeholders: CommandTemplate.associationPlaceholders),
-        duration("association_timeout", \.associationTimeout, positive: true, atMost: 3600),
-        duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, positive: true),
-        duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, positive: true),
+        duration("association_timeout", \.associationTimeout, minimum: 0.001, maximum: 3600),
+        duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, minimum: 0.001),
+        duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, minimum: 0.001),
     ]
 
     /// The parameters by name.
@@ -40,13 +40,18 @@ struct ConfigurationParameter: Sendable {
 
     // MARK: Kinds of parameter
 
-    private static func text(
+    /// A path, absolute or relative (resolved later). Control characters are already refused
+    /// in every value (`Configuration.parse`).
+    private static func path(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
                 guard !value.isEmpty else { return "\(name): expected a value" }
+                guard value.utf8.count <= Limits.pathLength else {
+                    return "\(name): a path of at most \(Limits.pathLength) bytes, got \(value.utf8.count)"
+                }
                 configuration[keyPath: keyPath] = value
                 return nil
             },
@@ -76,7 +81,8 @@ struct ConfigurationParameter: Sendable {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
-                guard value.hasPrefix("/"), !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                guard value.hasPrefix("/"), value.utf8.count <= Limits.pathLength,
+                      !value.unicodeScalars.contains(where: Limits.isControl) else {
                     return "\(name): expected an absolute path, got \(quoted(value))"
                 }
                 configuration[keyPath: keyPath] = value
@@ -116,13 +122,14 @@ struct ConfigurationParameter: Sendable {
     }
 
     private static func positiveInteger(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, maximum: Int
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
-                guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value), number > 0 else {
-                    return "\(name): expected a positive integer, got \(quoted(value))"
+                guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value),
+                      number > 0, number <= maximum else {
+                    return "\(name): expected a whole number from 1 to \(maximum), got \(quoted(value))"
                 }
                 configuration[keyPath: keyPath] = number
                 return nil
@@ -131,7 +138,7 @@ struct ConfigurationParameter: Sendable {
     }
 
     private static func size(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, maximum: Int
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -140,6 +147,9 @@ struct ConfigurationParameter: Sendable {
                     return "\(name): \(SizeSyntax.expectation), got \(quoted(value))"
                 }
                 guard bytes > 0 else { return "\(name): must be more than 0 bytes, got \(quoted(value))" }
+                guard bytes <= maximum else {
+                    return "\(name): at most \(SizeSyntax.format(maximum)), got \(quoted(value))"
+                }
                 configuration[keyPath: keyPath] = bytes
                 return nil
             },
@@ -156,6 +166,9 @@ struct ConfigurationParameter: Sendable {
                 if value.isEmpty {
                     configuration[keyPath: keyPath] = nil
                     return nil
+                }
+                guard value.utf8.count <= 4 * Limits.pathLength else {
+                    return "\(name): a command of at most \(4 * Limits.pathLength) bytes, got \(value.utf8.count)"
                 }
                 switch CommandTemplate.parse(value, placeholders: placeholders) {
                 case .success(let template):
@@ -183,9 +196,12 @@ struct ConfigurationParameter: Sendable {
             render: { String($0[keyPath: keyPath]) })
     }
 
+    /// A duration from `minimum` to `maximum` (at most `Limits.longestDuration`): every later
+    /// use (a timer, a retry time, a timestamp) stays far from the limits of `Int`, `time_t`
+    /// and Dispatch.
     private static func duration(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, positive: Bool = false,
-        atMost limit: Double? = nil
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, minimum: Double = 0,
+        maximum: Double = Limits.longestDuration
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -193,14 +209,40 @@ struct ConfigurationParameter: Sendable {
                 guard let seconds = DurationSyntax.parse(value) else {
                     return "\(name): \(DurationSyntax.expectation), got \(quoted(value))"
                 }
-                if positive, seconds <= 0 { return "\(name): must be longer than 0s, got \(quoted(value))" }
-                if let limit, seconds > limit {
-                    return "\(name): must be at most \(DurationSyntax.format(limit)), got \(quoted(value))"
+                if seconds < minimum {
+                    return "\(name): at least \(DurationSyntax.format(minimum)), got \(quoted(value))"
+                }
+                if seconds > maximum {
+                    return "\(name): at most \(DurationSyntax.format(maximum)), got \(quoted(value))"
                 }
                 configuration[keyPath: keyPath] = seconds
                 return nil
             },
             render: { DurationSyntax.format($0[keyPath: keyPath]) })
+    }
+}
+
+/// The ranges of the configuration's values.
+enum Limits {
+    /// The longest duration of any parameter: a year.
+    static let longestDuration: Double = 365 * 86_400
+    /// The shortest `rescan_interval`: a tighter loop would only burn the CPU.
+    static let shortestRescan: Double = 0.1
+    /// `max_rows`: the largest value; a request of 100 rows is the norm.
+    static let maxRows = 100_000
+    /// `max_file_size`: the largest value. Memory grows with it (an upload is held whole
+    /// while it is recorded and parsed).
+    static let maxFileSize = 64 * 1_048_576
+    /// `max_attempts`: the largest value.
+    static let maxAttempts = 1000
+    /// `active_queue_limit`: the largest value.
+    static let activeQueueLimit = 100_000
+    /// The longest path (`PATH_MAX` is 4096 bytes with its NUL).
+    static let pathLength = 4095
+
+    /// A control character (C0, DEL, C1): never part of a value, of a path least of all.
+    @Sendable static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
     }
 }
 

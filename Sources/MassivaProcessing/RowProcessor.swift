@@ -50,6 +50,19 @@ public struct RowProcessor {
                 return
             }
             record.productionPOD = plan.productionPOD ?? ""
+            // The association's SCP script must be writable before the association exists: master
+            // data with a control character (older imports took them) once made an association
+            // whose script crashed every later run. Such a row is in error, and no attempt spent.
+            let script = ScpScript(requestID: context.request ?? "", generatedAt: "", deviceType: plan.device.deviceType,
+                                   sid: row.sid, nid: plan.device.nid, configurationType: row.configurationType,
+                                   exchangePOD: row.pod, productionPOD: plan.productionPOD, matricola: record.matricola,
+                                   eneltel: record.eneltel, gesis: record.gesis)
+            if let key = script.unwritableKey {
+                record.attempts -= 1
+                record.finish(.registryDataInvalid)
+                record.detail = key
+                return
+            }
             let reachable = try probe.map { try $0(row.pod) } ?? registry.probeReachability(pod: row.pod)
             guard reachable else {                                                              // 15
                 if record.attempts >= policy.maxAttempts {
