@@ -25,7 +25,7 @@ public struct OptionDeclaration: Sendable, Equatable {
     /// The global `--config PATH` option.
     public static let config = OptionDeclaration(
         "--config", valueName: "PATH",
-        help: "configuration file (default: $MASSIVA_CONFIG, else built-in defaults)")
+        help: "configuration file (default: $MASSIVA_CONFIG, else /etc/massiva/massiva.cf if it exists, else built-in defaults)")
 }
 
 /// A boolean option without a value, such as `--csv`.

@@ -24,6 +24,11 @@ public enum MassivaCommandLine {
             Output.error("massiva: missing value for --config; see massiva --help")
             return 2
         }
+        if words == ["--version"] {
+            Output.print("massiva \(MassivaVersion.version)")
+            Output.flush()
+            return 0
+        }
         guard let command = commands.filter({ Array(words.prefix($0.declaration.path.count)) == $0.declaration.path })
             .max(by: { $0.declaration.path.count < $1.declaration.path.count }) else {
             // A group's name alone (`massiva tenant`): say which subcommands it has.
@@ -73,14 +78,14 @@ public enum MassivaCommandLine {
     }
 
     static func overview() -> String {
-        var lines = ["usage: massiva <command> [options]   (--config PATH or MASSIVA_CONFIG selects the configuration)", "", "commands:"]
+        var lines = ["usage: massiva <command> [options]   (--config PATH or MASSIVA_CONFIG selects the configuration; default /etc/massiva/massiva.cf if it exists)", "", "commands:"]
         let width = commands.map { $0.declaration.path.joined(separator: " ").count }.max() ?? 0
         for command in commands {
             let path = command.declaration.path.joined(separator: " ")
             lines.append("  " + path + String(repeating: " ", count: width - path.count + 2) + command.declaration.summary)
         }
         lines.append("")
-        lines.append("massiva <command> --help describes one command.")
+        lines.append("massiva <command> --help describes one command; massiva --version prints the version.")
         return lines.joined(separator: "\n")
     }
 

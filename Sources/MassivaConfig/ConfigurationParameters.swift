@@ -40,55 +40,51 @@ struct ConfigurationParameter: Sendable {
 
     // MARK: Kinds of parameter
 
+    /// A text value stored as it is once `problem` finds nothing wrong with it.
+    private static func text(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable,
+        _ problem: @escaping @Sendable (String) -> String?
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                if let problem = problem(value) { return "\(name): \(problem)" }
+                configuration[keyPath: keyPath] = value
+                return nil
+            },
+            render: { $0[keyPath: keyPath] })
+    }
+
     /// A path, absolute or relative (resolved later). Control characters are already refused
     /// in every value (`Configuration.parse`).
     private static func path(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
     ) -> ConfigurationParameter {
-        ConfigurationParameter(
-            name: name,
-            apply: { configuration, value in
-                guard !value.isEmpty else { return "\(name): expected a value" }
-                guard value.utf8.count <= Limits.pathLength else {
-                    return "\(name): a path of at most \(Limits.pathLength) bytes, got \(value.utf8.count)"
-                }
-                configuration[keyPath: keyPath] = value
-                return nil
-            },
-            render: { $0[keyPath: keyPath] })
+        text(name, keyPath) { value in
+            if value.isEmpty { return "expected a value" }
+            if value.utf8.count > Limits.pathLength { return "a path of at most \(Limits.pathLength) bytes, got \(value.utf8.count)" }
+            return nil
+        }
     }
 
     /// A user or group name as Debian's `useradd`/`groupadd` take it.
     private static func unixName(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
     ) -> ConfigurationParameter {
-        ConfigurationParameter(
-            name: name,
-            apply: { configuration, value in
-                guard UnixName.isValid(value) else {
-                    return "\(name): expected a Unix group name (a-z, 0-9, _ and -, at most 32, not starting with - or a digit), got \(quoted(value))"
-                }
-                configuration[keyPath: keyPath] = value
-                return nil
-            },
-            render: { $0[keyPath: keyPath] })
+        text(name, keyPath) { value in
+            UnixName.isValid(value) ? nil
+                : "expected a Unix group name (a-z, 0-9, _ and -, at most 32, not starting with - or a digit), got \(quoted(value))"
+        }
     }
 
     /// An absolute path with no control characters.
     private static func absolutePath(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
     ) -> ConfigurationParameter {
-        ConfigurationParameter(
-            name: name,
-            apply: { configuration, value in
-                guard value.hasPrefix("/"), value.utf8.count <= Limits.pathLength,
-                      !value.unicodeScalars.contains(where: Limits.isControl) else {
-                    return "\(name): expected an absolute path, got \(quoted(value))"
-                }
-                configuration[keyPath: keyPath] = value
-                return nil
-            },
-            render: { $0[keyPath: keyPath] })
+        text(name, keyPath) { value in
+            value.hasPrefix("/") && value.utf8.count <= Limits.pathLength && !value.unicodeScalars.contains(where: Limits.isControl)
+                ? nil : "expected an absolute path, got \(quoted(value))"
+        }
     }
 
     private static func choice(
