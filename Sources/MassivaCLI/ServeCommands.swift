@@ -24,6 +24,8 @@ enum ServeCommands {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
+        // The probe and association commands run without the daemon's capability.
+        ChildProcess.dropInheritedCapabilities()
         if once {
             try context.engine(log: log).runUntilIdle()
             return 0
@@ -57,6 +59,14 @@ enum ServeCommands {
         Output.print("in progress: \(figures.processing)")
         Output.print("rows waiting for a retry: \(figures.waitingRows)")
         if let next = try context.store().nextDueTime() { Output.print("next retry: \(SystemClock.iso8601(next))") }
+        let outbox = try Outbox(database: context.store().database).figures()
+        Output.print("association events waiting for delivery: \(outbox.depth)")
+        if let oldest = outbox.oldest {
+            Output.print("oldest event: \(oldest.kind.rawValue) \(oldest.pod) \(oldest.sid) key \(oldest.key), "
+                         + "made \(SystemClock.iso8601(oldest.createdAt)), \(oldest.attempts) failed deliveries"
+                         + (oldest.attempts > 0 ? ", next try \(SystemClock.iso8601(oldest.nextAttemptAt))" : "")
+                         + (oldest.lastError.map { ", last error: \($0)" } ?? ""))
+        }
         return running ? 0 : 3
     }
 }

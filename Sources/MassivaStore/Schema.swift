@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -149,6 +149,16 @@ public enum Schema {
         CREATE INDEX IF NOT EXISTS devices_by_nid ON devices(nid COLLATE NOCASE);
         """)
 
+    /// The outbox of association events (`Outbox`): one line for every association made or
+    /// removed while `association_command` is set, written in the same transaction as the
+    /// association, deleted once the command has taken it (exit 0).
+    static let version4 = Migration(version: 4, summary: "the outbox of association events", sql: """
+        CREATE TABLE outbox(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
+            nid TEXT NOT NULL, tenant TEXT NOT NULL, request TEXT, created_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT);
+        """)
+
     /// Flat cost as history grows, and retention (issue 10):
     /// - `results_state`: whether a request's folder is in `results/` (`present`), being written
     ///   back by `show --restore` (`restoring`), leaving it (`retiring`: no longer listed in
@@ -169,7 +179,7 @@ public enum Schema {
     ///   in their order (created_at, pod) straight from an index. With only (tenant, created_at)
     ///   SQLite sorted the whole list in memory: 500,000 associations took the daemon from 48
     ///   to 125 MB resident (bench-scale, history 5,000).
-    static let version4 = Migration(version: 4, summary: "request lists on their own, retention", sql: """
+    static let version5 = Migration(version: 5, summary: "request lists on their own, retention", sql: """
         ALTER TABLE requests ADD COLUMN results_state TEXT NOT NULL DEFAULT 'present';
         ALTER TABLE requests ADD COLUMN restored_at REAL;
         CREATE INDEX requests_list ON requests(tenant, id, file_name, submitted_at, completed_at, rows_processed, rows_total,

@@ -192,7 +192,7 @@ final class FixtureSpool {
             """)
         let before = try spool.rawCounts()
         let opened = try OpenedSpool.open(spool.configuration)
-        #expect(try Schema.version(of: opened.store.database) == Schema.currentVersion)  // 3, then those after it
+        #expect(try Schema.version(of: opened.store.database) == Schema.currentVersion)  // 3 and those after it
         #expect(try spool.rawCounts() == before)
         let people = Dictionary(uniqueKeysWithValues: try opened.store.accounts().map { ($0.login, $0.person) })
         #expect(people["mrossi"] == PersonName(givenName: "Mario", surname: "Rossi"))
