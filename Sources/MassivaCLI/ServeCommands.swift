@@ -1,6 +1,7 @@
 import MassivaConfig
 import MassivaDaemon
 import MassivaDatabase
+import MassivaMetrics
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
@@ -25,7 +26,10 @@ enum ServeCommands {
         }
         defer { try? lock.release() }
         if once {
-            try context.engine(log: log).runUntilIdle()
+            let engine = try context.engine(log: log)
+            attachMetrics(to: engine, log: log)
+            try engine.runUntilIdle()
+            engine.metrics?.writeNow()  // the figures as this run leaves them (a failure is logged)
             return 0
         }
         let daemon = try Daemon(
@@ -40,7 +44,17 @@ enum ServeCommands {
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
         let engine = try Engine.open(configuration: configuration, log: log)
         for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
+        attachMetrics(to: engine, log: log)
         return engine
+    }
+
+    /// The metrics file's writer, when `metrics_file` names one: a reload makes a new one, so a
+    /// changed path or interval takes effect then.
+    static func attachMetrics(to engine: Engine, log: EventLog) {
+        let configuration = engine.configuration
+        guard !configuration.metricsFile.isEmpty else { return }
+        engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.database.path,
+                                         maximalBackoff: configuration.maximalBackoffTime, log: log)
     }
 
     static let status = Command(CommandDeclaration(

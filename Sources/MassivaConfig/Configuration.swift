@@ -40,6 +40,9 @@ public struct Configuration: Sendable, Equatable {
     /// `authorized_keys_directory`: where `massiva account add` puts each SI account's public
     /// key, one file per login (sshd's `AuthorizedKeysFile <directory>/%u`).
     public var authorizedKeysDirectory: String
+    /// `metrics_file`: where the daemon writes its metrics in Prometheus's text format, for
+    /// node_exporter's textfile collector (a `*.prom` file in its folder); empty: none.
+    public var metricsFile: String
 
     /// Creates a configuration; every argument defaults to the built-in value.
     public init(
@@ -58,7 +61,8 @@ public struct Configuration: Sendable, Equatable {
         logFormat: LogFormat = .text,
         resultsEncoding: ResultsEncoding = .utf8BOM,
         sftpGroup: String = "massiva-sftp",
-        authorizedKeysDirectory: String = "/etc/massiva/authorized_keys"
+        authorizedKeysDirectory: String = "/etc/massiva/authorized_keys",
+        metricsFile: String = ""
     ) {
         self.spoolDirectory = spoolDirectory
         self.registry = registry
@@ -76,6 +80,7 @@ public struct Configuration: Sendable, Equatable {
         self.resultsEncoding = resultsEncoding
         self.sftpGroup = sftpGroup
         self.authorizedKeysDirectory = authorizedKeysDirectory
+        self.metricsFile = metricsFile
     }
 
     /// The built-in values, used for every parameter a file does not set.

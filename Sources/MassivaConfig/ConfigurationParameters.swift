@@ -25,6 +25,7 @@ struct ConfigurationParameter: Sendable {
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),
         absolutePath("authorized_keys_directory", \.authorizedKeysDirectory),
+        absolutePath("metrics_file", \.metricsFile, emptyMeansNone: true),
     ]
 
     /// The parameters by name.
@@ -62,13 +63,18 @@ struct ConfigurationParameter: Sendable {
             render: { $0[keyPath: keyPath] })
     }
 
-    /// An absolute path with no control characters.
+    /// An absolute path with no control characters; with `emptyMeansNone`, also nothing at all
+    /// (`metrics_file =`: no file).
     private static func absolutePath(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable, emptyMeansNone: Bool = false
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
+                if emptyMeansNone && value.isEmpty {
+                    configuration[keyPath: keyPath] = ""
+                    return nil
+                }
                 guard value.hasPrefix("/"), !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
                     return "\(name): expected an absolute path, got \(quoted(value))"
                 }

@@ -173,6 +173,8 @@ public final class Intake {
         var content: [UInt8]?
         var rejection: FileRejection?
         var regular: Bool
+        /// Its modification time: when the SI finished the upload (the metrics' latency starts).
+        var droppedAt: Double? = nil
     }
 
     /// Step 2: each claimed entry becomes one request (queued, or rejected with its reason), all
@@ -196,7 +198,7 @@ public final class Intake {
             try store.database.transaction {
                 try pending.map { c in
                     try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator, claimName: c.claimName,
-                                            content: c.content, rejection: c.rejection, now: now)
+                                            content: c.content, rejection: c.rejection, now: now, droppedAt: c.droppedAt)
                 }
             }
         }
@@ -218,7 +220,7 @@ public final class Intake {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
                               configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
-                              regular: status.kind == .regular)
+                              regular: status.kind == .regular, droppedAt: status.modificationTime)
         if status.kind != .regular {
             claimed.rejection = .notRegularFile(kind: status.kind.italianName)
         } else if status.size > maxFileSize {

@@ -42,17 +42,19 @@ public final class StateStore: @unchecked Sendable {
     // MARK: Requests
 
     /// Records a new request. `claimName` makes the claim idempotent: a second call for the same
-    /// claimed file returns the first request's id.
+    /// claimed file returns the first request's id. `droppedAt`, the upload's modification time,
+    /// starts its drop-to-result latency (the metrics); without it, its recording does.
     public func createRequest(tenant: String, fileName: String, configurator: String, claimName: String?,
-                              content: [UInt8]?, rejection: FileRejection?, now: Double) throws -> RequestID {
+                              content: [UInt8]?, rejection: FileRejection?, now: Double, droppedAt: Double? = nil) throws -> RequestID {
         if let claimName, let existing = try requestID(claimName: claimName) { return existing }
         let status: RequestStatus = rejection == nil ? .queued : .rejected
         try database.run("""
-            INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
+                                 dropped_at)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
                   SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
-                  rejection == nil ? .null : .double(now)])
+                  rejection == nil ? .null : .double(now), SQLValue(droppedAt.map { min($0, now) })])
         return RequestID(database.lastInsertRowID)
     }
 
