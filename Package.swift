@@ -80,7 +80,7 @@ let package = Package(
                                    "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MassivaEngineTests",
-                    dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
+                    dependencies: ["MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
         .testTarget(name: "MassivaDaemonTests",
@@ -90,9 +90,6 @@ let package = Package(
                     dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
                                    "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem",
                                    "MassivaCLI"]),
-        .testTarget(name: "MassivaMetricsTests",
-                    dependencies: ["MassivaMetrics", "MassivaProcessing", "MassivaStore", "MassivaDatabase", "MassivaDomain",
-                                   "MassivaConfig", "MassivaSystem", "MassivaRegistry", "MassivaSpool"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.

@@ -75,7 +75,7 @@ public final class MetricsReporter: @unchecked Sendable {
     private let log: EventLog
     private let process: ProcessMetrics
     private let queue = DispatchQueue(label: "massiva.metrics", qos: .utility)
-    private let scheduling = Mutex((pending: false, lastWrite: -Double.infinity))
+    private let scheduling = Mutex((pending: false, lastWrite: -Double.infinity, writes: 0))
     private var heartbeatTimer: DispatchSourceTimer?
     /// Owned by `queue`.
     private var store: MetricsStore?
@@ -126,6 +126,9 @@ public final class MetricsReporter: @unchecked Sendable {
         }
     }
 
+    /// How many writes were tried so far (the rate limit's tests).
+    public var writes: Int { scheduling.withLock { $0.writes } }
+
     /// Writes the file now and waits for it (`serve --once` at its end, tests). Returns whether
     /// it was written.
     @discardableResult
@@ -136,7 +139,10 @@ public final class MetricsReporter: @unchecked Sendable {
     /// Reads, renders and replaces the file. On `queue` only.
     @discardableResult
     private func write() -> Bool {
-        scheduling.withLock { $0.lastWrite = SystemClock.monotonic }
+        scheduling.withLock {
+            $0.lastWrite = SystemClock.monotonic
+            $0.writes += 1
+        }
         do {
             let started = SystemClock.monotonic
             if store == nil { store = MetricsStore(database: try Schema.open(path: databasePath)) }
