@@ -61,9 +61,9 @@ import Testing
         #expect(test.output.contains("SUCCESS"), "\(test.output)")
     }
 
-    @Test func theFileServeOnceWritesPassesPromtoolCheckMetrics() throws {
-        let promtool = try tool("promtool", package: "prometheus")
-        let spool = try Spool()
+    /// The metrics file `serve --once` writes on the samples: a clean file, the every-error
+    /// file (rows left waiting) and an empty file (rejected).
+    func metricsOfTheSamples(_ spool: Spool) throws -> String {
         let file = spool.root + "/textfile/massiva.prom"
         try FileManager.default.createDirectory(atPath: spool.root + "/textfile", withIntermediateDirectories: true)
         // The production backoff times: the flaky rows' retries are not due in this run.
@@ -73,7 +73,13 @@ import Testing
         try spool.copySample("acme-every-error.csv", to: "acme")
         try "".write(toFile: spool.incoming("voltaic") + "/empty.csv", atomically: false, encoding: .utf8)
         _ = try spool.ok(["serve", "--once"])
-        let text = try String(contentsOfFile: file, encoding: .utf8)
+        return try String(contentsOfFile: file, encoding: .utf8)
+    }
+
+    @Test func theFileServeOnceWritesPassesPromtoolCheckMetrics() throws {
+        let promtool = try tool("promtool", package: "prometheus")
+        let spool = try Spool()
+        let text = try metricsOfTheSamples(spool)
         let check = try run(promtool, ["check", "metrics"], stdin: text)
         #expect(check.status == 0 && check.output.isEmpty, "promtool check metrics: \(check.output)")
         let lines = Set(text.split(separator: "\n").map(String.init))
@@ -138,5 +144,40 @@ import Testing
         #expect(scraped.contains("# TYPE massiva_drop_to_result_seconds histogram"))
         #expect(scraped.contains("node_textfile_mtime_seconds{file=\"\(folder)/massiva.prom\"}"))
         #expect(scraped.contains("node_textfile_scrape_error 0\n"))
+    }
+
+    /// Every query of the dashboard is PromQL that promtool accepts (as recording rules, Grafana's
+    /// variables given values), and every massiva series the dashboard and the alert rules name
+    /// is one the file has: a renamed metric breaks this test, not an operator's night.
+    @Test func theDashboardAndTheRulesAskForSeriesTheFileHas() throws {
+        let promtool = try tool("promtool", package: "prometheus")
+        let spool = try Spool()
+        let text = try metricsOfTheSamples(spool)
+        let families = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
+
+        let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: samplesDirectory + "/grafana/massiva.json")))
+        let panels = try #require((dashboard as? [String: Any])?["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(panels.count >= 10 && expressions.count >= panels.count)
+        var rules = "groups:\n  - name: dashboard\n    rules:\n"
+        for (i, e) in expressions.enumerated() {
+            let promQL = e.replacingOccurrences(of: "$__rate_interval", with: "5m").replacingOccurrences(of: "$instance", with: ".*")
+            rules += "      - record: dashboard:panel\(i)\n        expr: '\(promQL.replacingOccurrences(of: "'", with: "''"))'\n"
+        }
+        let rulesPath = spool.root + "/dashboard-rules.yml"
+        try rules.write(toFile: rulesPath, atomically: false, encoding: .utf8)
+        let check = try run(promtool, ["check", "rules", rulesPath])
+        #expect(check.status == 0, "\(check.output)")
+
+        let alertRules = try String(contentsOfFile: Self.rules, encoding: .utf8)
+        let corpus = expressions.joined(separator: " ") + " " + alertRules
+        let used = Set(corpus.matches(of: try Regex("massiva_[a-z_]+")).map { String(corpus[$0.range]) })
+        #expect(used.count >= 15)
+        for name in used {
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { n, suffix in
+                n.hasSuffix(suffix) && families.contains(String(n.dropLast(suffix.count))) ? String(n.dropLast(suffix.count)) : n
+            }
+            #expect(families.contains(family), "the dashboard or the rules name \(name), which the metrics file does not have")
+        }
     }
 }
