@@ -73,15 +73,17 @@ public struct MetricsStore {
                 SELECT (SELECT count(*) FROM requests WHERE status = 'queued'),
                        (SELECT count(*) FROM requests WHERE status = 'processing'),
                        (SELECT count(*) FROM requests WHERE status = 'processing' AND next_due_at <= ?1),
-                       (SELECT submitted_at FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1),
-                       (SELECT count(*) FROM rows r JOIN requests q ON q.id = r.request
-                        WHERE r.state = 'waiting' AND q.status = 'processing'),
-                       (SELECT min(coalesce(r.processed_at, q.submitted_at)) FROM rows r JOIN requests q ON q.id = r.request
-                        WHERE r.state = 'waiting' AND q.status = 'processing')
-                """, [.double(now)], { s in
-                    (s.int(0), s.int(1), s.int(2), s.optionalDouble(3), s.int(4), s.optionalDouble(5))
-                }) {
-                (m.queued, m.processing, m.dueRequests, m.oldestQueuedAt, m.waitingRows, m.oldestWaitingSince) = q
+                       (SELECT submitted_at FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1)
+                """, [.double(now)], { s in (s.int(0), s.int(1), s.int(2), s.optionalDouble(3)) }) {
+                (m.queued, m.processing, m.dueRequests, m.oldestQueuedAt) = q
+            }
+            // The waiting rows, read once for both figures (the partial index rows_waiting): the
+            // snapshot's largest read, about 15 ms for 50,000 waiting rows.
+            if let w = try database.queryOne("""
+                SELECT count(*), min(coalesce(r.processed_at, q.submitted_at)) FROM rows r JOIN requests q ON q.id = r.request
+                WHERE r.state = 'waiting' AND q.status = 'processing'
+                """, [], { s in (s.int(0), s.optionalDouble(1)) }) {
+                (m.waitingRows, m.oldestWaitingSince) = w
             }
             if let o = try database.queryOne("""
                 SELECT count(*), coalesce(sum(coalesce(ended_at, max(?1, started_at)) - started_at), 0), coalesce(max(ended_at IS NULL), 0)
