@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
@@ -69,7 +69,7 @@ let package = Package(
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
         // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
-        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSystem"]),
+        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),

@@ -1,4 +1,6 @@
 import MassivaConfig
+import MassivaProcessing
+import MassivaDomain
 import MassivaSpool
 import MassivaStore
 import MassivaSystem
@@ -8,23 +10,25 @@ import MassivaSystem
 /// `incoming/` and `results/`) and in `sftp_group` (which the sshd configuration confines to
 /// `internal-sftp`), with its public key in `authorized_keys_directory`.
 enum AccountCommands {
-    static let all: [Command] = [add, remove, list]
+    static let all: [Command] = [add, remove, list, rename]
+
+    static let givenName = OptionDeclaration("--given-name", valueName: "NOME", help: "the person's given name (Nome)")
+    static let surname = OptionDeclaration("--surname", valueName: "COGNOME", help: "the person's surname (Cognome)")
 
     static let add = Command(CommandDeclaration(
         ["account", "add"], summary: "create an SI account (root): SFTP only, chrooted to the tenant's folder, with its key and the person's name",
-        options: [OptionDeclaration("--name", valueName: "\"NOME COGNOME\"", help: "the person, shown as CONFIGURATORE"),
+        options: [givenName, surname,
+                  OptionDeclaration("--name", valueName: "\"NOME COGNOME\"",
+                                    help: "instead of --given-name and --surname, a name of exactly two words (Nome Cognome)"),
                   OptionDeclaration("--key", valueName: "FILE", help: "the account's OpenSSH public key file (.pub)")],
         positionals: [PositionalDeclaration("TENANT", help: "the tenant the account uploads for"),
                       PositionalDeclaration("LOGIN", help: "the Unix login: a-z, 0-9, _ and -, at most 32")])) { context in
         let (tenantID, login) = (context.arguments.positionals[0], context.arguments.positionals[1])
-        let name = try context.arguments.require("--name").trimmingWhitespace()
+        let person = try personName(context)
+        let name = person.fullName
         let keyPath = try context.arguments.require("--key")
         guard UnixName.isValid(login) else {
             throw CLIError("\"\(login)\" is not a valid login (a-z, 0-9, _ and -, at most 32, starting with a letter or _)", status: 2)
-        }
-        guard !name.isEmpty, name.utf8.count <= 200,
-              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == ":" || $0 == "," }) else {
-            throw CLIError("--name must be a person's name: not empty, at most 200 bytes, no control characters, ':' or ','", status: 2)
         }
         // Read before anything changes (and while still root: the key may be root's).
         let keys: [String]
@@ -62,7 +66,7 @@ enum AccountCommands {
             guard let user = UnixUser.named(login) else { throw CLIError("useradd made no user \(login)") }
             let keyFile = try writeKeys(keys, login: login, directory: configuration.authorizedKeysDirectory, undo: &undo)
             try context.asSpoolOwner {
-                try store.addAccount(Account(login: login, tenant: tenantID, name: name, uid: user.uid, createdAt: SystemClock.now))
+                try store.addAccount(Account(login: login, tenant: tenantID, person: person, uid: user.uid, createdAt: SystemClock.now))
             }
             Output.print("account \(login) added for tenant \(tenantID) (uid \(user.uid)); key in \(keyFile)")
         } catch {
@@ -103,9 +107,56 @@ enum AccountCommands {
     static let list = Command(CommandDeclaration(
         ["account", "list"], summary: "list the SI accounts", options: [Options.tenant], flags: [Options.csv])) { context in
         let accounts = try context.store().accounts(tenant: context.arguments.value("--tenant"))
-        let rows = accounts.map { [$0.login, $0.tenant, $0.name, String($0.uid), SystemClock.iso8601($0.createdAt)] }
-        Output.rows(["LOGIN", "TENANT", "NOME", "UID", "CREATO"], rows, csv: context.arguments.flag("--csv"))
+        let rows = accounts.map {
+            [$0.login, $0.tenant, $0.person.givenName, $0.person.surname, $0.name, String($0.uid), SystemClock.iso8601($0.createdAt)]
+        }
+        Output.rows(["LOGIN", "TENANT", "NOME", "COGNOME", "CONFIGURATORE", "UID", "CREATO"], rows, csv: context.arguments.flag("--csv"),
+                    encoding: try context.configuration().resultsEncoding.csv)
         return 0
+    }
+
+    /// Sets the person of an account: for accounts whose given name and surname migration 3
+    /// guessed from their one name (split at the first space), or a person who changed name.
+    /// Only the record changes (the Unix user's comment stays as `account add` wrote it); what
+    /// the account made before keeps the name it was made under.
+    static let rename = Command(CommandDeclaration(
+        ["account", "name"], summary: "set an SI account's given name and surname (Nome, Cognome)",
+        options: [givenName, surname],
+        positionals: [PositionalDeclaration("LOGIN", help: "the account's login")])) { context in
+        let login = context.arguments.positionals[0]
+        let person = try personName(context, acceptsName: false)
+        guard try context.store().setAccountPerson(login: login, person) else {
+            throw CLIError("\"\(login)\" is not an SI account of this spool (see massiva account list)")
+        }
+        Output.print("account \(login): Nome \(person.givenName), Cognome \(person.surname)")
+        return 0
+    }
+
+    /// `--given-name` and `--surname`, or `--name` of exactly two words: a longer one ("Maria
+    /// Grazia Rossi", "Anna De Luca") does not say where the surname starts, so it is refused
+    /// rather than guessed.
+    static func personName(_ context: CommandContext, acceptsName: Bool = true) throws -> PersonName {
+        func check(_ value: String, _ option: String) throws -> String {
+            let value = value.trimmingWhitespace()
+            guard !value.isEmpty, value.utf8.count <= 100,
+                  !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == ":" || $0 == "," }) else {
+                throw CLIError("\(option) must be part of a person's name: not empty, at most 100 bytes, no control characters, ':' or ','",
+                               status: 2)
+            }
+            return value
+        }
+        let given = context.arguments.value("--given-name"), family = context.arguments.value("--surname")
+        if acceptsName, let name = context.arguments.value("--name") {
+            guard given == nil && family == nil else { throw CLIError("give --name or --given-name and --surname, not both", status: 2) }
+            let words = name.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+            guard words.count == 2 else {
+                throw CLIError("--name \"\(name)\": give the given name and the surname apart, --given-name NOME --surname COGNOME"
+                               + " (only a name of two words is split)", status: 2)
+            }
+            return PersonName(givenName: try check(words[0], "--name"), surname: try check(words[1], "--name"))
+        }
+        guard let given, let family else { throw CLIError("missing --given-name NOME and --surname COGNOME", status: 2) }
+        return PersonName(givenName: try check(given, "--given-name"), surname: try check(family, "--surname"))
     }
 
     static func requireRoot(_ command: String) throws {

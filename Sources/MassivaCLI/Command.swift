@@ -12,5 +12,5 @@ public struct Command: Sendable {
 /// Options shared by several commands.
 enum Options {
     static let tenant = OptionDeclaration("--tenant", valueName: "TENANT", help: "the tenant (System Integrator) id")
-    static let csv = FlagDeclaration("--csv", help: "print CSV (as the result files: ';', UTF-8 with BOM, CRLF)")
+    static let csv = FlagDeclaration("--csv", help: "print CSV (as the result files: ';', CRLF, in results_encoding)")
 }

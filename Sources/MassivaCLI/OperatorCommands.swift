@@ -21,8 +21,28 @@ enum OperatorCommands {
     /// The manual's template: the three columns, `;`, CRLF.
     static let templateBytes = Array("POD;Identificativo MOME/Smart INFO;Tipo Configurazione\r\n".utf8)
 
-    static let template = Command(CommandDeclaration(["template"], summary: "print the CSV template of a bulk request")) { _ in
-        Output.write(templateBytes)
+    /// The manual's "template .csv di esempio" (Figura 10): the header, then one example row of
+    /// each configuration type whose POD and SID are placeholders the SI overwrites.
+    ///
+    /// The CSV contract has no comments, so the examples are rows the contract already reads,
+    /// written so that they can never do anything: the POD's `x` are not digits, so a row left
+    /// in by mistake is refused at check 2 (`INVALID_POD`) before the registry is asked anything,
+    /// in `validate` and in a request alike. They contain digits, so neither is ever taken for
+    /// the header. The rows are distinct, so they never meet as duplicates either. ASCII, `;`,
+    /// CRLF: what Excel opens directly, as the header-only template.
+    static let exampleRows = [
+        "IT001Exxxxxxxx;16SMISF8100xxxxxx;Standard",
+        "IT001Eyyyyyyyy;16MOMSPC300yyyyyy;Prosumer",
+    ]
+    static let exampleBytes = templateBytes + Array(exampleRows.map { $0 + "\r\n" }.joined().utf8)
+
+    static let template = Command(CommandDeclaration(
+        ["template"], summary: "print the CSV template of a bulk request",
+        flags: [FlagDeclaration("--example", help: """
+            add one example row of each configuration type (Standard, Prosumer), as the manual's Figura 10: \
+            overwrite them with real rows; one left in is refused as INVALID_POD and changes nothing
+            """)])) { context in
+        Output.write(context.arguments.flag("--example") ? exampleBytes : templateBytes)
         return 0
     }
 

@@ -54,9 +54,9 @@ public enum Output {
     }
 
     /// `rows` as CSV (the result files' dialect) or as a terminal table.
-    public static func rows(_ header: [String], _ rows: [[String]], csv: Bool, bom: Bool = true) {
+    public static func rows(_ header: [String], _ rows: [[String]], csv: Bool, encoding: CSVOutputEncoding = .utf8BOM) {
         guard csv else { return table(header, rows) }
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write(header)
         for row in rows { writer.write(row) }
         write(writer.bytes)

@@ -11,7 +11,7 @@ enum ReportCommands {
     static let to = OptionDeclaration("--to", valueName: "DATE", help: "to this local day, inclusive (YYYY-MM-DD)")
 
     static let readExitStatus = """
-        exit status: 0 done, 1 failure, 2 usage or bad input (unknown tenant, bad date)
+        exit status: 0 done, 1 failure, 2 usage or bad input (unknown tenant, bad date, report with no filter and no --all)
         """
 
     static let report = Command(ServiceCommands.declaring(CommandDeclaration(
@@ -22,8 +22,12 @@ enum ReportCommands {
                   OptionDeclaration("--sid", valueName: "SID", help: "only this device"),
                   OptionDeclaration("--nid", valueName: "NID", help: "only this NID"),
                   OptionDeclaration("--configurator", valueName: "NAME", help: "configurator's name contains NAME (any case)"),
+                  OptionDeclaration("--given-name", valueName: "NOME", help: "Nome Configuratore contains NOME (any case)"),
+                  OptionDeclaration("--surname", valueName: "COGNOME", help: "Cognome Configuratore contains COGNOME (any case)"),
                   from, to],
-        flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"), Options.csv]),
+        flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"),
+                FlagDeclaration("--all", help: "no filter: every association (at least one filter is required otherwise, as in the portal)"),
+                Options.csv]),
         exitStatus: readExitStatus)) { context in
         let tenant = context.arguments.value("--tenant"), all = context.arguments.flag("--all-tenants")
         guard (tenant != nil) != all else { throw CLIError("give exactly one of --tenant T and --all-tenants", status: 2) }
@@ -32,7 +36,9 @@ enum ReportCommands {
             let dates = try DateRange.parse(from: context.arguments.value("--from"), to: context.arguments.value("--to"))
             return try services.report(ReportFilter(
                 tenant: tenant, pod: context.arguments.value("--pod"), sid: context.arguments.value("--sid"),
-                nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"), dates: dates))
+                nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"),
+                givenName: context.arguments.value("--given-name"), surname: context.arguments.value("--surname"),
+                dates: dates, all: context.arguments.flag("--all")))
         }
         if context.arguments.flag("--csv") {
             Output.write(try ServiceCommands.files(context).associationList(rows))
@@ -56,7 +62,7 @@ enum ReportCommands {
         let rows = entries.map { e in
             [SystemClock.iso8601(e.at), e.tenant, e.configurator, e.action.rawValue, e.pod, e.sid, e.request ?? "", e.outcome, e.detail]
         }
-        Output.rows(auditHeader, rows, csv: context.arguments.flag("--csv"), bom: try ServiceCommands.files(context).bom)
+        Output.rows(auditHeader, rows, csv: context.arguments.flag("--csv"), encoding: try ServiceCommands.files(context).encoding)
         return 0
     }
 }

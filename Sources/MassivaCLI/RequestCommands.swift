@@ -32,11 +32,13 @@ enum RequestCommands {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let id = try store.database.transaction {
             try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: operatorName,
-                                    claimName: nil, content: content, rejection: rejection, now: SystemClock.now)
+                                    claimName: nil, content: content, rejection: rejection,
+                                    rowsTotal: content.map { BulkFile.dataRowCount($0, maxRows: configuration.maxRows) } ?? 0,
+                                    now: SystemClock.now)
         }
         TenantFolders.ensure(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
-                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
         Wakeup.touch(try context.layout())
         Output.print(id.description)
         if let rejection {
@@ -53,7 +55,7 @@ enum RequestCommands {
         let requests = try context.store().requests(tenant: tenant)
         if context.arguments.flag("--csv") {
             let configuration = try context.configuration()
-            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).requestList(requests, withTenant: tenant == nil))
+            Output.write(ResultFiles(encoding: configuration.resultsEncoding.csv).requestList(requests, withTenant: tenant == nil))
             return 0
         }
         Output.table(["ID", "TENANT", "FILE", "SUBMITTED", "COMPLETED", "PROGRESS", "ERRORS", "OUTCOME"], requests.map { r in
@@ -62,6 +64,11 @@ enum RequestCommands {
         })
         return 0
     }
+
+    /// The text view of `show`: Figura 13 (POD, NID, SID, TIPO DISPOSITIVO, TIPO CONFIG, SYSTEM
+    /// INTEGRATOR, DATA ELABORAZIONE, ESITO, DESCRIZIONE) plus the line, code and attempts.
+    static let showHeader = ["LINE", "POD", "NID", "SID", "TIPO DISPOSITIVO", "TIPO CONFIG", "SYSTEM INTEGRATOR",
+                             "DATA ELABORAZIONE", "ESITO", "CODE", "TRIES", "DESCRIPTION"]
 
     static let show = Command(CommandDeclaration(
         ["show"], summary: "show one request and its rows (the portal's request detail)",
@@ -73,7 +80,7 @@ enum RequestCommands {
         let tenantName = try store.tenant(request.tenant)?.name ?? request.tenant
         let configuration = try context.configuration()
         if context.arguments.flag("--csv") {
-            Output.write(ResultFiles(bom: configuration.resultsEncoding != .utf8).esito(request: request, tenantName: tenantName, rows: rows))
+            Output.write(ResultFiles(encoding: configuration.resultsEncoding.csv).esito(request: request, tenantName: tenantName, rows: rows))
             return 0
         }
         Output.print("\(id)  \(request.outcomeLabel)")
@@ -84,8 +91,12 @@ enum RequestCommands {
         if let note = request.note { Output.print("note: \(note)") }
         if !rows.isEmpty {
             Output.print()
-            Output.table(["LINE", "POD", "SID", "CONFIG", "ESITO", "CODE", "TRIES", "DESCRIPTION"], rows.map { r in
-                [String(r.line), r.pod, r.sid, r.configuration, r.code.esito, r.code.rawValue, String(r.attempts), r.description]
+            // Figura 13's columns (SYSTEM INTEGRATOR there is the person, as here; the company is
+            // on the tenant line above), with the line, the code and the attempts besides.
+            var time = TimestampCache()
+            Output.table(showHeader, rows.map { r in
+                [String(r.line), r.pod, r.nid, r.sid, r.deviceType, r.configuration, request.configurator,
+                 time.iso8601(r.processedAt), r.code.esito, r.code.rawValue, String(r.attempts), r.description]
             })
         }
         return 0
@@ -132,6 +143,7 @@ enum RequestCommands {
     static func refreshResults(_ context: CommandContext) throws {
         let configuration = try context.configuration()
         try ResultWriter(layout: try context.layout(), store: try context.store(),
-                         files: ResultFiles(bom: configuration.resultsEncoding != .utf8)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
     }
 }
+

@@ -8,20 +8,21 @@ enum SearchCommand {
 
     static let search = Command(ServiceCommands.declaring(CommandDeclaration(
         ["search"], summary: "Ricerca POD: the exchange POD and its production PODs, associated or not (recorded in the audit trail)",
-        options: [Options.tenant, ServiceCommands.configurator], flags: [Options.csv],
+        options: [Options.tenant, ServiceCommands.configurator, ServiceCommands.account], flags: [Options.csv],
         positionals: [PositionalDeclaration("POD", help: "the POD to search (exchange or production)")]))) { context in
         let tenant = try context.arguments.require("--tenant")
+        let who = try ServiceCommands.configurator(context, tenant: tenant)
         let services = try ServiceCommands.services(context)
         let result = try ServiceCommands.run {
             try services.search(pod: context.arguments.positionals[0], tenant: tenant,
-                                configurator: ServiceCommands.configuratorName(context))
+                                configurator: who.name)
         }
         let rows = result.lines.map { line in
             [line.pod, line.meterType == .exchange ? "SCAMBIO (M1)" : "PRODUZIONE (M2)", line.maskedTaxCode, line.associationLabel,
              line.sid ?? "", line.configurationType?.rawValue ?? "", line.matricola, line.eneltel, line.gesis ? "SI" : ""]
         }
         let csv = context.arguments.flag("--csv")
-        Output.rows(header, rows, csv: csv, bom: try ServiceCommands.files(context).bom)
+        Output.rows(header, rows, csv: csv, encoding: try ServiceCommands.files(context).encoding)
         if !csv {
             if result.lines.contains(where: \.gesis) {
                 Output.print()

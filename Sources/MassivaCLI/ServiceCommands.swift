@@ -9,17 +9,43 @@ import MassivaSystem
 /// The logic is in MassivaServices (`AssociationServices`); these only parse and print.
 enum ServiceCommands {
     static let all: [Command] = [SearchCommand.search, AssociateCommands.associate, AssociateCommands.dissociate,
-                                 ReportCommands.report, ReportCommands.audit]
+                                 AssociateCommands.scp, ReportCommands.report, ReportCommands.audit]
 
     static let configurator = OptionDeclaration("--configurator", valueName: "NAME",
-                                                help: "the configurator acting (default: the current user's login name)")
+                                                help: "the configurator acting, a name as typed (default: the current user, see --account)")
+    static let account = OptionDeclaration("--account", valueName: "LOGIN",
+                                           help: "the SI account acting: its person (Nome, Cognome) is recorded; an account of --tenant only")
+
+    /// Who acts: `--account LOGIN` (one of the tenant's accounts: its person), `--configurator
+    /// NAME` (a name as typed, no Nome/Cognome), or by default the current user, whose person is
+    /// recorded when the login is one of the tenant's accounts, as for an upload.
+    static func configurator(_ context: CommandContext, tenant: String) throws -> ConfiguratorIdentity {
+        let login = context.arguments.value("--account"), name = context.arguments.value("--configurator")
+        if login != nil && name != nil { throw CLIError("give --account or --configurator, not both", status: 2) }
+        if let name { return ConfiguratorIdentity(name: name) }
+        let store = try context.store()
+        guard let login else { return try store.configurator(login: UserName.current, tenant: tenant) }
+        // Another tenant's account is refused like an unknown one: its tenant is not said.
+        guard let account = try store.account(login: login), account.tenant == tenant else {
+            throw CLIError("\"\(login)\" is not an SI account of tenant \(tenant) (see massiva account list --tenant \(tenant))", status: 2)
+        }
+        return ConfiguratorIdentity(name: account.name, person: account.person)
+    }
+
+    /// The single form's "System Integrator: Ragione Sociale, Cognome, Nome" (Figure 4/5).
+    static func systemIntegratorLine(tenantName: String, association a: Association) -> String {
+        let p = a.configuratorPerson
+        return "System Integrator: \(tenantName)" + (p.isKnown ? ", Cognome \(p.surname), Nome \(p.givenName)" : "")
+            + " (configuratore \(a.configurator))"
+    }
 
     /// The exit statuses of the services, for `--help`.
     static let exitStatusText = """
         exit status:
           0  done
-          1  other failure (e.g. the SCP file could not be written; the association stands)
-          2  usage or bad input: unknown tenant, malformed POD/SID, bad date, production POD not of the exchange POD
+          1  other failure (e.g. the SCP file could not be written: then nothing was associated)
+          2  usage or bad input: unknown tenant or account, malformed POD/SID/NID, a SID and a NID of different devices,
+             bad date, production POD not of the exchange POD
           3  POD inserito inesistente
           4  Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo
              MOME/Smart Info (not telemanaged, not eligible, or unreachable now: try again later)
@@ -27,7 +53,7 @@ enum ServiceCommands {
           6  Errore Interno contattare l'assistenza
           7  Errore Generico contattare l'assistenza
           8  refused: an association check failed (device unknown or of another SI, already associated,
-             production POD given as exchange POD, ...), tenant disabled, or nothing of this tenant to dissociate
+             production POD given as exchange POD, ...), tenant disabled, or nothing of this tenant to dissociate or download
         """
 
     /// A declaration whose help ends its usage line with the exit statuses.
@@ -41,17 +67,14 @@ enum ServiceCommands {
         let configuration = try context.configuration()
         let store = try context.store()
         let results = ResultWriter(layout: try context.layout(), store: store,
-                                   files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
+                                   files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         return AssociationServices(store: store, registry: try context.registry(), results: results)
     }
 
     static func files(_ context: CommandContext) throws -> ResultFiles {
-        ResultFiles(bom: try context.configuration().resultsEncoding != .utf8)
+        ResultFiles(encoding: try context.configuration().resultsEncoding.csv)
     }
 
-    static func configuratorName(_ context: CommandContext) -> String {
-        context.arguments.value("--configurator") ?? UserName.current
-    }
 
     /// Runs a service, turning its failure into the message and exit status of the table above.
     static func run<T>(_ body: () throws -> T) throws -> T {

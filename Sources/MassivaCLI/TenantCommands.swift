@@ -1,5 +1,6 @@
 import MassivaCSV
 import MassivaDomain
+import MassivaProcessing
 import MassivaSpool
 import MassivaSystem
 
@@ -63,7 +64,8 @@ enum TenantCommands {
     static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv])) { context in
         let tenants = try context.store().tenants()
         let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
-        Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"))
+        Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"),
+                    encoding: try context.configuration().resultsEncoding.csv)
         return 0
     }
 

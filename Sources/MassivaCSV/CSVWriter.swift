@@ -23,20 +23,35 @@ public struct CSVWriter: Sendable {
     public let crlf: Bool
     /// The file so far: the BOM if asked for, then each record with its line ending.
     public private(set) var bytes: [UInt8]
+    /// Cells are written in UTF-8, or in Windows-1252 (`Windows1252Encoder`: `?` for a
+    /// character outside it). The delimiter, quotes and line ends are ASCII in both.
+    public let windows1252: Bool
 
     /// - Parameters:
     ///   - delimiter: the cell separator, `;` by default (Excel with Italian settings).
     ///   - crlf: end records with CRLF (default) rather than LF.
     ///   - bom: start the file with the UTF-8 byte-order mark (default), which makes Excel
-    ///     read the file as UTF-8 instead of Windows-1252.
+    ///     read the file as UTF-8 instead of Windows-1252 (or see `init(encoding:)`).
     ///   - capacity: bytes to reserve up front, to avoid regrowing for large files.
     public init(delimiter: CSVDelimiter = .semicolon, crlf: Bool = true, bom: Bool = true,
                 reservingCapacity capacity: Int = 0) {
         self.delimiter = delimiter
         self.crlf = crlf
+        self.windows1252 = false
         bytes = []
         bytes.reserveCapacity(max(capacity, 3))
         if bom { bytes.append(contentsOf: TextDecoding.bom) }
+    }
+
+    /// A writer in `encoding`: UTF-8 with or without its BOM, or Windows-1252 (no BOM exists).
+    public init(delimiter: CSVDelimiter = .semicolon, crlf: Bool = true, encoding: CSVOutputEncoding,
+                reservingCapacity capacity: Int = 0) {
+        self.delimiter = delimiter
+        self.crlf = crlf
+        self.windows1252 = encoding == .windows1252
+        bytes = []
+        bytes.reserveCapacity(max(capacity, 3))
+        if encoding.bom { bytes.append(contentsOf: TextDecoding.bom) }
     }
 
     /// The bytes written so far, leaving the writer empty: for writing a long file in chunks.
@@ -77,27 +92,34 @@ public struct CSVWriter: Sendable {
     }
 
     private mutating func appendCell(_ cell: String, forceQuote: Bool) {
-        var cell = cell
-        let delimiter = delimiter.rawValue
-        cell.withUTF8 { utf8 in
-            var quote = forceQuote
-            if !quote {
-                for byte in utf8
-                where byte == delimiter || byte == ASCII.quote || byte == ASCII.cr || byte == ASCII.lf {
-                    quote = true
-                    break
-                }
-            }
-            guard quote else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            bytes.append(ASCII.quote)
-            for byte in utf8 {
-                if byte == ASCII.quote { bytes.append(ASCII.quote) }
-                bytes.append(byte)
-            }
-            bytes.append(ASCII.quote)
+        if windows1252 && cell.utf8.contains(where: { $0 >= 0x80 }) {
+            Windows1252Encoder.encode(cell).withUnsafeBufferPointer { appendCellBytes($0, forceQuote: forceQuote) }
+            return
         }
+        var cell = cell
+        cell.withUTF8 { appendCellBytes($0, forceQuote: forceQuote) }
+    }
+
+    /// One cell's bytes, quoted when needed: the same for UTF-8 and Windows-1252, whose bytes
+    /// for the delimiter, the quote, CR and LF are the ASCII ones and appear nowhere else.
+    private mutating func appendCellBytes(_ cell: UnsafeBufferPointer<UInt8>, forceQuote: Bool) {
+        let delimiter = delimiter.rawValue
+        var quote = forceQuote
+        if !quote {
+            for byte in cell where byte == delimiter || byte == ASCII.quote || byte == ASCII.cr || byte == ASCII.lf {
+                quote = true
+                break
+            }
+        }
+        guard quote else {
+            bytes.append(contentsOf: cell)
+            return
+        }
+        bytes.append(ASCII.quote)
+        for byte in cell {
+            if byte == ASCII.quote { bytes.append(ASCII.quote) }
+            bytes.append(byte)
+        }
+        bytes.append(ASCII.quote)
     }
 }

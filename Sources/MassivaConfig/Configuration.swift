@@ -110,4 +110,7 @@ public enum ResultsEncoding: String, Sendable, Equatable, CaseIterable {
     case utf8BOM = "utf-8-bom"
     /// Plain UTF-8.
     case utf8 = "utf-8"
+    /// Windows-1252: Excel on Italian Windows opens it directly, with no import step; a
+    /// character outside the code page is written as `?`.
+    case windows1252 = "windows-1252"
 }

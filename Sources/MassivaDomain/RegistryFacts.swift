@@ -56,13 +56,18 @@ public struct Association: Sendable, Equatable {
     public var configurationType: ConfigurationType
     public var productionPOD: String?
     public var tenant: String
+    /// The name of the person who made it (NOME CONFIGURATORE).
     public var configurator: String
+    /// The same person's given name and surname apart, when known (the report's Nome and
+    /// Cognome Configuratore filters).
+    public var configuratorPerson: PersonName
     /// The bulk request that made it, or nil for a single association.
     public var request: String?
     public var createdAt: Double
 
     public init(pod: String, sid: String, nid: String, deviceType: String, configurationType: ConfigurationType,
-                productionPOD: String?, tenant: String, configurator: String, request: String?, createdAt: Double) {
+                productionPOD: String?, tenant: String, configurator: String, configuratorPerson: PersonName = .unknown,
+                request: String?, createdAt: Double) {
         self.pod = pod
         self.sid = sid
         self.nid = nid
@@ -71,6 +76,7 @@ public struct Association: Sendable, Equatable {
         self.productionPOD = productionPOD
         self.tenant = tenant
         self.configurator = configurator
+        self.configuratorPerson = configuratorPerson
         self.request = request
         self.createdAt = createdAt
     }

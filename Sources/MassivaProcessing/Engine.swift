@@ -55,9 +55,9 @@ public final class Engine {
         self.log = log
         self.clock = clock
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
-                             maxFileSize: configuration.maxFileSize, log: log)
+                             maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
-        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(bom: configuration.resultsEncoding != .utf8))
+        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         self.chunkSize = max(1, configuration.activeQueueLimit)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
     }

@@ -2,6 +2,7 @@ import MassivaCSV
 import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
+import MassivaSpool
 import MassivaStore
 
 /// Moves requests along: the first pass over a queued request, and retries of waiting rows.
@@ -51,7 +52,8 @@ public final class RequestProcessor {
                 try store.setStatus(id, .rejected, reason: error.reason, now: now)
                 return try report(id)
             }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.configuratorPerson, request: id.description)
             var validator = RowValidator()
             var records: [RowRecord] = []
             records.reserveCapacity(dataRows.count)
@@ -82,7 +84,8 @@ public final class RequestProcessor {
     public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .processing else { return nil }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator, request: id.description)
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.configuratorPerson, request: id.description)
             var records: [RowRecord] = []
             for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
                 guard let type = record.configurationType else {
@@ -122,22 +125,8 @@ public final class RequestProcessor {
                           rowsFailed: r.rowsFailed, rowsWaiting: r.rowsTotal - r.rowsProcessed, reason: r.reason)
     }
 
-    /// The bytes of a bulk file, read as the brief says, into data rows.
+    /// The bytes of a bulk file, read as the brief says, into data rows (`BulkFile.parse`).
     public static func parse(_ bytes: [UInt8], maxRows: Int) throws(FileRejection) -> [DataRow] {
-        let document: CSVDocument
-        do {
-            document = try CSVReader.read(bytes)
-        } catch {
-            throw FileRejection.notText(detail: Self.italian(error))
-        }
-        return try RequestFile.dataRows(records: document.records.map { ($0.line, $0.cells) }, maxRows: maxRows)
-    }
-
-    static func italian(_ error: CSVError) -> String {
-        switch error {
-        case .containsNUL(let line): return "byte NUL alla riga \(line)"
-        case .undecodable(let line): return "codifica non riconosciuta alla riga \(line)"
-        case .unterminatedQuote(let line): return "virgolette non chiuse dalla riga \(line)"
-        }
+        try BulkFile.parse(bytes, maxRows: maxRows)
     }
 }

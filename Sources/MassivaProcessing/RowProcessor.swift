@@ -55,7 +55,8 @@ public struct RowProcessor {
             try registry.createAssociation(Association(                                         // 16
                 pod: row.pod, sid: row.sid, nid: plan.device.nid, deviceType: plan.device.deviceType,
                 configurationType: row.configurationType, productionPOD: plan.productionPOD,
-                tenant: context.tenant, configurator: context.configurator, request: context.request, createdAt: now))
+                tenant: context.tenant, configurator: context.configurator, configuratorPerson: context.person,
+                request: context.request, createdAt: now))
             record.finish(.ok)
         }
     }

@@ -60,6 +60,9 @@ public protocol Registry: AnyObject {
     /// The POD with its meter and, for an exchange POD, its production PODs (sorted).
     func pod(_ code: String) throws -> PODRecord?
     func device(_ sid: String) throws -> DeviceRecord?
+    /// The device with this NID (12 hexadecimal characters, any case), for single associations
+    /// by NID (the portal's form takes "ID dispositivo e/o NID"). Never for bulk rows.
+    func device(nid: String) throws -> DeviceRecord?
     /// Asks the telemanagement system whether the POD's meter answers now. Not idempotent: the
     /// embedded registry's `flaky:N` meters count probes.
     func probeReachability(pod: String) throws -> Bool

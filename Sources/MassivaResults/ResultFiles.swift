@@ -6,9 +6,14 @@ import MassivaSystem
 /// Renders the files an SI downloads: esito.csv, stato.json, scp.zip entries, richieste.csv.
 /// Pure functions of the recorded state, so a refresh after a crash writes the same bytes.
 public struct ResultFiles: Sendable {
-    public var bom: Bool
+    /// The CSVs' encoding (`results_encoding`); stato.json and the SCP scripts are UTF-8 always.
+    public var encoding: CSVOutputEncoding
 
-    public init(bom: Bool = true) { self.bom = bom }
+    public init(encoding: CSVOutputEncoding) { self.encoding = encoding }
+
+    public init(bom: Bool = true) { self.encoding = bom ? .utf8BOM : .utf8 }
+
+    public var bom: Bool { encoding.bom }
 
     public static let esitoHeader = ["POD", "NID", "SID", "TIPO DISPOSITIVO", "TIPO CONFIGURAZIONE", "POD PRODUZIONE", "MATRICOLA",
                                      "GESIS", "SYSTEM INTEGRATOR", "CONFIGURATORE", "DATA ELABORAZIONE", "ESITO", "CODICE",
@@ -17,7 +22,7 @@ public struct ResultFiles: Sendable {
                                            "AVANZAMENTO ELABORAZIONE", "NUMERO DI ERRORI", "ESITO DELLA RICHIESTA"]
 
     public func esito(request: RequestRecord, tenantName: String, rows: [RowRecord]) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write(Self.esitoHeader)
         var time = TimestampCache()
         for row in rows {
@@ -31,7 +36,7 @@ public struct ResultFiles: Sendable {
 
     /// richieste.csv; `withTenant` adds a leading DITTA column for the operator's list of all tenants.
     public func requestList(_ requests: [RequestRecord], withTenant: Bool = false) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write((withTenant ? ["DITTA"] : []) + Self.requestListHeader)
         for r in requests { writer.write((withTenant ? [r.tenant] : []) + Self.requestListCells(r)) }
         return writer.bytes
@@ -75,10 +80,12 @@ public struct ResultFiles: Sendable {
 }
 
 /// The rows of one pass share their processing time: format it once.
-struct TimestampCache {
+public struct TimestampCache {
     private var last: (seconds: Double, text: String)?
 
-    mutating func iso8601(_ seconds: Double?) -> String {
+    public init() {}
+
+    public mutating func iso8601(_ seconds: Double?) -> String {
         guard let seconds else { return "" }
         if let last, last.seconds == seconds { return last.text }
         let text = SystemClock.iso8601(seconds)

@@ -74,7 +74,7 @@ public final class ResultWriter {
             for tenant in Set(stale.map(\.tenant)) {
                 do {
                     lists[tenant] = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
-                                                              bom: files.bom) { row in
+                                                              encoding: files.encoding) { row in
                         try store.eachRequest(tenant: tenant) { try row(ResultFiles.requestListCells($0)) }
                     }
                 } catch {
@@ -189,7 +189,7 @@ extension ResultFiles {
 
     /// associazioni.csv, and the CSV of `massiva report --csv`: same dialect as esito.csv.
     public func associationList(_ rows: [AssociationListRow]) -> [UInt8] {
-        var writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom)
+        var writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding)
         writer.write(Self.associationListHeader)
         for row in rows { writer.write(row.cells) }
         return writer.bytes
@@ -212,7 +212,7 @@ extension ResultWriter {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,
-                                                     bom: files.bom) { row in
+                                                     encoding: files.encoding) { row in
                     let tenantName = try self.tenantName(tenant)
                     try registry.eachAssociation(tenant: tenant) { try row(AssociationListRow($0, tenantName: tenantName).cells) }
                 }

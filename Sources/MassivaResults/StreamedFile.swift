@@ -9,7 +9,7 @@ struct StreamedCSVFile {
     private let descriptor: FileDescriptor
     private var writer: CSVWriter
 
-    init(temporaryDirectory: String, header: [String], bom: Bool) throws {
+    init(temporaryDirectory: String, header: [String], encoding: CSVOutputEncoding) throws {
         path = temporaryDirectory + "/" + TemporaryName.make()
         let descriptor = try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: 0o644)
         do {
@@ -20,7 +20,7 @@ struct StreamedCSVFile {
             throw error
         }
         self.descriptor = descriptor
-        writer = CSVWriter(delimiter: .semicolon, crlf: true, bom: bom, reservingCapacity: 1 << 16)
+        writer = CSVWriter(delimiter: .semicolon, crlf: true, encoding: encoding, reservingCapacity: 1 << 16)
         writer.write(header)
     }
 
@@ -38,9 +38,9 @@ struct StreamedCSVFile {
 
     /// A whole CSV file: `header`, then the rows `rows` hands to its argument, written to a new
     /// temporary file in `temporaryDirectory`, whose path is returned (removed on failure).
-    static func write(in temporaryDirectory: String, header: [String], bom: Bool,
+    static func write(in temporaryDirectory: String, header: [String], encoding: CSVOutputEncoding,
                       rows: ((_ cells: [String]) throws -> Void) throws -> Void) throws -> String {
-        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, bom: bom)
+        var file = try StreamedCSVFile(temporaryDirectory: temporaryDirectory, header: header, encoding: encoding)
         do {
             try rows { try file.write($0) }
             return try file.finish()

@@ -139,67 +139,183 @@ public final class AssociationServices {
     // MARK: Single association
 
     /// Creates one association through the bulk rows' code path (`RowProcessor.attempt`) and
-    /// writes its SCP file `<SID>_<POD>.scp` into `request.scpDirectory`, atomically.
+    /// writes its SCP file `<SID>_<POD>.scp` into `request.scpDirectory`, atomically, before the
+    /// association commits: a file that cannot be written leaves no association behind (exit 1),
+    /// so an association never stands without the SI having had its SCP. The same file can be
+    /// written again at any time with `scp`.
+    ///
+    /// The device is named by its SID, its NID (the portal's form takes "ID dispositivo e/o
+    /// NID"), or both, which must then be the same device. An unknown NID reaches the row's
+    /// checks as an unknown device (check 10), so the checks keep the bulk rows' order.
     public func associate(_ request: AssociateRequest) throws -> AssociateResult {
-        let pod = Self.normalize(request.pod), sid = Self.normalize(request.sid)
+        let pod = Self.normalize(request.pod)
+        let givenSID = request.sid.map(Self.normalize).flatMap { $0.isEmpty ? nil : $0 }
+        let nid = request.nid.map(Self.normalize).flatMap { $0.isEmpty ? nil : $0 }
         let production = request.productionPOD.map(Self.normalize)
         let directory = request.scpDirectory
         let now = clock()
-        var made: (record: RowRecord, association: Association)?
-        try audited(.associate, tenant: request.tenant, configurator: request.configurator, pod: pod, sid: sid,
-                    detail: { _ in made.map { "\($0.association.configurationType.rawValue) \($0.association.productionPOD ?? "")" } ?? "" }) {
-            () throws -> Result<Void, ServiceFailure> in
-            _ = try tenant(request.tenant, enabled: true)
-            // Checks 2–4 of a bulk row, before the registry is asked anything.
-            try Self.checkPOD(pod)
-            if Identifiers.isNID(sid) { throw ServiceFailure.fromRow(.nidNotAllowed) }
-            if !Identifiers.isValidSID(sid) { throw ServiceFailure(.badInput, "\(RowCode.invalidSID.description): \"\(sid)\"", code: RowCode.invalidSID.rawValue) }
-            guard let type = ConfigurationType(parsing: Self.normalize(request.configurationType)) else {
-                throw ServiceFailure(.badInput, "\(RowCode.invalidConfigType.description): \"\(request.configurationType)\"",
-                                     code: RowCode.invalidConfigType.rawValue)
-            }
-            if let production {
-                guard type == .prosumer else {
-                    throw ServiceFailure.badInput("--production-pod is only for a Prosumer configuration", code: "PRODUCTION_POD_NOT_ALLOWED")
+        var made: (record: RowRecord, association: Association, script: ScpScript, tenantName: String)?
+        var written: String?
+        // The audit's SID column holds the device as it was typed: the NID when only that was
+        // given (the SID it names may be another SI's).
+        let typedDevice = givenSID ?? nid ?? ""
+        do {
+            try audited(.associate, tenant: request.tenant, configurator: request.configurator, pod: pod, sid: typedDevice,
+                        detail: { _ in made.map { m in
+                            "\(m.association.configurationType.rawValue) \(m.association.productionPOD ?? "")"
+                            + (givenSID == nil ? " SID \(m.association.sid)" : "") } ?? "" }) {
+                () throws -> Result<Void, ServiceFailure> in
+                let tenant = try tenant(request.tenant, enabled: true)
+                // Checks 2–4 of a bulk row, before the registry is asked anything.
+                try Self.checkPOD(pod)
+                guard givenSID != nil || nid != nil else {
+                    throw ServiceFailure.badInput("give the device: --sid SID, --nid NID, or both", code: "NO_DEVICE")
                 }
-                try Self.checkPOD(production)
+                if let givenSID {
+                    if Identifiers.isNID(givenSID) { throw ServiceFailure.fromRow(.nidNotAllowed) }
+                    if !Identifiers.isValidSID(givenSID) {
+                        throw ServiceFailure(.badInput, "\(RowCode.invalidSID.description): \"\(givenSID)\"", code: RowCode.invalidSID.rawValue)
+                    }
+                }
+                if let nid, !Identifiers.isNID(nid) {
+                    throw ServiceFailure(.badInput, "NID non valido (12 caratteri esadecimali): \"\(nid)\"", code: "INVALID_NID")
+                }
+                guard let type = ConfigurationType(parsing: Self.normalize(request.configurationType)) else {
+                    throw ServiceFailure(.badInput, "\(RowCode.invalidConfigType.description): \"\(request.configurationType)\"",
+                                         code: RowCode.invalidConfigType.rawValue)
+                }
+                if let production {
+                    guard type == .prosumer else {
+                        throw ServiceFailure.badInput("--production-pod is only for a Prosumer configuration", code: "PRODUCTION_POD_NOT_ALLOWED")
+                    }
+                    try Self.checkPOD(production)
+                }
+                try Self.checkOutputDirectory(directory)
+                if let production, let exchange = try registry.pod(pod), exchange.meterType == .exchange,
+                   !exchange.productionPODs.contains(production) {
+                    throw ServiceFailure.badInput("il POD di produzione \(production) non appartiene al POD di scambio \(pod)"
+                                                  + (exchange.productionPODs.isEmpty ? "" : " (POD di produzione: \(exchange.productionPODs.joined(separator: ", ")))"),
+                                                  code: "PRODUCTION_POD_MISMATCH")
+                }
+                let sid = try resolveDevice(sid: givenSID, nid: nid)
+                try checkDeviceType(request.deviceType, sid: sid, tenant: request.tenant)
+                var record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error, code: .invalidRow)
+                try rows.attempt(ValidRow(pod: pod, sid: sid, configurationType: type), record: &record,
+                                 context: AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                                             person: request.person, request: nil),
+                                 productionPOD: production, now: now)
+                guard record.code == .ok else { return .failure(.fromRow(record.code)) }
+                guard let association = try registry.association(pod: pod), let podRecord = try registry.pod(pod) else {
+                    throw ServiceFailure.internalError("associazione non trovata dopo la creazione")
+                }
+                try store.markAssociationsChanged(tenant: request.tenant)
+                let script = Self.script(for: association, pod: podRecord)
+                written = try Self.write(script, into: directory)
+                made = (record, association, script, tenant.name)
+                return .success(())
             }
-            guard (try? FileStatus.of(directory))?.kind == .directory else {
-                throw ServiceFailure.badInput("\(directory): not a directory (where the SCP file is written)", code: "INVALID_OUTPUT")
-            }
-            if let production, let exchange = try registry.pod(pod), exchange.meterType == .exchange,
-               !exchange.productionPODs.contains(production) {
-                throw ServiceFailure.badInput("il POD di produzione \(production) non appartiene al POD di scambio \(pod)"
-                                              + (exchange.productionPODs.isEmpty ? "" : " (POD di produzione: \(exchange.productionPODs.joined(separator: ", ")))"),
-                                              code: "PRODUCTION_POD_MISMATCH")
-            }
-            var record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error, code: .invalidRow)
-            try rows.attempt(ValidRow(pod: pod, sid: sid, configurationType: type), record: &record,
-                             context: AssociationContext(tenant: request.tenant, configurator: request.configurator, request: nil),
-                             productionPOD: production, now: now)
-            guard record.code == .ok else { return .failure(.fromRow(record.code)) }
-            guard let association = try registry.association(pod: pod) else {
-                throw ServiceFailure.internalError("associazione non trovata dopo la creazione")
-            }
-            try store.markAssociationsChanged(tenant: request.tenant)
-            made = (record, association)
-            return .success(())
+        } catch {
+            // The association rolled back (or never committed): its file must not stay behind.
+            if let written { try? FileSystem.unlink(written) }
+            throw error
         }
-        guard let made else { throw ServiceFailure.internalError("nessun esito") }
-        let script = ScpScript(requestID: AssociateResult.scpRequestLabel, generatedAt: SystemClock.iso8601(now),
-                               deviceType: made.record.deviceType, sid: sid, nid: made.record.nid,
-                               configurationType: made.association.configurationType, exchangePOD: pod,
-                               productionPOD: made.association.productionPOD, matricola: made.record.matricola,
-                               eneltel: made.record.eneltel, gesis: made.record.gesis)
+        guard let made, let written else { throw ServiceFailure.internalError("nessun esito") }
+        var result = AssociateResult(association: made.association, record: made.record, script: made.script, scpPath: written,
+                                     tenantName: made.tenantName)
+        refreshLists(&result.warnings)
+        return result
+    }
+
+    /// The SID of the device named by `sid`, `nid` or both. Both must name the same device;
+    /// when neither is known the SID goes on to check 10 (`DEVICE_NOT_FOUND`), and so does an
+    /// unknown NID alone (as the empty SID, which no device has). The refusal of a mismatch says
+    /// nothing of either device (the NID may be another SI's).
+    func resolveDevice(sid: String?, nid: String?) throws -> String {
+        guard let nid else { return sid ?? "" }
+        let byNID = try registry.device(nid: nid)
+        guard let sid else { return byNID?.sid ?? "" }
+        if byNID?.sid == sid { return sid }
+        if byNID == nil, try registry.device(sid) == nil { return sid }
+        throw ServiceFailure.badInput("SID \(sid) e NID \(nid) non indicano lo stesso dispositivo", code: "SID_NID_MISMATCH")
+    }
+
+    /// The form's Tipo Dispositivo, when given: the tenant's own device must be of that type.
+    /// Another SI's device, or an unknown one, goes on to the row's checks (10, 11), which
+    /// refuse it without saying what it is.
+    func checkDeviceType(_ requested: String?, sid: String, tenant: String) throws {
+        guard let requested else { return }
+        let key = { (t: String) in String(t.asciiUppercased().filter { !$0.isWhitespace }) }
+        guard ["MOME", "SMARTINFO"].contains(key(requested)) else {
+            throw ServiceFailure.badInput("Tipo Dispositivo non valido: \"\(requested)\" (MOME o Smart Info)", code: "INVALID_DEVICE_TYPE")
+        }
+        guard let device = try registry.device(sid), device.owner == tenant else { return }
+        if key(device.deviceType) != key(requested) {
+            throw ServiceFailure.badInput("il dispositivo \(sid) è \(device.deviceType), non \(requested)", code: "DEVICE_TYPE_MISMATCH")
+        }
+    }
+
+    /// `directory` must be a folder: checked before anything is changed.
+    static func checkOutputDirectory(_ directory: String) throws {
+        guard (try? FileStatus.of(directory))?.kind == .directory else {
+            throw ServiceFailure.badInput("\(directory): not a directory (where the SCP file is written)", code: "INVALID_OUTPUT")
+        }
+    }
+
+    /// The SCP/1 script of an association, from the association and its POD as the registry
+    /// has them now. Generated at the association's creation time, so the script of an
+    /// association is the same bytes whenever it is made (by `associate`, by `scp`, in a bulk
+    /// request's scp.zip), as long as the registry's data of the POD is unchanged.
+    static func script(for association: Association, pod: PODRecord) -> ScpScript {
+        ScpScript(requestID: association.request ?? AssociateResult.scpRequestLabel,
+                  generatedAt: SystemClock.iso8601(association.createdAt),
+                  deviceType: association.deviceType, sid: association.sid, nid: association.nid,
+                  configurationType: association.configurationType, exchangePOD: association.pod,
+                  productionPOD: association.productionPOD, matricola: pod.matricola, eneltel: pod.eneltel, gesis: pod.isGesis)
+    }
+
+    /// Writes `script` as `<directory>/<SID>_<POD>.scp`, atomically; its path.
+    static func write(_ script: ScpScript, into directory: String) throws -> String {
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + script.fileName
-        var result = AssociateResult(association: made.association, record: made.record, script: script, scpPath: path)
         do {
             try AtomicFile.write(script.render(), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path))
         } catch {
-            result.scpError = "\(error)"
+            throw ServiceFailure(.notWritten, "file SCP non scritto: \(path): \(error)", code: "SCP_NOT_WRITTEN")
         }
-        refreshLists(&result.warnings)
-        return result
+        return path
+    }
+
+    // MARK: Scarica file di configurazione
+
+    /// The SCP file of one of the tenant's existing associations, written again into `directory`
+    /// ("Scarica file di configurazione", Figure 5/7): `pod` is its exchange POD (or its
+    /// production POD). Never another tenant's association; recorded in the audit trail.
+    public func scp(pod rawPOD: String, tenant tenantID: String, configurator: String, directory: String) throws -> ScpDownload {
+        let pod = Self.normalize(rawPOD)
+        var done: ScpDownload?
+        try audited(.scp, tenant: tenantID, configurator: configurator, pod: pod,
+                    detail: { _ in done.map { "SID \($0.association.sid) \($0.path)" } ?? "" }) { () throws -> Result<Void, ServiceFailure> in
+            _ = try tenant(tenantID, enabled: true)
+            try Self.checkPOD(pod)
+            try Self.checkOutputDirectory(directory)
+            var found = try registry.association(pod: pod)
+            if found == nil, let viaProduction = try registry.association(productionPOD: pod), viaProduction.tenant == tenantID {
+                found = viaProduction
+            }
+            guard let association = found else {
+                return .failure(ServiceFailure(.refused, "POD \(pod) non associato", code: "NOT_ASSOCIATED"))
+            }
+            guard association.tenant == tenantID else {
+                return .failure(ServiceFailure(.refused, "POD \(pod) associato da un'altra ditta configuratrice", code: "NOT_OWNED"))
+            }
+            guard let podRecord = try registry.pod(association.pod) else {
+                throw ServiceFailure.internalError("il POD \(association.pod) associato non è più in anagrafica")
+            }
+            let script = Self.script(for: association, pod: podRecord)
+            done = ScpDownload(association: association, script: script, path: try Self.write(script, into: directory))
+            return .success(())
+        }
+        guard let done else { throw ServiceFailure.internalError("nessun esito") }
+        return done
     }
 
     /// Removes the tenant's association of `pod` (the exchange POD); refuses another tenant's.
@@ -243,11 +359,26 @@ public final class AssociationServices {
     // MARK: Report
 
     /// Report associazioni (Tabella 1, plus GESIS), oldest first, streamed from the registry.
-    public func report(_ filter: ReportFilter) throws -> [AssociationListRow] {
-        if let tenant = filter.tenant { _ = try self.tenant(tenant, enabled: false) }
+    /// As the manual's note says, at least one filter is required, or `filter.all`. Recorded in
+    /// the audit trail (tenant `*` for the operator's report of every tenant), with its filters.
+    public func report(_ filter: ReportFilter, configurator: String = UserName.current) throws -> [AssociationListRow] {
+        try audited(.report, tenant: filter.tenant ?? "*", configurator: configurator, pod: filter.pod.map(Self.normalize) ?? "",
+                    sid: filter.sid.map(Self.normalize) ?? "", detail: { "\($0.count) associazioni; \(filter.summary)" }) {
+            if let tenant = filter.tenant { _ = try self.tenant(tenant, enabled: false) }
+            guard filter.hasCriterion || filter.all else {
+                throw ServiceFailure.badInput("valorizzare almeno un criterio di filtro (--pod, --sid, --nid, --configurator, --given-name, "
+                                              + "--surname, --from, --to), o --all per tutte le associazioni", code: "NO_FILTER")
+            }
+            return .success(try reportRows(filter))
+        }
+    }
+
+    func reportRows(_ filter: ReportFilter) throws -> [AssociationListRow] {
         let names = Dictionary(try store.tenants().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         let pod = filter.pod.map(Self.normalize), sid = filter.sid.map(Self.normalize), nid = filter.nid.map(Self.normalize)
         let configurator = filter.configurator.map { $0.lowercased() }
+        let givenName = filter.givenName.map { $0.trimmingWhitespace().lowercased() }
+        let surname = filter.surname.map { $0.trimmingWhitespace().lowercased() }
         var out: [AssociationListRow] = []
         try registry.eachAssociation(tenant: filter.tenant) { listed in
             let a = listed.association
@@ -255,6 +386,10 @@ public final class AssociationServices {
             if let sid, a.sid != sid { return }
             if let nid, a.nid.uppercased() != nid { return }
             if let configurator, !a.configurator.lowercased().contains(configurator) { return }
+            // Nome / Cognome Configuratore: on the parts recorded apart; an association whose
+            // configurator was no SI account (parts unknown) matches neither.
+            if let givenName, !a.configuratorPerson.givenName.lowercased().contains(givenName) { return }
+            if let surname, !a.configuratorPerson.surname.lowercased().contains(surname) { return }
             if !filter.dates.contains(a.createdAt) { return }
             out.append(AssociationListRow(listed, tenantName: names[a.tenant] ?? a.tenant))
         }
@@ -299,23 +434,33 @@ public struct SearchResult: Sendable, Equatable {
 public struct AssociateRequest: Sendable {
     public var tenant: String
     public var pod: String
-    public var sid: String
+    /// The device's SID, its NID, or both (then the same device).
+    public var sid: String?
+    public var nid: String?
+    /// Tipo Dispositivo (`MOME`, `Smart Info`), when given: checked against the device.
+    public var deviceType: String?
     /// `Standard` or `Prosumer`, any case.
     public var configurationType: String
     /// Prosumer only: the production POD to bind, default the first alphabetically.
     public var productionPOD: String?
+    /// NOME CONFIGURATORE.
     public var configurator: String
+    /// The same person's given name and surname, when the configurator is an SI account.
+    public var person: PersonName
     /// Where `<SID>_<POD>.scp` is written.
     public var scpDirectory: String
 
-    public init(tenant: String, pod: String, sid: String, configurationType: String, productionPOD: String? = nil,
-                configurator: String, scpDirectory: String) {
+    public init(tenant: String, pod: String, sid: String?, nid: String? = nil, deviceType: String? = nil, configurationType: String,
+                productionPOD: String? = nil, configurator: String, person: PersonName = .unknown, scpDirectory: String) {
         self.tenant = tenant
         self.pod = pod
         self.sid = sid
+        self.nid = nid
+        self.deviceType = deviceType
         self.configurationType = configurationType
         self.productionPOD = productionPOD
         self.configurator = configurator
+        self.person = person
         self.scpDirectory = scpDirectory
     }
 }
@@ -328,10 +473,18 @@ public struct AssociateResult: Sendable {
     /// The outcome as a bulk row would show it (matricola, Eneltel, GESIS, NID, …).
     public var record: RowRecord
     public var script: ScpScript
+    /// Where the SCP file was written (before the association committed).
     public var scpPath: String
-    /// Set when the association was made but its SCP file could not be written.
-    public var scpError: String?
+    /// The tenant's ragione sociale (the form's System Integrator).
+    public var tenantName: String
     public var warnings: [String] = []
+}
+
+/// What `scp` wrote.
+public struct ScpDownload: Sendable {
+    public var association: Association
+    public var script: ScpScript
+    public var path: String
 }
 
 public struct ReportFilter: Sendable {
@@ -342,15 +495,37 @@ public struct ReportFilter: Sendable {
     public var nid: String?
     /// Case-insensitive substring of the configurator's name.
     public var configurator: String?
+    /// Nome Configuratore, Cognome Configuratore: case-insensitive substrings of the parts.
+    public var givenName: String?
+    public var surname: String?
     public var dates: DateRange
+    /// No filter, on purpose (`--all`): every association of the tenant (or of all).
+    public var all: Bool
 
     public init(tenant: String?, pod: String? = nil, sid: String? = nil, nid: String? = nil, configurator: String? = nil,
-                dates: DateRange = DateRange()) {
+                givenName: String? = nil, surname: String? = nil, dates: DateRange = DateRange(), all: Bool = false) {
         self.tenant = tenant
         self.pod = pod
         self.sid = sid
         self.nid = nid
         self.configurator = configurator
+        self.givenName = givenName
+        self.surname = surname
         self.dates = dates
+        self.all = all
+    }
+
+    /// The filters given, for the audit trail.
+    var summary: String {
+        let given: [(String, String?)] = [("pod", pod), ("sid", sid), ("nid", nid), ("configurator", configurator),
+                                          ("given-name", givenName), ("surname", surname),
+                                          ("from", dates.from.map { "\($0)" }), ("to", dates.to.map { "\($0)" })]
+        let parts = given.compactMap { name, value in value.map { "\(name)=\($0)" } }
+        return parts.isEmpty ? "all" : parts.joined(separator: " ")
+    }
+
+    /// The manual's note: at least one filter (the tenant is not one), else an explicit "all".
+    public var hasCriterion: Bool {
+        [pod, sid, nid, configurator, givenName, surname].contains { $0 != nil } || dates.from != nil || dates.to != nil
     }
 }

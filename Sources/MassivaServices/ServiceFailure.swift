@@ -6,6 +6,7 @@ import MassivaRegistry
 ///
 /// | kind | exit | message |
 /// |---|---|---|
+/// | notWritten | 1 | a file the service had to write (the SCP) could not be written: nothing was changed |
 /// | badInput | 2 | what is wrong with the input (unknown tenant, malformed POD/SID, bad date, …) |
 /// | podNotFound | 3 | POD inserito inesistente |
 /// | supplyNotUsable | 4 | Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo MOME/Smart Info (or: POD inserito non telegestibile) |
@@ -15,7 +16,7 @@ import MassivaRegistry
 /// | refused | 8 | an association check failed (device of another SI, already associated, …), a disabled tenant, nothing to dissociate |
 public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
-        case badInput, podNotFound, supplyNotUsable, unavailable, internalError, generic, refused
+        case notWritten, badInput, podNotFound, supplyNotUsable, unavailable, internalError, generic, refused
     }
 
     public var kind: Kind
@@ -39,6 +40,7 @@ public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertibl
 
     public static func exitStatus(_ kind: Kind) -> Int32 {
         switch kind {
+        case .notWritten: return 1
         case .badInput: return 2
         case .podNotFound: return 3
         case .supplyNotUsable: return 4

@@ -15,6 +15,8 @@ public final class Intake {
     public let store: StateStore
     public var settleTime: Double
     public var maxFileSize: Int
+    /// Only to count a file's data rows when it is recorded (`BulkFile.dataRowCount`).
+    public var maxRows: Int
     public let log: EventLog
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
@@ -22,11 +24,12 @@ public final class Intake {
     /// Upload names already reported as not UTF-8.
     private var unnamable: Set<String> = []
 
-    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, log: EventLog) {
+    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, maxRows: Int = .max, log: EventLog) {
         self.layout = layout
         self.store = store
         self.settleTime = settleTime
         self.maxFileSize = maxFileSize
+        self.maxRows = maxRows
         self.log = log
     }
 
@@ -144,10 +147,11 @@ public final class Intake {
     func recordInPlace(tenant: Tenant, name: String, path: String, status: FileStatus, now: Double) throws -> RequestID? {
         guard let current = try? FileStatus.ofLink(path), current.inode == status.inode, current.kind != .regular else { return nil }
         let key = Self.inPlaceKey(name: name, status: current)
-        let configurator = try configuratorName(uid: current.userID, tenant: tenant.id)
+        let who = try configurator(uid: current.userID, tenant: tenant.id)
         let rejection = FileRejection.notRegularFile(kind: current.kind.italianName)
         let id = try store.database.transaction {
-            try store.createRequest(tenant: tenant.id, fileName: name, configurator: configurator, claimName: key,
+            try store.createRequest(tenant: tenant.id, fileName: name, configurator: who.name,
+                                    configuratorPerson: who.person, claimName: key,
                                     content: nil, rejection: rejection, now: now)
         }
         log.log("rejected", ["id": id.description, "tenant": tenant.id, "file": name, "reason": rejection.reason])
@@ -155,9 +159,9 @@ public final class Intake {
         return id
     }
 
-    /// CONFIGURATORE of an upload: the name of the SI account that owns it, else its login.
-    func configuratorName(uid: UInt32, tenant: String) throws -> String {
-        try store.configuratorName(login: UserName.of(uid: uid), tenant: tenant)
+    /// CONFIGURATORE of an upload: the person of the SI account that owns it, else its login.
+    func configurator(uid: UInt32, tenant: String) throws -> ConfiguratorIdentity {
+        try store.configurator(login: UserName.of(uid: uid), tenant: tenant)
     }
 
     static func originalName(ofClaim claimName: String) -> String {
@@ -169,10 +173,12 @@ public final class Intake {
     struct Claimed {
         var claimName: String
         var fileName: String
-        var configurator: String
+        var configurator: ConfiguratorIdentity
         var content: [UInt8]?
         var rejection: FileRejection?
         var regular: Bool
+        /// Its data rows, counted before the recording transaction (which stays short).
+        var rowsTotal = 0
         /// Its modification time: when the SI finished the upload (the metrics' latency starts).
         var droppedAt: Double? = nil
     }
@@ -197,8 +203,10 @@ public final class Intake {
         let ids = try store.database.withFullSync {
             try store.database.transaction {
                 try pending.map { c in
-                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator, claimName: c.claimName,
-                                            content: c.content, rejection: c.rejection, now: now, droppedAt: c.droppedAt)
+                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
+                                            configuratorPerson: c.configurator.person, claimName: c.claimName,
+                                            content: c.content, rejection: c.rejection,
+                                            rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt)
                 }
             }
         }
@@ -207,7 +215,7 @@ public final class Intake {
                 log.log("rejected", ["id": id.description, "tenant": tenant, "file": c.fileName, "reason": rejection.reason])
             } else {
                 log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
-                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator])
+                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator.name])
             }
             finish(path: layout.claimDirectory(tenant) + "/" + c.claimName, tenant: tenant, claimName: c.claimName,
                    refused: !c.regular || c.content == nil)
@@ -219,7 +227,7 @@ public final class Intake {
     func read(path: String, claimName: String, tenant: String, tenantEnabled: Bool) throws -> Claimed? {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = Claimed(claimName: claimName, fileName: Self.originalName(ofClaim: claimName),
-                              configurator: try configuratorName(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
+                              configurator: try configurator(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
                               regular: status.kind == .regular, droppedAt: status.modificationTime)
         if status.kind != .regular {
             claimed.rejection = .notRegularFile(kind: status.kind.italianName)
@@ -250,6 +258,9 @@ public final class Intake {
             }
         }
         if claimed.rejection == nil && !tenantEnabled { claimed.rejection = .tenantDisabled }
+        if claimed.rejection == nil, let content = claimed.content {
+            claimed.rowsTotal = BulkFile.dataRowCount(content, maxRows: maxRows)
+        }
         return claimed
     }
 

@@ -11,6 +11,10 @@ public struct AuditEntry: Sendable, Equatable {
         case associate
         /// `massiva dissociate`.
         case dissociate
+        /// `massiva scp`: the SCP file of an existing association was downloaded again.
+        case scp
+        /// `massiva report`: the association report was shown (the filters in the detail).
+        case report
         /// One attempt at a row of a bulk request (including rows refused by checks 1–5).
         case bulkRow = "bulk_row"
     }

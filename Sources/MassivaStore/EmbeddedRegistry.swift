@@ -46,6 +46,17 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
     }
 
+    /// Any case (a NID is hexadecimal). Two devices with one NID is bad master data: an
+    /// internal error rather than either of them.
+    public func device(nid: String) throws -> DeviceRecord? {
+        let found = try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE nid = ? COLLATE NOCASE LIMIT 2",
+                                       [.text(nid)]) {
+            DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
+        }
+        if found.count > 1 { throw RegistryError.internalError("NID \(nid) belongs to more than one device in devices.csv") }
+        return found.first
+    }
+
     /// `reachable` answers yes, `unreachable` no; `flaky:N` says no to the first N probes of the
     /// POD and yes afterwards, counting in the database so the count survives restarts. A POD not
     /// in the registry does not answer.
@@ -67,7 +78,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
     }
 
-    static let associationColumns = "pod, sid, nid, device_type, configuration_type, production_pod, tenant, configurator, request, created_at"
+    static let associationColumns = """
+        pod, sid, nid, device_type, configuration_type, production_pod, tenant, configurator, request, created_at,
+        configurator_given_name, configurator_surname
+        """
 
     static func association(_ s: Statement) throws -> Association {
         guard let type = ConfigurationType(rawValue: s.text(4)) else {
@@ -75,6 +89,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         }
         return Association(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: type,
                            productionPOD: s.optionalText(5), tenant: s.text(6), configurator: s.text(7),
+                           configuratorPerson: PersonName(givenName: s.text(10), surname: s.text(11)),
                            request: s.optionalText(8), createdAt: s.double(9))
     }
 
@@ -91,9 +106,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func createAssociation(_ a: Association) throws {
-        try database.run("INSERT INTO associations(\(Self.associationColumns)) VALUES(?,?,?,?,?,?,?,?,?,?)", [
+        try database.run("INSERT INTO associations(\(Self.associationColumns)) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", [
             .text(a.pod), .text(a.sid), .text(a.nid), .text(a.deviceType), .text(a.configurationType.rawValue),
             SQLValue(a.productionPOD), .text(a.tenant), .text(a.configurator), SQLValue(a.request), .double(a.createdAt),
+            .text(a.configuratorPerson.givenName), .text(a.configuratorPerson.surname),
         ])
     }
 
@@ -107,11 +123,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         try database.readTransaction {
             try database.each("""
                 SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
-                       a.request, a.created_at, coalesce(p.matricola, '')
+                       a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '')
                 FROM associations a LEFT JOIN pods p ON p.pod = a.pod
                 WHERE ?1 IS NULL OR a.tenant = ?1 ORDER BY a.created_at, a.pod
                 """, [SQLValue(tenant)]) { s in
-                try body(ListedAssociation(association: try Self.association(s), matricola: s.text(10)))
+                try body(ListedAssociation(association: try Self.association(s), matricola: s.text(12)))
             }
         }
     }

@@ -3,11 +3,11 @@ import MassivaDomain
 
 /// What the metrics file shows, read from the database in one snapshot.
 ///
-/// The counters are the tallies migration 3's triggers keep (`metric_counts`) and the registry
+/// The counters are the tallies migration 4's triggers keep (`metric_counts`) and the registry
 /// outages the engine records, so they survive restarts and the deletion of old requests; the
 /// gauges are read from the queue as it stands.
 public struct MetricsSnapshot: Sendable, Equatable {
-    /// The upper bounds of the drop-to-result latency's buckets, in seconds, as migration 3's
+    /// The upper bounds of the drop-to-result latency's buckets, in seconds, as migration 4's
     /// trigger files them (its `CASE`); the last bucket, `+Inf`, is implied.
     public static let latencyBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 14400]
 

@@ -28,6 +28,8 @@ public struct RequestRecord: Sendable, Equatable {
     public var nextDueAt: Double?
     public var stateVersion: Int
     public var resultsVersion: Int
+    /// The configurator's given name and surname apart, when the uploader is an SI account.
+    public var configuratorPerson: PersonName = .unknown
 
     public var outcomeLabel: String {
         RequestOutcome.label(status: status, rowsFailed: rowsFailed, maxAttemptsHit: maxAttemptsHit, reason: reason)

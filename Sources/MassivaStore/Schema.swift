@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3]
+    public static let migrations: [Migration] = [version1, version2, version3, version4]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -118,13 +118,44 @@ public enum Schema {
             login TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
             uid INTEGER NOT NULL, created_at REAL NOT NULL);
         """)
+
+    /// The portal's single form and report name the configurator's given name and surname apart
+    /// (Nome, Cognome): accounts, requests and associations record them beside the full name,
+    /// which CONFIGURATORE keeps showing. An account added before this migration has only its
+    /// name, "Nome Cognome": it is split at its first space (given name the first word, surname
+    /// the rest, so "Anna De Luca" is right and "Maria Grazia Rossi" is not: `account name`
+    /// corrects it); a one-word name is taken as the surname. Requests and associations recorded
+    /// before it take the parts of the account of their tenant with the same name, if any.
+    /// And the NID lookup of single associations (`associate --nid`) gets its index.
+    static let version3 = Migration(version: 3, summary: "configurator's given name and surname; devices by NID", sql: """
+        ALTER TABLE accounts ADD COLUMN given_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE accounts ADD COLUMN surname TEXT NOT NULL DEFAULT '';
+        UPDATE accounts SET given_name = substr(trim(name), 1, instr(trim(name), ' ') - 1),
+                            surname = trim(substr(trim(name), instr(trim(name), ' ') + 1))
+            WHERE instr(trim(name), ' ') > 0;
+        UPDATE accounts SET surname = trim(name) WHERE instr(trim(name), ' ') = 0;
+        ALTER TABLE requests ADD COLUMN configurator_given_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE requests ADD COLUMN configurator_surname TEXT NOT NULL DEFAULT '';
+        ALTER TABLE associations ADD COLUMN configurator_given_name TEXT NOT NULL DEFAULT '';
+        ALTER TABLE associations ADD COLUMN configurator_surname TEXT NOT NULL DEFAULT '';
+        UPDATE requests SET (configurator_given_name, configurator_surname) =
+            (SELECT given_name, surname FROM accounts a WHERE a.tenant = requests.tenant AND a.name = requests.configurator
+             ORDER BY a.login LIMIT 1)
+            WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.tenant = requests.tenant AND a.name = requests.configurator);
+        UPDATE associations SET (configurator_given_name, configurator_surname) =
+            (SELECT given_name, surname FROM accounts a WHERE a.tenant = associations.tenant AND a.name = associations.configurator
+             ORDER BY a.login LIMIT 1)
+            WHERE EXISTS (SELECT 1 FROM accounts a WHERE a.tenant = associations.tenant AND a.name = associations.configurator);
+        CREATE INDEX IF NOT EXISTS devices_by_nid ON devices(nid COLLATE NOCASE);
+        """)
+
     /// What the metrics file (`metrics_file`) needs the database to keep, so that its counters
     /// survive restarts and a retention that deletes old requests: tallies kept by triggers in
     /// the transaction that moves a request (never a write of the engine's own, and one small
     /// upsert per request, not per row), the registry outages, and the two times a request's
     /// drop-to-result latency is measured between. Existing spools get their tallies from what
     /// they hold (their past requests have no drop time: they count in no latency).
-    static let version3 = Migration(version: 3, summary: "metrics: tallies, registry outages, drop and result times", sql: """
+    static let version4 = Migration(version: 4, summary: "metrics: tallies, registry outages, drop and result times", sql: """
         CREATE TABLE IF NOT EXISTS metric_counts(
             metric TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', key TEXT NOT NULL DEFAULT '',
             value REAL NOT NULL DEFAULT 0, PRIMARY KEY(metric, tenant, key)) WITHOUT ROWID;

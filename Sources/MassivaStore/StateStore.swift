@@ -42,19 +42,23 @@ public final class StateStore: @unchecked Sendable {
     // MARK: Requests
 
     /// Records a new request. `claimName` makes the claim idempotent: a second call for the same
-    /// claimed file returns the first request's id. `droppedAt`, the upload's modification time,
-    /// starts its drop-to-result latency (the metrics); without it, its recording does.
-    public func createRequest(tenant: String, fileName: String, configurator: String, claimName: String?,
-                              content: [UInt8]?, rejection: FileRejection?, now: Double, droppedAt: Double? = nil) throws -> RequestID {
+    /// claimed file returns the first request's id. `rowsTotal` is the number of data rows when
+    /// the file was read at intake, so a queued request shows `0/N` (Figura 12) before its pass.
+    /// `droppedAt`, the upload's modification time, starts its drop-to-result latency (the
+    /// metrics); without it, its recording does.
+    public func createRequest(tenant: String, fileName: String, configurator: String, configuratorPerson: PersonName = .unknown,
+                              claimName: String?, content: [UInt8]?, rejection: FileRejection?, rowsTotal: Int = 0,
+                              now: Double, droppedAt: Double? = nil) throws -> RequestID {
         if let claimName, let existing = try requestID(claimName: claimName) { return existing }
         let status: RequestStatus = rejection == nil ? .queued : .rejected
         try database.run("""
             INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
-                                 dropped_at)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 rows_total, configurator_given_name, configurator_surname, dropped_at)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
                   SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
-                  rejection == nil ? .null : .double(now), SQLValue(droppedAt.map { min($0, now) })])
+                  rejection == nil ? .null : .double(now), .int(rejection == nil ? max(0, rowsTotal) : 0),
+                  .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) })])
         return RequestID(database.lastInsertRowID)
     }
 
@@ -64,7 +68,8 @@ public final class StateStore: @unchecked Sendable {
 
     static let requestColumns = """
         id, tenant, file_name, configurator, status, reason, note, rows_total, rows_processed, rows_failed,
-        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version
+        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version,
+        configurator_given_name, configurator_surname
         """
 
     static func request(_ s: Statement) throws(RecordError) -> RequestRecord {
@@ -75,7 +80,8 @@ public final class StateStore: @unchecked Sendable {
                       status: status, reason: s.optionalText(5), note: s.optionalText(6),
                       rowsTotal: s.int(7), rowsProcessed: s.int(8), rowsFailed: s.int(9), maxAttemptsHit: s.bool(10),
                       submittedAt: s.double(11), completedAt: s.optionalDouble(12), nextDueAt: s.optionalDouble(13),
-                      stateVersion: s.int(14), resultsVersion: s.int(15))
+                      stateVersion: s.int(14), resultsVersion: s.int(15),
+                      configuratorPerson: PersonName(givenName: s.text(16), surname: s.text(17)))
     }
 
     public func request(_ id: RequestID) throws -> RequestRecord? {

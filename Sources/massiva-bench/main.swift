@@ -1,8 +1,9 @@
-// Micro-benchmarks of the two pieces written once per associated row and per request: the
-// SCP/1 script and the scp.zip archive. Run by `scripts/bench --micro` (release build); they
+// Micro-benchmarks of the pieces done once per associated row and per request: the SCP/1
+// script, the scp.zip archive, and counting an upload's data rows at intake. Run by `scripts/bench --micro` (release build); they
 // were tests once, measuring without asserting anything.
 import MassivaDomain
 import MassivaResults
+import MassivaSpool
 import MassivaSystem
 
 let prosumer = ScpScript(
@@ -51,3 +52,15 @@ for compression in [ZipArchive.Compression.store, .deflate] {
         print("ZipArchive: 100 entries × \(averageEntry) B, \(compression), sync \(sync): \(elapsed / rounds) per archive, \(size) bytes")
     }
 }
+
+// Intake: an upload of 100 rows read into data rows, only to count them (a queued request
+// shows 0/N); the pass parses the same bytes again later.
+let upload = Array(("POD;Identificativo MOME/Smart INFO;Tipo Configurazione\r\n" + (0..<100).map { i in
+    "IT001E\(10_000_000 + i);16MOMSPC3\(10_000_000 + i);\(i % 10 == 0 ? "Prosumer" : "Standard")\r\n"
+}.joined()).utf8)
+let counts = 5_000
+var counted = 0
+let countTime = clock.measure {
+    for _ in 0..<counts { counted &+= BulkFile.dataRowCount(upload, maxRows: 100) }
+}
+print("BulkFile.dataRowCount: 100-row upload, \(countTime / counts) per file (\(counted / counts) rows)")

@@ -163,12 +163,13 @@ final class Deployment {
     }
 
     /// An SI account with a fresh key pair; returns the login and the private key's path.
-    func addAccount(tenant: String, base: String, name: String) throws -> (login: String, key: String) {
+    /// `names` replaces `--name NAME` (e.g. `--given-name G --surname S`).
+    func addAccount(tenant: String, base: String, name: String, names: [String]? = nil) throws -> (login: String, key: String) {
         let login = base + suffix
         let key = root + "/key-" + login
         try check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", login, "-f", key])
         accounts.append(login)
-        let result = try massiva(["account", "add", tenant, login, "--name", name, "--key", key + ".pub"])
+        let result = try massiva(["account", "add", tenant, login] + (names ?? ["--name", name]) + ["--key", key + ".pub"])
         #expect(result.status == 0, "account add: \(result.errors)")
         return (login, key)
     }

@@ -80,6 +80,13 @@ struct OperatorTests {
         #expect(try String(contentsOfFile: key, encoding: .utf8) == (try String(contentsOfFile: maria.key + ".pub", encoding: .utf8)))
         let list = try deployment.massiva(["account", "list", "--tenant", acme, "--csv"])
         #expect(list.output.contains(maria.login) && list.output.contains("Maria Rossi"))
+        // The given name and surname apart (Nome, Cognome): a two-word --name is split.
+        #expect(list.output.contains(";Maria;Rossi;Maria Rossi;"), "\(list.output)")
+        // Given apart, a longer name keeps its parts, and the Unix comment is the whole name.
+        let anna = try deployment.addAccount(tenant: acme, base: "sib", name: "",
+                                             names: ["--given-name", "Anna Maria", "--surname", "De Luca"])
+        #expect(String(cString: try #require(getpwnam(anna.login)).pointee.pw_gecos) == "Anna Maria De Luca")
+        #expect(try deployment.massiva(["account", "list", "--csv"]).output.contains(";Anna Maria;De Luca;Anna Maria De Luca;"))
 
         // Refused before anything changes: a bad key, an unknown tenant, an existing user, a bad name.
         let badKey = deployment.root + "/bad.pub"
@@ -89,7 +96,8 @@ struct OperatorTests {
         for arguments in [["account", "add", acme, login, "--name", "Luca Bianchi", "--key", badKey],
                           ["account", "add", "nobody" + deployment.suffix, login, "--name", "Luca Bianchi", "--key", maria.key + ".pub"],
                           ["account", "add", acme, "root", "--name", "Luca Bianchi", "--key", maria.key + ".pub"],
-                          ["account", "add", acme, login, "--name", "Luca:Bianchi", "--key", maria.key + ".pub"]] {
+                          ["account", "add", acme, login, "--given-name", "Luca", "--surname", "Bian:chi", "--key", maria.key + ".pub"],
+                          ["account", "add", acme, login, "--name", "Luca Maria Bianchi", "--key", maria.key + ".pub"]] {
             let result = try deployment.massiva(arguments)
             #expect(result.status != 0, "\(arguments) was accepted")
             #expect(getpwnam(login) == nil, "\(arguments) left a user")

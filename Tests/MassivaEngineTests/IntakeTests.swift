@@ -16,6 +16,22 @@ import MassivaSystem
         Dictionary(try f.store.requests(tenant: nil).map { ($0.fileName, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// A recorded upload knows its data rows before its pass, so a queued request shows `0/N`
+    /// (the manual's Figura 12); a file its pass will reject counts none.
+    @Test func aRecordedUploadCountsItsDataRows() throws {
+        let f = try EngineFixture { $0.maxRows = 5 }
+        try f.drop("three.csv", text: EngineFixture.bulk((0..<3).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }) + "\r\n\r\n")
+        try f.drop("six.csv", text: EngineFixture.bulk((10..<16).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }))
+        try f.drop("binary.csv", [0x50, 0x00, 0x44])
+        let scan = try f.engine.intake.scan(tenant: try #require(try f.store.tenant("acme")), now: SystemClock.now + 60)
+        #expect(scan.recorded.count == 3)
+        let byName = try requests(f)
+        #expect(byName["three.csv"]?.status == .queued && byName["three.csv"]?.rowsTotal == 3)
+        #expect(byName["six.csv"]?.rowsTotal == 0 && byName["binary.csv"]?.rowsTotal == 0)
+        try f.runUntilIdle()
+        #expect(try requests(f)["three.csv"].map { "\($0.rowsProcessed)/\($0.rowsTotal)" } == "3/3")
+    }
+
     // MARK: File-level rejections
 
     @Test func everyUnusableFileIsRejectedWithAnItalianReasonAndTheOthersGoOn() throws {

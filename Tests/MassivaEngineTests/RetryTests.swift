@@ -142,6 +142,7 @@ import MassivaStore
         func check() throws { if down { throw RegistryError.unavailable("test outage") } }
         func pod(_ code: String) throws -> PODRecord? { try check(); return try base.pod(code) }
         func device(_ sid: String) throws -> DeviceRecord? { try check(); return try base.device(sid) }
+        func device(nid: String) throws -> DeviceRecord? { try check(); return try base.device(nid: nid) }
         func probeReachability(pod: String) throws -> Bool { try check(); probes += 1; return try base.probeReachability(pod: pod) }
         func association(pod: String) throws -> Association? { try check(); return try base.association(pod: pod) }
         func association(sid: String) throws -> Association? { try check(); return try base.association(sid: sid) }

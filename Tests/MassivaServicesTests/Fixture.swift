@@ -126,6 +126,7 @@ final class OutageRegistryDouble: Registry {
 
     func pod(_ code: String) throws -> PODRecord? { throw error }
     func device(_ sid: String) throws -> DeviceRecord? { try real.device(sid) }
+    func device(nid: String) throws -> DeviceRecord? { try real.device(nid: nid) }
     func probeReachability(pod: String) throws -> Bool { try real.probeReachability(pod: pod) }
     func association(pod: String) throws -> Association? { try real.association(pod: pod) }
     func association(sid: String) throws -> Association? { try real.association(sid: sid) }

@@ -39,7 +39,10 @@ func seeded() throws -> Fixture {
                                                         configurator: "m", scpDirectory: out))
         _ = try f.services().associate(AssociateRequest(tenant: "beta", pod: Fixture.other, sid: Fixture.betaSID, configurationType: "Standard",
                                                         configurator: "b", scpDirectory: out))
-        let acme = f.run("report", "--tenant", "acme", "--csv")
+        // The manual's note: at least one filter, or --all.
+        let bare = f.run("report", "--tenant", "acme", "--csv")
+        #expect(bare.status == 2 && bare.err.contains("almeno un criterio") && bare.out.isEmpty)
+        let acme = f.run("report", "--tenant", "acme", "--all", "--csv")
         #expect(acme.status == 0)
         let rows = csvRows(acme.bytes)
         #expect(rows.map { $0[0] } == ["POD", Fixture.standard])
@@ -47,7 +50,7 @@ func seeded() throws -> Fixture {
         // Even filtering on the other SI's POD or SID shows nothing.
         #expect(csvRows(f.run("report", "--tenant", "acme", "--pod", Fixture.other, "--csv").bytes).count == 1)
         #expect(csvRows(f.run("report", "--tenant", "acme", "--sid", Fixture.betaSID, "--csv").bytes).count == 1)
-        let all = csvRows(f.run("report", "--all-tenants", "--csv").bytes)
+        let all = csvRows(f.run("report", "--all-tenants", "--all", "--csv").bytes)
         #expect(Set(all.dropFirst().map { $0[7] }) == ["ACME Impianti S.r.l.", "Beta Energia S.p.A."])
     }
 

@@ -67,7 +67,8 @@ final class FixtureSpool {
         #expect(try spool.rawCounts() == before)
         // Migration 2: the SI accounts, a table the first release did not have.
         #expect(try opened.store.accounts().isEmpty)
-        try opened.store.addAccount(Account(login: "mrossi", tenant: "acme", name: "Mario Rossi", uid: 1001, createdAt: 0))
+        try opened.store.addAccount(Account(login: "mrossi", tenant: "acme", person: PersonName(givenName: "Mario", surname: "Rossi"),
+                                            uid: 1001, createdAt: 0))
         #expect(try opened.store.configuratorName(login: "mrossi", tenant: "acme") == "Mario Rossi")
 
         // Every status, as the first release left them.
@@ -100,7 +101,7 @@ final class FixtureSpool {
         #expect(throws: DatabaseError.self) { try opened.store.database.execute("DELETE FROM audit") }
     }
 
-    /// Migration 3 (the metrics) starts its tallies from what a spool already holds: final
+    /// Migration 4 (the metrics) starts its tallies from what a spool already holds: final
     /// requests by tenant and status, their rows by final code (not the waiting row); the old
     /// requests have no drop time and count in no latency, not even when written again.
     @Test func theMetricsTalliesStartFromWhatTheSpoolHolds() throws {
@@ -191,5 +192,40 @@ final class FixtureSpool {
         #expect(throws: DatabaseError.self) { try Schema.migrate(db, migrations: Schema.migrations + [broken]) }
         #expect(try Schema.version(of: db) == Schema.currentVersion)
         #expect(try db.queryOne("SELECT count(*) FROM sqlite_master WHERE name = 'half'", []) { $0.int(0) } == 0)
+    }
+
+    /// Migration 3 splits the names of the accounts made before it at the first space, and
+    /// gives the requests and associations of the same tenant and name their parts; the rest
+    /// (another tenant's, a login) keeps no parts. Nothing else changes.
+    @Test func migration3SplitsAccountNamesAndBackfillsTheirAssociations() throws {
+        let spool = try FixtureSpool()
+        let db = try Database(path: spool.databasePath)
+        try Schema.migrate(db, migrations: Array(Schema.migrations.prefix(2)))
+        #expect(try Schema.version(of: db) == 2)
+        try db.execute("""
+            INSERT INTO accounts(login, tenant, name, uid, created_at) VALUES
+                ('mrossi', 'acme', 'Mario Rossi', 1001, 0), ('adeluca', 'acme', 'Anna De Luca', 1002, 0),
+                ('cher', 'acme', 'Cher', 1003, 0), ('vrossi', 'voltaic', 'root', 1004, 0);
+            UPDATE associations SET configurator = 'Anna De Luca' WHERE pod = 'IT001E00000001';
+            UPDATE associations SET configurator = 'Mario Rossi' WHERE pod = 'IT001E00000007';
+            UPDATE requests SET configurator = 'Mario Rossi' WHERE id = 1;
+            """)
+        let before = try spool.rawCounts()
+        let opened = try OpenedSpool.open(spool.configuration)
+        #expect(try Schema.version(of: opened.store.database) == Schema.currentVersion)
+        #expect(try spool.rawCounts() == before)
+        let people = Dictionary(uniqueKeysWithValues: try opened.store.accounts().map { ($0.login, $0.person) })
+        #expect(people["mrossi"] == PersonName(givenName: "Mario", surname: "Rossi"))
+        #expect(people["adeluca"] == PersonName(givenName: "Anna", surname: "De Luca"))
+        #expect(people["cher"] == PersonName(givenName: "", surname: "Cher"))
+        #expect(try opened.store.account(login: "adeluca")?.name == "Anna De Luca")
+        let registry = try EmbeddedRegistry(database: opened.store.database)
+        #expect(try registry.association(pod: "IT001E00000001")?.configuratorPerson == PersonName(givenName: "Anna", surname: "De Luca"))
+        // Mario Rossi is an account of acme, and this association is voltaic's: no parts.
+        #expect(try registry.association(pod: "IT001E00000007")?.configuratorPerson == .unknown)
+        // voltaic's account named "root" gives its parts to voltaic's "root" rows only.
+        #expect(try registry.association(pod: "IT001E00000009")?.configuratorPerson == .unknown)
+        #expect(try opened.store.request(RequestID(1))?.configuratorPerson == PersonName(givenName: "Mario", surname: "Rossi"))
+        #expect(try opened.store.request(RequestID(2))?.configuratorPerson == .unknown)
     }
 }
