@@ -121,7 +121,12 @@ public final class MetricsReporter: @unchecked Sendable {
         guard let delay else { return }
         queue.asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
-            scheduling.withLock { $0.pending = false }
+            // Both under one lock: a pass that asks between them must find this write's time,
+            // or it would schedule another at once.
+            scheduling.withLock {
+                $0.pending = false
+                $0.lastWrite = SystemClock.monotonic
+            }
             write()
         }
     }

@@ -223,8 +223,10 @@ private typealias R = TestRegistry
         let writes = r.writes
         // One at once, then at most one each 0.25 s, and the final writeNow.
         #expect(writes >= 3 && writes <= 7, "writes: \(writes)")
+        // Had a pass waited for a write (a database read and a file, about a millisecond each),
+        // a second would hold at most a thousand; the slowest call is a preemption at worst.
         #expect(calls > 10_000, "calls: \(calls)")
-        #expect(slowest < 0.05, "slowest passEnded: \(slowest) s")
+        #expect(slowest < 0.25, "slowest passEnded: \(slowest) s")
     }
 
     @Test func prometheusTextEscapesAndSpellsValues() {
