@@ -185,10 +185,14 @@ public final class MetricsReporter: @unchecked Sendable {
                  "When the engine last finished a pass without an error, seconds since the epoch (0: none yet).")
         t.sample("massiva_last_successful_pass_timestamp_seconds", p.lastSuccessfulPass ?? 0)
 
-        let tenants = m.rejectedRun.keys.sorted()
+        let tenants = m.tenants
         t.family("massiva_requests_total", .counter, "Requests that reached a final status, by tenant and status (done, rejected, cancelled).")
+        // Every tenant's three series from the start, at 0: a series that first appears at 1
+        // would hide its first increase from rate() and increase().
         var requests = m.requests
-        for tenant in tenants { for status in RequestStatus.allCases where status.isFinal { requests[TenantKey(tenant, status), default: 0] += 0 } }
+        for tenant in tenants {
+            for status in RequestStatus.allCases where status.isFinal { requests[TenantKey(tenant, status), default: 0] += 0 }
+        }
         for (key, value) in requests.sorted(by: { ($0.key.tenant, $0.key.value.rawValue) < ($1.key.tenant, $1.key.value.rawValue) }) {
             t.sample("massiva_requests_total", ["tenant": key.tenant, "status": key.value.rawValue], value)
         }

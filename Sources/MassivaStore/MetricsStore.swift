@@ -35,6 +35,8 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var registryOutageSeconds: Double = 0
     public var registryOutageInProgress = false
 
+    /// Every tenant, so that each shows its counters even at 0.
+    public var tenants: [String] = []
     /// Each tenant's run of rejected requests among its latest final ones (cancelled ones
     /// skipped), up to `rejectedRunLimit`.
     public var rejectedRun: [String: Int] = [:]
@@ -91,9 +93,8 @@ public struct MetricsStore {
                 """, [.double(now)], { s in (s.int(0), s.double(1), s.bool(2)) }) {
                 (m.registryOutages, m.registryOutageSeconds, m.registryOutageInProgress) = o
             }
-            for tenant in try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text(0) }) {
-                m.rejectedRun[tenant] = try rejectedRun(tenant: tenant)
-            }
+            m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text(0) })
+            for tenant in m.tenants { m.rejectedRun[tenant] = try rejectedRun(tenant: tenant) }
             return m
         }
     }
