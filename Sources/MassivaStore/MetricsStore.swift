@@ -9,7 +9,7 @@ import MassivaDomain
 public struct MetricsSnapshot: Sendable, Equatable {
     /// The upper bounds of the drop-to-result latency's buckets, in seconds, as migration 4's
     /// trigger files them (its `CASE`); the last bucket, `+Inf`, is implied.
-    public static let latencyBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 14400]
+    public static let latencyBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 30, 60, 300, 1800, 3600, 14400]
 
     /// Final requests by tenant and status (done, rejected, cancelled).
     public var requests: [TenantKey<RequestStatus>: Int] = [:]

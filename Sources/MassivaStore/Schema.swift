@@ -202,7 +202,8 @@ public enum Schema {
 
         -- The final result files recorded as written: the drop-to-result latency, once per
         -- request, from the upload's modification time (or its recording) to now, the time the
-        -- files are recorded. Buckets are kept one each (not cumulative), summed when read.
+        -- files are recorded. Buckets are kept one each (not cumulative), summed when read; they
+        -- are dense around the settle times (1 s, 2 s) that most of the latency is.
         CREATE TRIGGER IF NOT EXISTS metrics_request_result AFTER UPDATE OF results_version ON requests
         WHEN new.result_at IS NULL AND new.status IN ('done', 'rejected', 'cancelled') AND new.results_version >= new.state_version
         BEGIN
@@ -210,9 +211,10 @@ public enum Schema {
             INSERT INTO metric_counts(metric, tenant, key, value)
                 SELECT 'drop_to_result_bucket', '', CASE
                     WHEN l <= 0.05 THEN '0.05' WHEN l <= 0.1 THEN '0.1' WHEN l <= 0.25 THEN '0.25'
-                    WHEN l <= 0.5 THEN '0.5' WHEN l <= 1 THEN '1' WHEN l <= 2.5 THEN '2.5' WHEN l <= 5 THEN '5'
-                    WHEN l <= 10 THEN '10' WHEN l <= 30 THEN '30' WHEN l <= 60 THEN '60' WHEN l <= 300 THEN '300'
-                    WHEN l <= 1800 THEN '1800' WHEN l <= 3600 THEN '3600' WHEN l <= 14400 THEN '14400' ELSE '+Inf' END, 1
+                    WHEN l <= 0.5 THEN '0.5' WHEN l <= 1 THEN '1' WHEN l <= 1.5 THEN '1.5' WHEN l <= 2 THEN '2'
+                    WHEN l <= 2.5 THEN '2.5' WHEN l <= 3 THEN '3' WHEN l <= 5 THEN '5' WHEN l <= 10 THEN '10'
+                    WHEN l <= 30 THEN '30' WHEN l <= 60 THEN '60' WHEN l <= 300 THEN '300' WHEN l <= 1800 THEN '1800'
+                    WHEN l <= 3600 THEN '3600' WHEN l <= 14400 THEN '14400' ELSE '+Inf' END, 1
                 FROM (SELECT max(0.0, result_at - coalesce(dropped_at, submitted_at)) AS l FROM requests WHERE id = new.id)
                 WHERE true
                 ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;

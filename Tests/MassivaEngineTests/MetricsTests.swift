@@ -146,6 +146,27 @@ private typealias R = TestRegistry
         #expect(try snapshot(f).latencyBuckets == expected)
     }
 
+    /// The trigger's buckets (SQL) and `latencyBounds` (Swift) are one list: a latency in the
+    /// middle of each bucket, and one past the last, lands where Swift says it does.
+    @Test func theTriggersBucketsAreTheBoundsSwiftShows() throws {
+        let f = try EngineFixture()
+        let bounds = MetricsSnapshot.latencyBounds
+        let values = zip([0] + bounds, bounds).map { ($0 + $1) / 2 } + [bounds.last! * 2]
+        var expected = Array(repeating: 0, count: bounds.count + 1)
+        for value in values {
+            let id = try f.store.createRequest(tenant: "acme", fileName: "x.csv", configurator: "op", claimName: nil, content: nil,
+                                               rejection: .tenantDisabled, now: f.clock.now, droppedAt: SystemClock.now - value)
+            try f.store.markResultsWritten(id, version: 1)
+            // The latency as the trigger measured it (the database's clock ran on meanwhile).
+            let measured = try #require(try f.database.queryOne("SELECT result_at - dropped_at FROM requests WHERE id = ?",
+                                                                [.int(id.number)]) { $0.double(0) })
+            expected[bounds.firstIndex { measured <= $0 } ?? bounds.count] += 1
+        }
+        let m = try snapshot(f)
+        #expect(m.latencyBuckets == expected)
+        #expect(m.latencyBuckets.allSatisfy { $0 == 1 })
+    }
+
     @Test func anUnknownTallyIsAnErrorNotSkipped() throws {
         let f = try EngineFixture()
         try f.database.execute("INSERT INTO metric_counts(metric, tenant, key, value) VALUES('rows', 'acme', 'NOT_A_CODE', 1)")
