@@ -227,10 +227,12 @@ public final class MetricsReporter: @unchecked Sendable {
 
         t.family("massiva_registry_outages_total", .counter, "Times the registry itself went down (not one meter).")
         t.sample("massiva_registry_outages_total", m.registryOutages)
-        t.family("massiva_registry_outage_seconds_total", .counter, "Seconds the registry has been down, all outages together.")
+        t.family("massiva_registry_outage_seconds_total", .counter, "Seconds the registry was down, the outages that ended.")
         t.sample("massiva_registry_outage_seconds_total", m.registryOutageSeconds)
         t.family("massiva_registry_outage_in_progress", .gauge, "1 while the registry is down and the work is paused.")
         t.sample("massiva_registry_outage_in_progress", m.registryOutageInProgress ? 1 : 0)
+        t.family("massiva_registry_outage_current_seconds", .gauge, "How long the outage in progress has lasted so far (0: none).")
+        t.sample("massiva_registry_outage_current_seconds", m.registryOutageStartedAt.map { max(0, now - $0) } ?? 0)
 
         t.family("massiva_pass_duration_seconds", .histogram, "How long the engine's passes take (this process's passes).")
         t.histogram("massiva_pass_duration_seconds", bounds: ProcessMetrics.passBounds, counts: p.passCounts, sum: p.passSum)

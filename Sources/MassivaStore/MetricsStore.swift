@@ -32,8 +32,12 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var oldestWaitingSince: Double?
 
     public var registryOutages = 0
+    /// The seconds of the outages that ended: a counter must never go down, and an open
+    /// outage's "so far" (the snapshot's clock) could exceed the end the engine then records.
     public var registryOutageSeconds: Double = 0
-    public var registryOutageInProgress = false
+    /// When the outage in progress began, if one is.
+    public var registryOutageStartedAt: Double?
+    public var registryOutageInProgress: Bool { registryOutageStartedAt != nil }
 
     /// Every tenant, so that each shows its counters even at 0.
     public var tenants: [String] = []
@@ -88,10 +92,10 @@ public struct MetricsStore {
                 (m.waitingRows, m.oldestWaitingSince) = w
             }
             if let o = try database.queryOne("""
-                SELECT count(*), coalesce(sum(coalesce(ended_at, max(?1, started_at)) - started_at), 0), coalesce(max(ended_at IS NULL), 0)
+                SELECT count(*), coalesce(sum(ended_at - started_at), 0), min(CASE WHEN ended_at IS NULL THEN started_at END)
                 FROM registry_outages
-                """, [.double(now)], { s in (s.int(0), s.double(1), s.bool(2)) }) {
-                (m.registryOutages, m.registryOutageSeconds, m.registryOutageInProgress) = o
+                """, [], { s in (s.int(0), s.double(1), s.optionalDouble(2)) }) {
+                (m.registryOutages, m.registryOutageSeconds, m.registryOutageStartedAt) = o
             }
             m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text(0) })
             for tenant in m.tenants { m.rejectedRun[tenant] = try rejectedRun(tenant: tenant) }
