@@ -146,6 +146,28 @@ import Testing
         #expect(scraped.contains("node_textfile_scrape_error 0\n"))
     }
 
+    /// A metrics file that cannot be written (its folder missing) is logged once and changes
+    /// nothing else: the daemon takes the upload and writes its results as ever.
+    @Test func theDaemonGoesOnWhenItCannotWriteTheFile() throws {
+        let spool = try Spool()
+        try "spool_directory = \(spool.spool)\nsettle_time = 0s\nmetrics_file = \(spool.root)/missing/massiva.prom\n"
+            .write(toFile: spool.configPath, atomically: false, encoding: .utf8)
+        try spool.setUpSamples()
+        let daemon = try spool.start(["serve"])
+        try spool.copySample("acme-clean.csv", to: "acme")
+        try waitFor("the request's results", timeout: 30) {
+            spool.list(spool.results("acme")).contains { $0.hasPrefix("MOME-") }
+                && ((try? spool.stato(tenant: "acme", id: "MOME-000000001")["status"] as? String) ?? nil) == "done"
+        }
+        usleep(5_500_000)  // one more write tried after the pass (at most every 5 s)
+        daemon.process.terminate()
+        let result = spool.finish(daemon)
+        #expect(result.status == 0)
+        #expect(result.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("metrics_write_failed ") }.count == 1,
+                "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: spool.root + "/missing"))
+    }
+
     /// Every query of the dashboard is PromQL that promtool accepts (as recording rules, Grafana's
     /// variables given values), and every massiva series the dashboard and the alert rules name
     /// is one the file has: a renamed metric breaks this test, not an operator's night.
