@@ -104,21 +104,22 @@ struct SystemdNotifierTests {
 
 @Suite("SignalSource")
 struct SignalSourceTests {
-    @Test func firesForSIGUSR1() async throws {
-        let received = LockedBox<[Signal]>([])
-        let queue = DispatchQueue(label: "signal-test")
-        let source = SignalSource(signals: [.user1], queue: queue) { signal in
-            received.update { $0.append(signal) }
-        }
+    /// Delivery itself is tested in a real process (DaemonTests: SIGTERM at seven moments of
+    /// start-up, SIGHUP), where the daemon blocks its signals in every thread first. In this
+    /// test process it cannot be: libdispatch reads signals through a signalfd on its manager
+    /// thread, and a process-directed signal goes to any thread that does not block it — with
+    /// the test runner's many threads, usually one where "ignore" discards it (the flaky
+    /// `firesForSIGUSR1` this replaces failed only in full runs). What is checked here: the
+    /// default action is switched off before the source exists, so a SIGUSR2 arriving now
+    /// cannot kill the process.
+    @Test func theDefaultActionIsIgnoredFirst() throws {
+        let source = SignalSource(signals: [.user2], queue: DispatchQueue(label: "signal-test")) { _ in }
         defer { source.cancel() }
-        // The source registers asynchronously; until then SIG_IGN drops the signal, so
-        // keep sending until one is handled. (A default SIGUSR1 would kill the process.)
-        let fired = await eventually(within: 10) {
-            if received.value.isEmpty { try? Signal.user1.sendToCurrentProcess() }
-            return !received.value.isEmpty
-        }
-        #expect(fired)
-        #expect(received.value.allSatisfy { $0 == .user1 })
+        var current = sigaction()
+        #expect(sigaction(SIGUSR2, nil, &current) == 0)
+        let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
+        #expect(handler == 1)  // SIG_IGN is the handler value 1
+        try Signal.user2.sendToCurrentProcess()  // would end the test run if not ignored
         #expect(Signal.terminate.description == "SIGTERM")
     }
 }
