@@ -33,8 +33,8 @@ enum AccountCommands {
         // Read before anything changes (and while still root: the key may be root's).
         let keys: [String]
         do {
-            let fd = try FileDescriptor.open(keyPath, .readOnly, options: [.closeOnExec, .nonBlocking])
-            let (bytes, _) = try fd.closeAfter { try $0.read(upTo: 64 * 1024 + 1) }
+            // A regular file only, opened without blocking (a FIFO would hang the command).
+            let bytes = try RegularFile.read(keyPath, limit: 64 * 1024)
             keys = try PublicKeyFile.parse(bytes).get()
         } catch let error as CLIError { throw error } catch { throw CLIError("cannot read the key file: \(error)", status: 2) }
 

@@ -25,7 +25,7 @@ public struct OptionDeclaration: Sendable, Equatable {
     /// The global `--config PATH` option.
     public static let config = OptionDeclaration(
         "--config", valueName: "PATH",
-        help: "configuration file (default: $MASSIVA_CONFIG, else built-in defaults)")
+        help: "configuration file (default: $MASSIVA_CONFIG, else /etc/massiva/massiva.cf if it exists, else built-in defaults)")
 }
 
 /// A boolean option without a value, such as `--csv`.
@@ -140,6 +140,9 @@ public struct ParsedArguments: Sendable, Equatable {
         precondition(declaredOptions.contains(name), "option \(name) is not declared")
         return values[name]
     }
+
+    /// Whether the command declares option `name` (asking for its value would not trap).
+    public func declares(_ name: String) -> Bool { declaredOptions.contains(name) }
 
     /// Whether flag `name` (`"--csv"`) was given. Asking for an undeclared flag traps.
     public func flag(_ name: String) -> Bool {

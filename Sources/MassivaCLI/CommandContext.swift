@@ -13,17 +13,24 @@ public final class CommandContext {
     public let environment: [String: String]
     private var loaded: Configuration?
     private var opened: OpenedSpool?
+    /// The configuration file read when neither `--config` nor `MASSIVA_CONFIG` names one (and
+    /// it exists); a parameter so tests need not depend on what the host has in `/etc`.
+    public let defaultConfigurationPath: String
 
-    public init(arguments: ParsedArguments, environment: [String: String]) {
+    public init(arguments: ParsedArguments, environment: [String: String],
+                defaultConfigurationPath: String = MassivaConfig.defaultConfigurationPath) {
         self.arguments = arguments
         self.environment = environment
+        self.defaultConfigurationPath = defaultConfigurationPath
     }
 
-    /// `--config PATH`, else `MASSIVA_CONFIG`, else the built-in defaults.
+    /// `--config PATH`, else `MASSIVA_CONFIG`, else `/etc/massiva/massiva.cf` when it exists,
+    /// else the built-in defaults (see `resolveConfigurationPath`).
     public func configuration() throws -> Configuration {
         if let loaded { return loaded }
         let configuration: Configuration
-        if let path = resolveConfigurationPath(argument: configurationFileArgument, environment: environment) {
+        if let path = resolveConfigurationPath(argument: configurationFileArgument, environment: environment,
+                                               defaultPath: defaultConfigurationPath) {
             do { configuration = try Configuration.load(path: path) } catch { throw CLIError("\(error)", status: 2) }
         } else {
             configuration = Configuration.defaults.resolvingPaths(relativeTo: Self.currentDirectory())
@@ -32,17 +39,21 @@ public final class CommandContext {
         return configuration
     }
 
-    /// The configuration read again from its file (SIGHUP); the built-in defaults when none.
+    /// The configuration read again (SIGHUP), resolved by the same rule as at start; the
+    /// built-in defaults when no file applies.
     public func reloadConfiguration() throws -> Configuration {
         loaded = nil
         return try configuration()
     }
 
-    /// `--config` names the configuration file, except where `associate` takes it, as the
-    /// issue words it, for the configuration type (`--config Standard|Prosumer`).
+    /// `--config` names the configuration file, except where `associate` (the command with
+    /// `--type`) takes it, as the portal words it, for the configuration type. Anywhere else
+    /// `--config Standard` is a file name like any other, and a missing file an error, not
+    /// silently the defaults.
     var configurationFileArgument: String? {
         guard let value = arguments.value("--config") else { return nil }
-        return ConfigurationType(parsing: value) == nil ? value : nil
+        if arguments.declares("--type"), ConfigurationType(parsing: value) != nil { return nil }
+        return value
     }
 
     /// Set by the commands that need root for part of their work (`tenant add`, `account ...`):

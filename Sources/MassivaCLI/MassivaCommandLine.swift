@@ -19,8 +19,32 @@ public enum MassivaCommandLine {
                 words.removeFirst()
             }
         }
+        if leading.last == "--config" {
+            // `massiva --config` alone is a usage error, not a request for the overview.
+            Output.error("massiva: missing value for --config; see massiva --help")
+            return 2
+        }
+        if words == ["--version"] {
+            Output.print("massiva \(MassivaVersion.version)")
+            Output.flush()
+            return 0
+        }
         guard let command = commands.filter({ Array(words.prefix($0.declaration.path.count)) == $0.declaration.path })
             .max(by: { $0.declaration.path.count < $1.declaration.path.count }) else {
+            // A group's name alone (`massiva tenant`): say which subcommands it has.
+            if let group = words.first, !group.hasPrefix("-"), words.count == 1 || words.dropFirst().allSatisfy({ $0.hasPrefix("-") }) {
+                let subcommands = commands.filter { $0.declaration.path.count > 1 && $0.declaration.path[0] == group }
+                if !subcommands.isEmpty {
+                    let listing = subcommands.map { "massiva " + $0.declaration.path.joined(separator: " ") }.joined(separator: ", ")
+                    if words.contains("--help") || words.contains("-h") {
+                        Output.print("massiva \(group) has the commands \(listing); each takes --help")
+                        Output.flush()
+                        return 0
+                    }
+                    Output.error("massiva \(group): which one? \(listing) (see massiva --help)")
+                    return 2
+                }
+            }
             if words.isEmpty || words == ["--help"] || words == ["-h"] || words == ["help"] {
                 Output.print(overview())
                 Output.flush()
@@ -54,14 +78,14 @@ public enum MassivaCommandLine {
     }
 
     static func overview() -> String {
-        var lines = ["usage: massiva <command> [options]   (--config PATH or MASSIVA_CONFIG selects the configuration)", "", "commands:"]
+        var lines = ["usage: massiva <command> [options]   (--config PATH or MASSIVA_CONFIG selects the configuration; default /etc/massiva/massiva.cf if it exists)", "", "commands:"]
         let width = commands.map { $0.declaration.path.joined(separator: " ").count }.max() ?? 0
         for command in commands {
             let path = command.declaration.path.joined(separator: " ")
             lines.append("  " + path + String(repeating: " ", count: width - path.count + 2) + command.declaration.summary)
         }
         lines.append("")
-        lines.append("massiva <command> --help describes one command.")
+        lines.append("massiva <command> --help describes one command; massiva --version prints the version.")
         return lines.joined(separator: "\n")
     }
 

@@ -67,7 +67,7 @@ enum OperatorCommands {
         var problems = 0
         for path in context.arguments.positionals {
             let report = FileCheck.check(path: path, maxRows: configuration.maxRows, maxFileSize: configuration.maxFileSize)
-            for line in report.problems { Output.print(line) }
+            for line in report.notes + report.problems { Output.print(line) }
             problems += report.problems.count
             if report.problems.isEmpty { Output.print("\(path): OK, \(report.rows) rows") }
         }
@@ -80,6 +80,8 @@ enum FileCheck {
     struct Report {
         var rows = 0
         var problems: [String] = []
+        /// What the SI should know that is not a problem (the header's line).
+        var notes: [String] = []
     }
 
     static func check(path: String, maxRows: Int, maxFileSize: Int) -> Report {
@@ -93,7 +95,13 @@ enum FileCheck {
         }
         let rows: [DataRow]
         do {
-            rows = try RequestProcessor.parse(bytes, maxRows: maxRows)
+            let collector = try BulkFile.read(bytes, maxRows: maxRows)
+            // Which line was taken as the header (and so not checked): the SI can tell a
+            // header it meant from a first row it mistyped without digits.
+            if let line = collector.headerLine {
+                report.notes.append("\(path):\(line): intestazione (nessuna cifra nella riga): non è una riga di dati")
+            }
+            rows = try collector.finish()
         } catch {
             report.problems.append("\(path): \(error.reason)")
             return report
@@ -118,17 +126,18 @@ enum FileCheck {
     /// Reads a file given on the command line with the intake's rules: a regular file, not a
     /// link, at most `maxFileSize` bytes.
     static func readUpload(path: String, maxFileSize: Int) -> Result<[UInt8], FileRejection> {
+        // Opened non-blocking and checked with fstat after the open (RegularFile): a FIFO given
+        // here never blocks the command, and nothing is swapped in between a check and the open.
         do {
-            let status = try FileStatus.ofLink(path)
-            guard status.kind == .regular else { return .failure(.notRegularFile(kind: status.kind.italianName)) }
-            guard status.size <= maxFileSize else { return .failure(.tooLarge(size: Int(status.size), limit: maxFileSize)) }
-            let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking])
-            defer { try? fd.close() }
-            let (bytes, truncated) = try fd.read(upTo: maxFileSize)
-            if truncated { return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize)) }
-            return .success(bytes)
+            return .success(try RegularFile.read(path, limit: maxFileSize, followSymlinks: false))
         } catch {
-            return .failure(.unreadable(detail: "\(error)"))
+            switch error {
+            case .notRegular(let kind): return .failure(.notRegularFile(kind: kind.italianName))
+            case .tooLarge: return .failure(.tooLarge(size: maxFileSize + 1, limit: maxFileSize))
+            case .system(let problem) where problem.errno == .tooManySymbolicLinks:
+                return .failure(.notRegularFile(kind: FileStatus.Kind.symlink.italianName))
+            case .system(let problem): return .failure(.unreadable(detail: "\(problem)"))
+            }
         }
     }
 }

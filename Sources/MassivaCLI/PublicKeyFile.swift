@@ -16,9 +16,10 @@ enum PublicKeyFile {
             return .failure(CLIError("the key file is not UTF-8 text", status: 2))
         }
         var keys: [String] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            let trimmed = String(line).trimmingWhitespace()
+        // Split on the scalar LF: as Characters, CR LF is one grapheme that is not "\n".
+        for (index, rawLine) in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
+            let trimmed = String(String.UnicodeScalarView(line)).trimmingWhitespace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             let where_ = "key file line \(index + 1)"

@@ -22,7 +22,15 @@ enum ServiceCommands {
     static func configurator(_ context: CommandContext, tenant: String) throws -> ConfiguratorIdentity {
         let login = context.arguments.value("--account"), name = context.arguments.value("--configurator")
         if login != nil && name != nil { throw CLIError("give --account or --configurator, not both", status: 2) }
-        if let name { return ConfiguratorIdentity(name: name) }
+        if let name {
+            // Recorded in the audit trail and shown in associazioni.csv: a person's name, never
+            // a line break or an escape sequence.
+            guard !name.isEmpty, name.utf8.count <= 200,
+                  !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw CLIError("--configurator must be a name: not empty, at most 200 bytes, no control characters", status: 2)
+            }
+            return ConfiguratorIdentity(name: name)
+        }
         let store = try context.store()
         guard let login else { return try store.configurator(login: UserName.current, tenant: tenant) }
         // Another tenant's account is refused like an unknown one: its tenant is not said.

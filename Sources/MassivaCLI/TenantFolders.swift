@@ -18,6 +18,12 @@ enum TenantFolders {
     /// tenant's group is created when missing; elsewhere (a developer's spool) the folders are
     /// the current user's. What it created is added to `undo`.
     static func create(_ tenant: String, layout: SpoolLayout, owner: UnixUser?, undo: inout UndoList) throws {
+        // Run as root, chown/chmod through a link would change what it points to, outside the
+        // spool: a tenant whose folders (or template) are links is refused, never followed.
+        if let problem = TenantFolderCheck.problem(layout, tenant: tenant) { throw CLIError(problem) }
+        if let template = try? FileStatus.ofLink(layout.templatePath(tenant)), template.kind != .regular {
+            throw CLIError("\(layout.templatePath(tenant)) is a \(template.kind.rawValue), not a file: refused, never followed")
+        }
         guard let owner else {
             for directory in [layout.incoming(tenant), layout.results(tenant), layout.claimDirectory(tenant), layout.refusedDirectory(tenant)] {
                 try makeDirectory(directory, undo: &undo)

@@ -44,3 +44,10 @@ public enum CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         "\(file): \(description)"
     }
 }
+
+/// Why `CSVReader.forEachRecord` stopped: the file is not readable CSV, or the caller's body
+/// threw.
+public enum CSVStreamError<Failure: Error>: Error {
+    case csv(CSVError)
+    case stopped(Failure)
+}

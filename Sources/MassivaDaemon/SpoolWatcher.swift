@@ -59,7 +59,7 @@ final class SpoolWatcher {
         for tenant in tenants where incomingWatches[tenant] == nil {
             let path = layout.incoming(tenant)
             do {
-                let wd = try inotify.addWatch(path, mask: [.closeWrite, .movedTo, .create, .attributes, .onlyDirectory,
+                let wd = try inotify.addWatch(path, mask: [.closeWrite, .movedTo, .create, .attributes, .onlyDirectory, .dontFollow,
                                                            .deleteSelf, .moveSelf])
                 incomingWatches[tenant] = wd
                 tenantsByWatch[wd] = tenant

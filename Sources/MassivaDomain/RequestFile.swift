@@ -22,6 +22,10 @@ public enum FileRejection: Error, Sendable, Equatable {
     case notRegularFile(kind: String)
     case tenantDisabled
     case unreadable(detail: String)
+    /// The upload's name is not UTF-8: its bytes are not read (the SI renames and uploads again).
+    case nameNotUTF8
+    /// UTF-16 text (what Excel's "Unicode text" writes): readable, but not the agreed format.
+    case utf16
 
     public var reason: String {
         switch self {
@@ -32,6 +36,10 @@ public enum FileRejection: Error, Sendable, Equatable {
         case .notRegularFile(let kind): return "non è un file regolare (\(kind)): non è stato letto"
         case .tenantDisabled: return "la ditta configuratrice è disabilitata"
         case .unreadable(let detail): return "il file non è leggibile (\(detail))"
+        case .nameNotUTF8:
+            return "il nome del file contiene caratteri non validi (non UTF-8): rinominare il file usando lettere, cifre, '-' e '_' e caricarlo di nuovo"
+        case .utf16:
+            return "il file è in codifica UTF-16: salvarlo come CSV UTF-8 (in Excel: \"CSV UTF-8 (delimitato da virgole)\") e caricarlo di nuovo"
         }
     }
 }
@@ -42,22 +50,45 @@ public enum RequestFile {
     /// Turns CSV records (line, raw cells) into data rows.
     /// The first non-blank record is a header when no cell of it contains a digit (`isHeader`).
     public static func dataRows(records: [(line: Int, cells: [String])], maxRows: Int) throws(FileRejection) -> [DataRow] {
-        var rows: [DataRow] = []
-        rows.reserveCapacity(records.count)
-        var seenNonBlank = false
-        for record in records {
-            var cells = record.cells.map(normalise)
+        var collector = RowCollector(maxRows: maxRows)
+        for record in records { collector.add(line: record.line, cells: record.cells) }
+        return try collector.finish()
+    }
+
+    /// Builds the data rows one record at a time, keeping at most `maxRows + 1` of them: past
+    /// the limit rows are only counted (for the rejection's message), so a file of many short
+    /// lines costs memory in proportion to `max_rows`, not to the file.
+    public struct RowCollector {
+        public let maxRows: Int
+        public private(set) var rows: [DataRow] = []
+        /// Data rows seen, kept or not.
+        public private(set) var count = 0
+        /// The line taken as the header, if any.
+        public private(set) var headerLine: Int?
+        private var seenNonBlank = false
+
+        public init(maxRows: Int) { self.maxRows = maxRows }
+
+        public mutating func add(line: Int, cells rawCells: [String]) {
+            var cells = rawCells.map(normalise)
             while let last = cells.last, last.isEmpty { cells.removeLast() }
-            if cells.isEmpty { continue }  // a line of only delimiters counts as blank
+            if cells.isEmpty { return }  // a line of only delimiters counts as blank
             // The header is the first non-blank row, not the first record (which may be blank).
             let isFirst = !seenNonBlank
             seenNonBlank = true
-            if isFirst && isHeader(cells) { continue }
-            rows.append(DataRow(line: record.line, cells: cells))
+            if isFirst && isHeader(cells) {
+                headerLine = line
+                return
+            }
+            count += 1
+            if count <= maxRows { rows.append(DataRow(line: line, cells: cells)) }
         }
-        if rows.isEmpty { throw .noDataRows }
-        if rows.count > maxRows { throw .tooManyRows(count: rows.count, limit: maxRows) }
-        return rows
+
+        public func finish() throws(FileRejection) -> [DataRow] {
+            if count == 0 { throw .noDataRows }
+            if count > maxRows { throw .tooManyRows(count: count, limit: maxRows) }
+            return rows
+        }
     }
 
     /// Whether `cells`, the first non-blank row, is a header: none of its cells contains a digit.

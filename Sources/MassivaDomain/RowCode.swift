@@ -19,6 +19,9 @@ public enum RowCode: String, Sendable, CaseIterable {
     /// Transient: the meter did not answer; the row waits for a retry.
     case meterUnreachable = "METER_UNREACHABLE"
     case maxAttemptsReached = "MAX_ATTEMPTS_REACHED"
+    /// The registry's data for this POD or device cannot go into an SCP script (a control
+    /// character in a field): no association is made, the row is in error, the rest goes on.
+    case registryDataInvalid = "REGISTRY_DATA_INVALID"
     case ok = "OK"
 
     /// The codes of checks 1–4: a row refused by one of them may have no valid configuration
@@ -47,6 +50,7 @@ public enum RowCode: String, Sendable, CaseIterable {
         case .noProductionPOD: return "Configurazione Prosumer non possibile: il POD non ha POD di produzione"
         case .meterUnreachable: return "Misuratore non raggiungibile: nuovo tentativo programmato"
         case .maxAttemptsReached: return "Raggiunto massimo numero di tentativi: misuratore non raggiungibile"
+        case .registryDataInvalid: return "Errore Interno contattare l'assistenza: dati anagrafici del POD o del dispositivo non validi"
         case .ok: return "Associazione effettuata"
         }
     }

@@ -34,7 +34,8 @@ public struct RowValidator: Sendable {
         let pod = cells[0], sid = cells[1], type = cells[2]
         // 2
         if pod.isEmpty { return .refused(.invalidPOD, detail: "POD vuoto") }
-        if pod.utf8.count > Identifiers.maxPODLength { return .refused(.invalidPOD, detail: "più di 15 caratteri") }
+        // Characters as the SI counts them, not bytes: "IT001E0000000è" has 14 (15 bytes).
+        if pod.count > Identifiers.maxPODLength { return .refused(.invalidPOD, detail: "più di 15 caratteri") }
         if !Identifiers.isValidPOD(pod) { return .refused(.invalidPOD, detail: nil) }
         // 3
         if Identifiers.isNID(sid) { return .refused(.nidNotAllowed, detail: nil) }

@@ -68,24 +68,26 @@ public struct ScpScript: Sendable, Equatable {
     /// `0x01` for Standard, `0x02` for Prosumer.
     public var configurationModel: String { configurationType.model }
 
-    /// The script's bytes. Values are validated upstream: none may contain CR or LF
-    /// (a precondition).
-    public func render() -> [UInt8] {
+    /// The script's bytes, or `unwritableValue` when a value cannot be written: one with a
+    /// control character (a CR or LF would break the one-line-per-key format). Values come from
+    /// the registry's master data and the database: an error here is the caller's to handle,
+    /// never a crash.
+    public func render() throws(ScpScriptError) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(384)
-        ScpScript.line(&out, "format=", ScpScript.formatVersion)
-        ScpScript.line(&out, "request=", requestID)
-        ScpScript.line(&out, "generated_at=", generatedAt)
-        ScpScript.line(&out, "device_type=", deviceType)
-        ScpScript.line(&out, "device_sid=", sid)
-        ScpScript.line(&out, "device_nid=", nid)
-        ScpScript.line(&out, "configuration_type=", configurationType.rawValue)
-        ScpScript.line(&out, "configuration_model=", configurationModel)
-        ScpScript.line(&out, "exchange_pod=", exchangePOD)
-        ScpScript.line(&out, "production_pod=", productionPOD ?? "")
-        ScpScript.line(&out, "meter_matricola=", matricola)
-        ScpScript.line(&out, "meter_eneltel=", eneltel)
-        ScpScript.line(&out, "gesis=", gesis ? "1" : "0")
+        try ScpScript.line(&out, "format=", ScpScript.formatVersion, key: "format")
+        try ScpScript.line(&out, "request=", requestID, key: "request")
+        try ScpScript.line(&out, "generated_at=", generatedAt, key: "generated_at")
+        try ScpScript.line(&out, "device_type=", deviceType, key: "device_type")
+        try ScpScript.line(&out, "device_sid=", sid, key: "device_sid")
+        try ScpScript.line(&out, "device_nid=", nid, key: "device_nid")
+        try ScpScript.line(&out, "configuration_type=", configurationType.rawValue, key: "configuration_type")
+        try ScpScript.line(&out, "configuration_model=", configurationModel, key: "configuration_model")
+        try ScpScript.line(&out, "exchange_pod=", exchangePOD, key: "exchange_pod")
+        try ScpScript.line(&out, "production_pod=", productionPOD ?? "", key: "production_pod")
+        try ScpScript.line(&out, "meter_matricola=", matricola, key: "meter_matricola")
+        try ScpScript.line(&out, "meter_eneltel=", eneltel, key: "meter_eneltel")
+        try ScpScript.line(&out, "gesis=", gesis ? "1" : "0", key: "gesis")
         let crc = CRC32.checksum(out)
         out.append(contentsOf: "crc32=".utf8)
         ScpScript.appendHex(&out, crc)
@@ -93,12 +95,24 @@ public struct ScpScript: Sendable, Equatable {
         return out
     }
 
-    private static func line(_ out: inout [UInt8], _ keyAndEquals: StaticString, _ value: String) {
-        keyAndEquals.withUTF8Buffer { out.append(contentsOf: $0) }
-        for byte in value.utf8 {
-            precondition(byte != 0x0A && byte != 0x0D, "SCP/1: a value contains CR or LF")
-            out.append(byte)
+    /// Whether the script can be rendered (see `render()`), without building it.
+    public var unwritableKey: String? {
+        do {
+            _ = try render()
+            return nil
+        } catch {
+            if case .unwritableValue(let key) = error { return key }
+            return "?"
         }
+    }
+
+    private static func line(_ out: inout [UInt8], _ keyAndEquals: StaticString, _ value: String,
+                             key: String) throws(ScpScriptError) {
+        keyAndEquals.withUTF8Buffer { out.append(contentsOf: $0) }
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }) {
+            throw .unwritableValue(key: key)
+        }
+        out.append(contentsOf: value.utf8)
         out.append(0x0A)
     }
 
@@ -217,6 +231,9 @@ public enum ScpScriptError: Error, Equatable, Sendable, CustomStringConvertible 
     case unexpectedKey(line: Int, expected: String, found: String)
     case invalidValue(key: String, value: String)
     case crcMismatch(stated: UInt32, computed: UInt32)
+    /// Rendering: the value of `key` cannot be written (a control character, or a
+    /// configuration type SCP/1 does not have).
+    case unwritableValue(key: String)
 
     public var description: String {
         switch self {
@@ -232,6 +249,7 @@ public enum ScpScriptError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidValue(let key, let value): return "SCP: invalid \(key) \"\(value)\""
         case .crcMismatch(let stated, let computed):
             return "SCP: CRC mismatch (file says \(hex8(stated)), content has \(hex8(computed)))"
+        case .unwritableValue(let key): return "SCP: the value of \(key) cannot be written (a control character)"
         }
     }
 }

@@ -4,6 +4,7 @@ import MassivaDomain
 import MassivaRegistry
 import MassivaSpool
 import MassivaStore
+import MassivaSystem
 
 /// Moves requests along: the first pass over a queued request, and retries of waiting rows.
 ///
@@ -115,7 +116,11 @@ public final class RequestProcessor {
     /// (a poison request must not stop the others).
     public func fail(_ id: RequestID, because error: Error, now: Double) throws {
         try store.database.transaction {
-            try store.setStatus(id, .rejected, reason: "errore interno durante l'elaborazione (\(error))", now: now)
+            // A system error's text names server paths, which no reason shown to an SI
+            // contains: it goes to the log only (`request_failed`). Others (a stored value
+            // that does not decode, say) are named.
+            let detail = error is SystemError ? "errore durante l'elaborazione" : "\(error)"
+            try store.setStatus(id, .rejected, reason: "Errore Interno contattare l'assistenza (\(detail))", now: now)
         }
     }
 

@@ -42,6 +42,19 @@ public struct RowProcessor {
                 return
             }
             record.productionPOD = plan.productionPOD ?? ""
+            // The association's SCP script must be writable before the association exists: master
+            // data with a control character (older imports took them) once made an association
+            // whose script crashed every later run. Such a row is in error, and no attempt spent.
+            let script = ScpScript(requestID: context.request ?? "", generatedAt: "", deviceType: plan.device.deviceType,
+                                   sid: row.sid, nid: plan.device.nid, configurationType: row.configurationType,
+                                   exchangePOD: row.pod, productionPOD: plan.productionPOD, matricola: record.matricola,
+                                   eneltel: record.eneltel, gesis: record.gesis)
+            if let key = script.unwritableKey {
+                record.attempts -= 1
+                record.finish(.registryDataInvalid)
+                record.detail = key
+                return
+            }
             guard try registry.probeReachability(pod: row.pod) else {                          // 15
                 if record.attempts >= policy.maxAttempts {
                     record.finish(.maxAttemptsReached)

@@ -7,7 +7,10 @@ public enum Reachability: Equatable, Sendable {
         case "reachable": self = .reachable
         case "unreachable": self = .unreachable
         default:
-            guard text.hasPrefix("flaky:"), let n = Int(text.dropFirst(6)), n >= 0 else { return nil }
+            // Digits only: Int("+3") is 3, and "flaky:+3" is a typo, not a count.
+            let digits = text.dropFirst(6)
+            guard text.hasPrefix("flaky:"), !digits.isEmpty, digits.count <= 9, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let n = Int(digits) else { return nil }
             self = .flaky(n)
         }
     }

@@ -66,7 +66,11 @@ public struct ResultFiles: Sendable {
     /// type (the store decodes no other); one without it is an error, never a default.
     public static func scripts(request: RequestRecord, rows: [RowRecord]) throws -> [(name: String, bytes: [UInt8])] {
         var time = TimestampCache()
-        return try rows.filter { $0.code == .ok }.map { row in
+        // A script that cannot be rendered (a control character in stored data) is left out
+        // rather than fail the whole refresh, and with it every later one: the row processor
+        // refuses such data before associating, so only an association made by an older
+        // release can be one.
+        return try rows.filter { $0.code == .ok }.compactMap { row in
             guard let type = row.configurationType else {
                 throw RecordError(table: "rows", key: "\(request.id) row \(row.position + 1)", column: "configuration", value: row.configuration)
             }
@@ -74,7 +78,8 @@ public struct ResultFiles: Sendable {
                                    deviceType: row.deviceType, sid: row.sid, nid: row.nid, configurationType: type,
                                    exchangePOD: row.pod, productionPOD: row.productionPOD.isEmpty ? nil : row.productionPOD,
                                    matricola: row.matricola, eneltel: row.eneltel, gesis: row.gesis)
-            return (script.fileName, script.render())
+            guard let bytes = try? script.render() else { return nil }
+            return (script.fileName, bytes)
         }
     }
 }

@@ -16,6 +16,10 @@ public final class ResultWriter {
     public let store: StateStore
     public var files: ResultFiles
     private var tenantNames: [String: String] = [:]
+    /// The most bytes of uploads (richiesta.csv) read into one batch of result files.
+    public var batchBytes = 8 * 1_048_576
+    /// Requests of tenants refused by `TenantFolderCheck` in the snapshot being read.
+    private var skippedForLinks: [Written] = []
 
     public init(layout: SpoolLayout, store: StateStore, files: ResultFiles) {
         self.layout = layout
@@ -61,17 +65,32 @@ public final class ResultWriter {
             let stale = try store.staleRequests(limit: limit + skipping.count)
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
+            var refusedTenants: [String: Bool] = [:]
+            var contentBytes = 0
             for request in stale {
+                // A tenant whose folders are links gets no files (they would land outside the
+                // spool): its requests count as written, and the intake logs the refusal.
+                let refused = refusedTenants[request.tenant] ?? (TenantFolderCheck.problem(layout, tenant: request.tenant) != nil)
+                refusedTenants[request.tenant] = refused
+                if refused {
+                    skippedForLinks.append(Written(id: request.id, version: request.stateVersion))
+                    continue
+                }
                 let folder = layout.resultFolder(request.tenant, request.id.description)
                 let exists = request.resultsVersion > 0 && FileSystem.exists(folder)
                 let hasRows = request.status == .processing || request.status == .done
+                let content = exists ? nil : try store.content(of: request.id)
                 snapshots.append(Snapshot(request: request, tenantName: try tenantName(request.tenant),
                                           rows: hasRows ? try store.rows(of: request.id) : [],
-                                          content: exists ? nil : try store.content(of: request.id), folderExists: exists))
+                                          content: content, folderExists: exists))
+                // Bounded by bytes as well as by count: the uploads' copies (richiesta.csv) of
+                // a chunk of new requests are held until written. The rest wait for the next call.
+                contentBytes += content?.count ?? 0
+                if contentBytes >= batchBytes { break }
             }
             // richieste.csv of each tenant concerned, streamed from the same snapshot.
             var lists: [String: String] = [:]
-            for tenant in Set(stale.map(\.tenant)) {
+            for tenant in Set(snapshots.map(\.request.tenant)) {
                 do {
                     lists[tenant] = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.requestListHeader,
                                                               encoding: files.encoding) { row in
@@ -84,7 +103,9 @@ public final class ResultWriter {
             }
             return (snapshots, lists)
         }
-        if snapshots.isEmpty { return [] }
+        let skipped = skippedForLinks
+        skippedForLinks = []
+        if snapshots.isEmpty { return skipped }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
             for (tenant, path) in lists.sorted(by: { $0.key < $1.key }) {
@@ -96,7 +117,7 @@ public final class ResultWriter {
             batch.discard()
             throw error
         }
-        return snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
+        return skipped + snapshots.map { Written(id: $0.request.id, version: $0.request.stateVersion) }
     }
 
     /// Records that the files show these states (they are no longer stale).
@@ -208,7 +229,7 @@ extension ResultWriter {
         if stale.isEmpty { return 0 }
         var batch = AtomicFileBatch(temporaryDirectory: layout.temporaryDirectory)
         do {
-            for (tenant, _) in stale {
+            for (tenant, _) in stale where TenantFolderCheck.problem(layout, tenant: tenant) == nil {
                 let folder = layout.results(tenant)
                 if !FileSystem.exists(folder) { try FileSystem.makeDirectory(folder, intermediate: true) }
                 let path = try StreamedCSVFile.write(in: layout.temporaryDirectory, header: ResultFiles.associationListHeader,

@@ -93,6 +93,7 @@ public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertibl
         case .meterNotEligible, .meterUnreachable, .maxAttemptsReached:
             return ServiceFailure(.supplyNotUsable, notUsableMessage, code: code == .meterNotEligible ? code.rawValue : RowCode.meterUnreachable.rawValue,
                                   detail: code == .meterNotEligible ? "" : "misuratore non raggiungibile ora: riprovare più tardi")
+        case .registryDataInvalid: return ServiceFailure(.internalError, internalMessage, code: code.rawValue, detail: code.description)
         case .invalidRow, .invalidPOD, .nidNotAllowed, .invalidSID, .invalidConfigType, .duplicatePOD, .duplicateSID:
             return ServiceFailure(.badInput, code.description, code: code.rawValue)
         default:

@@ -11,7 +11,7 @@ public enum Wakeup {
     /// Best effort: without a daemon, or if it cannot be written, nothing is lost (the daemon's
     /// rescan finds the work anyway).
     public static func touch(_ layout: SpoolLayout) {
-        guard let fd = try? FileDescriptor.open(path(layout), .writeOnly, options: [.create, .truncate, .closeOnExec, .noFollow],
+        guard let fd = try? FileDescriptor.open(path(layout), .writeOnly, options: [.create, .truncate, .closeOnExec, .noFollow, .nonBlocking],
                                                 permissions: 0o600) else { return }
         try? fd.close()
     }

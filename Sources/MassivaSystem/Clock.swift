@@ -10,6 +10,14 @@ public enum SystemClock {
     /// Monotonic time (`CLOCK_MONOTONIC`), seconds since an arbitrary start; for intervals.
     public static var monotonic: Double { read(CLOCK_MONOTONIC) }
 
+    /// `seconds` as a `time_t`, clamped to years 0001–9999 (NaN as the epoch): a time read
+    /// from stored data prints as some date, never traps in the conversion.
+    static func clampedTime(_ seconds: Double) -> time_t {
+        guard seconds.isFinite else { return 0 }
+        let limit = 253_402_300_799.0  // 9999-12-31T23:59:59Z
+        return time_t(min(max(seconds.rounded(.down), -62_135_596_800), limit))
+    }
+
     private static func read(_ clock: clockid_t) -> Double {
         var time = timespec()
         clock_gettime(clock, &time)
@@ -23,7 +31,7 @@ public enum SystemClock {
     /// timestamps per second. The time zone is read from `TZ` once (call `tzset()` after
     /// changing it).
     public static func iso8601(_ seconds: Double) -> String {
-        var time = time_t(seconds.rounded(.down))
+        var time = SystemClock.clampedTime(seconds)
         var parts = tm()
         localtime_r(&time, &parts)
         return format(parts)
@@ -31,7 +39,7 @@ public enum SystemClock {
 
     /// Like `iso8601(_:)` but in UTC, with offset `+00:00`.
     public static func iso8601UTC(_ seconds: Double) -> String {
-        var time = time_t(seconds.rounded(.down))
+        var time = SystemClock.clampedTime(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
         return format(parts)
@@ -130,7 +138,7 @@ public struct CalendarDay: Comparable, Hashable, Sendable, CustomStringConvertib
 
     /// The local calendar day containing `seconds` since the epoch (`localtime_r`).
     public static func local(at seconds: Double) -> CalendarDay {
-        var time = time_t(seconds.rounded(.down))
+        var time = SystemClock.clampedTime(seconds)
         var parts = tm()
         localtime_r(&time, &parts)
         return CalendarDay(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1,

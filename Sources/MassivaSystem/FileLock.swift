@@ -27,7 +27,9 @@ public struct FileLock: Hashable, Sendable {
 
     private static func acquire(_ path: String, permissions: UInt32,
                                 blocking: Bool) throws(SystemError) -> FileLock? {
-        let fd = try FileDescriptor.open(path, .readWrite, options: [.create, .noFollow, .closeOnExec],
+        // Non-blocking open: a FIFO put in the lock's place fails or returns at once instead
+        // of hanging the daemon's start-up (O_NONBLOCK changes nothing for a regular file).
+        let fd = try FileDescriptor.open(path, .readWrite, options: [.create, .noFollow, .closeOnExec, .nonBlocking],
                                          permissions: permissions)
         let operation = blocking ? LOCK_EX : LOCK_EX | LOCK_NB
         if retryingOnInterrupt({ flock(fd.rawValue, operation) }) != 0 {
@@ -58,7 +60,7 @@ public struct FileLock: Hashable, Sendable {
     public static func isHeld(_ path: String) throws(SystemError) -> Bool {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
+            fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
         } catch where error.errno == .noSuchFileOrDirectory {
             return false
         }
@@ -73,7 +75,7 @@ public struct FileLock: Hashable, Sendable {
 
     /// The pid written in the lock file, if it holds one (it may be stale: check `isHeld`).
     public static func recordedPID(_ path: String) -> Int32? {
-        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec])
+        guard let fd = try? FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
         else { return nil }
         defer { try? fd.close() }
         guard let contents = try? fd.read(upTo: 64) else { return nil }

@@ -43,10 +43,12 @@ public struct SystemdNotifier: Hashable, Sendable {
     /// Whether `NOTIFY_SOCKET` was set.
     public var isEnabled: Bool { socketPath != nil }
 
-    /// Sends `state` (newline-separated `KEY=VALUE` assignments) as one datagram.
-    /// Does nothing when disabled.
-    public func notify(_ state: String) throws(SystemError) {
-        guard let socketPath else { return }
+    /// Sends `state` (newline-separated `KEY=VALUE` assignments) as one datagram, without
+    /// ever blocking. Returns false when it was dropped because the socket's queue is full
+    /// (`EAGAIN`: nobody reads it); does nothing (and returns true) when disabled.
+    @discardableResult
+    public func notify(_ state: String) throws(SystemError) -> Bool {
+        guard let socketPath else { return true }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         var name = Array(socketPath.utf8)
@@ -63,52 +65,68 @@ public struct SystemdNotifier: Hashable, Sendable {
         let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
         let length = socklen_t(pathOffset + name.count + (abstract ? 0 : 1))
 
-        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        // Non-blocking, socket and send both: notifications are advisory. A manager that does
+        // not read its socket (busy, stuck, or a stale NOTIFY_SOCKET inherited from elsewhere)
+        // fills the receive queue after a few datagrams, and a blocking sendto would then stop
+        // the daemon's queue, the stop path included. A datagram that would block is dropped.
+        let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
         let socketFD = try SystemError.check("socket", path: socketPath) { socket(AF_UNIX, type, 0) }
         defer { _ = Glibc.close(socketFD) }
         let bytes = Array(state.utf8)
-        let sent = try SystemError.check("sendto", path: socketPath) {
+        let sent = retryingOnInterrupt {
             bytes.withUnsafeBytes { payload in
                 withUnsafePointer(to: &address) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                        sendto(socketFD, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL),
+                        sendto(socketFD, payload.baseAddress, payload.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT),
                                socketAddress, length)
                     }
                 }
             }
         }
+        if sent == -1 {
+            let error = Errno.current
+            if error == .wouldBlock { return false }
+            throw SystemError("sendto", path: socketPath, errno: error)
+        }
         if sent != bytes.count {
             throw SystemError("sendto", path: socketPath, errno: .ioError)
         }
+        return true
     }
 
     /// `READY=1` (with `STATUS=` when given): startup finished.
-    public func ready(status: String? = nil) throws(SystemError) {
-        try notify(status.map { "READY=1\nSTATUS=\($0)" } ?? "READY=1")
+    @discardableResult
+    public func ready(status: String? = nil) throws(SystemError) -> Bool {
+        return try notify(status.map { "READY=1\nSTATUS=\($0)" } ?? "READY=1")
     }
 
     /// `STATUS=…`: a one-line status shown by `systemctl status`.
-    public func status(_ text: String) throws(SystemError) {
-        try notify("STATUS=" + text)
+    @discardableResult
+    public func status(_ text: String) throws(SystemError) -> Bool {
+        return try notify("STATUS=" + text)
     }
 
     /// `WATCHDOG=1`: the service is alive.
-    public func watchdog() throws(SystemError) {
-        try notify("WATCHDOG=1")
+    @discardableResult
+    public func watchdog() throws(SystemError) -> Bool {
+        return try notify("WATCHDOG=1")
     }
 
     /// `STOPPING=1`: shutdown began.
-    public func stopping() throws(SystemError) {
-        try notify("STOPPING=1")
+    @discardableResult
+    public func stopping() throws(SystemError) -> Bool {
+        return try notify("STOPPING=1")
     }
 
     /// `RELOADING=1`: configuration reload began (send `ready()` when done).
-    public func reloading() throws(SystemError) {
-        try notify("RELOADING=1")
+    @discardableResult
+    public func reloading() throws(SystemError) -> Bool {
+        return try notify("RELOADING=1")
     }
 
     /// `MAINPID=…`: the main process of the service (default: this process).
-    public func mainPID(_ pid: Int32 = getpid()) throws(SystemError) {
-        try notify("MAINPID=\(pid)")
+    @discardableResult
+    public func mainPID(_ pid: Int32 = getpid()) throws(SystemError) -> Bool {
+        return try notify("MAINPID=\(pid)")
     }
 }

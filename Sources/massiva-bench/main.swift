@@ -16,21 +16,21 @@ let clock = ContinuousClock()
 // SCP/1: rendering, CRC-32 included.
 var total = 0
 let renders = 60_000
-let renderTime = clock.measure {
+let renderTime = try clock.measure {
     for i in 0..<renders {
         var s = prosumer
         s.eneltel = String(i)
-        total &+= s.render().count
+        total &+= try s.render().count
     }
 }
 print("SCP/1: \(renders) renders in \(renderTime) (\(total) bytes)")
 
 // scp.zip: a request of 100 associated rows, stored or deflated, with or without fsync.
-let entries = (0..<100).map { i in
+let entries = try (0..<100).map { i in
     var s = prosumer
     s.sid = "16MOMSPC3000\(10000 + i)"
     s.exchangePOD = "IT001E\(10_000_000 + i)"
-    return (name: s.fileName, bytes: s.render())
+    return (name: s.fileName, bytes: try s.render())
 }
 let averageEntry = entries.map(\.bytes.count).reduce(0, +) / entries.count
 let directory = (CurrentProcess.environment["TMPDIR"] ?? "/tmp") + "/massiva-bench-zip-\(CurrentProcess.id)"

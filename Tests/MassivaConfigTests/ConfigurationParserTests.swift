@@ -125,7 +125,9 @@ import MassivaConfig
     @Test func theFileIsTheArgumentThenTheEnvironmentThenNone() {
         #expect(resolveConfigurationPath(argument: "/a.cf", environment: ["MASSIVA_CONFIG": "/b.cf"]) == "/a.cf")
         #expect(resolveConfigurationPath(argument: nil, environment: ["MASSIVA_CONFIG": "/b.cf"]) == "/b.cf")
-        #expect(resolveConfigurationPath(argument: nil, environment: ["MASSIVA_CONFIG": ""]) == nil)
-        #expect(resolveConfigurationPath(argument: nil, environment: [:]) == nil)
+        // Without /etc/massiva/massiva.cf, whatever this host has (ConfigurationPathTests covers it).
+        let noDefaultFile: (String) -> Bool = { _ in false }
+        #expect(resolveConfigurationPath(argument: nil, environment: ["MASSIVA_CONFIG": ""], exists: noDefaultFile) == nil)
+        #expect(resolveConfigurationPath(argument: nil, environment: [:], exists: noDefaultFile) == nil)
     }
 }

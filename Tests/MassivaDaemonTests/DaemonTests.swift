@@ -92,9 +92,32 @@ import Testing
         kill(daemon.processIdentifier, SIGHUP)
         #expect(h.waitUntil { h.log.contains("reload_failed") && h.log.contains("no_such_parameter") })
         #expect(daemon.isRunning)
+        // Values that used to be taken and crash later (timers, retry times), a value with a
+        // control character (a spool folder named with a CR), and a FIFO in place of the file
+        // (open blocked for ever): each is refused, and the running configuration kept.
+        let bad: [(String, String)] = [
+            ("rescan_interval = 213504d\n", "rescan_interval"),
+            ("maximal_backoff_time = 9223372036854775807\n", "maximal_backoff_time"),
+            ("settle_time = 9223372036854775s\n", "settle_time"),
+            ("spool_directory = \(h.root)/other\r\rspool\n", "control character"),
+        ]
+        for (index, (line, word)) in bad.enumerated() {
+            try (text + line).write(toFile: h.configPath, atomically: true, encoding: .utf8)
+            kill(daemon.processIdentifier, SIGHUP)
+            #expect(h.waitUntil { h.log.components(separatedBy: "reload_failed").count == index + 3 && h.log.contains(word) },
+                    "\(line): \(h.log.suffix(600))")
+            #expect(daemon.isRunning)
+        }
+        try FileManager.default.removeItem(atPath: h.configPath)
+        #expect(mkfifo(h.configPath, 0o644) == 0)
+        kill(daemon.processIdentifier, SIGHUP)
+        #expect(h.waitUntil { h.log.components(separatedBy: "reload_failed").count == bad.count + 3 && h.log.contains("not a regular file") },
+                "\(h.log.suffix(600))")
+        #expect(!FileManager.default.fileExists(atPath: h.root + "/other"))
         try h.drop(SampleRows.clean(count: 1), as: "after.csv")
         #expect(h.waitUntil { h.stato("acme", "MOME-000000001")?["status"] as? String == "done" })
         kill(daemon.processIdentifier, SIGTERM)
+        #expect(h.waitUntil(5) { !daemon.isRunning }, "a FIFO configuration never blocks the stop")
         daemon.waitUntilExit()
     }
 

@@ -7,7 +7,9 @@ final class NotifyListener {
     let path: String
     private let fd: Int32
 
-    init(directory: String) throws {
+    /// - Parameter receiveBuffer: `SO_RCVBUF` when given (the kernel doubles it and applies
+    ///   its minimum): a small queue, full after a few datagrams.
+    init(directory: String, receiveBuffer: Int32? = nil) throws {
         path = directory + "/notify.sock"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -20,6 +22,9 @@ final class NotifyListener {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -62,12 +67,43 @@ final class NotifyListener {
         #expect(daemon.terminationStatus == 0)
     }
 
+    /// A notify socket nobody reads (a stuck manager, a stale NOTIFY_SOCKET): its queue fills
+    /// after a few datagrams, and a blocking send would stop the engine's queue for good.
+    @Test func aNotifySocketNobodyReadsNeverStopsTheDaemon() throws {
+        let h = try DaemonHarness()
+        // Bound, never read; the smallest receive buffer so it fills at once.
+        let listener = try NotifyListener(directory: h.root, receiveBuffer: 1)
+        _ = listener
+        let daemon = try h.startDaemon(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "20000"])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        // Watchdog pings every 10 ms and a STATUS after every burst: far more than the queue holds.
+        for i in 0..<30 {
+            try h.drop(SampleRows.clean(count: 1, firstPOD: 1 + i, firstSID: 1 + i), as: "n\(i).csv")
+            usleep(20_000)
+        }
+        let allDone = h.waitUntil(30) {
+            (0..<30).allSatisfy { i in
+                let id = String(format: "MOME-%09d", i + 1)
+                return (h.stato("acme", id)?["status"] as? String) == "done"
+            }
+        }
+        #expect(allDone, "every file taken and processed: \(h.log.suffix(2000))")
+        let started = Date()
+        kill(daemon.processIdentifier, SIGTERM)
+        let exited = h.waitUntil(5) { !daemon.isRunning }
+        #expect(exited, "SIGTERM stops it within 5 s")
+        if exited { #expect(daemon.terminationStatus == 0) }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
     static let systemdAnalyze = "/usr/bin/systemd-analyze"
 
+    /// The package's unit (Tests/system/package-test checks it as shipped, and
+    /// Tests/system/boot-test under a real systemd).
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: systemdAnalyze), "needs /usr/bin/systemd-analyze"))
-    func theSampleUnitPassesSystemdAnalyzeVerify() throws {
+    func thePackagedUnitPassesSystemdAnalyzeVerify() throws {
         let analyze = Self.systemdAnalyze
-        let unit = try String(contentsOfFile: DaemonHarness.packageRoot + "/samples/systemd/massiva.service", encoding: .utf8)
+        let unit = try String(contentsOfFile: DaemonHarness.packageRoot + "/packaging/massiva.service", encoding: .utf8)
         #expect(unit.contains("Type=notify"))
         #expect(unit.contains("ProtectSystem=strict") && unit.contains("ReadWritePaths=") && unit.contains("NoNewPrivileges=yes"))
         // verify checks that ExecStart exists: point it at the binary built here.
@@ -75,11 +111,12 @@ final class NotifyListener {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let copy = directory + "/massiva.service"
-        try unit.replacingOccurrences(of: "/usr/local/bin/massiva", with: DaemonHarness.binary)
+        try unit.replacingOccurrences(of: "/usr/bin/massiva", with: DaemonHarness.binary)
             .write(toFile: copy, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: analyze)
-        process.arguments = ["verify", copy]
+        // --man=no: the man pages of Documentation= are not installed here (package-test checks them).
+        process.arguments = ["verify", "--man=no", copy]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice

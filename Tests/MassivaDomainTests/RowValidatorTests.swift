@@ -291,3 +291,15 @@ import Testing
         #expect(RowCode.podAlreadyAssociated.description == "POD inserito già associato")
     }
 }
+
+@Suite struct LengthMessageTests {
+    /// "più di 15 caratteri" counts characters: a 14-character POD with an accented letter
+    /// (15 bytes) is malformed, not too long.
+    @Test func podLengthCountsCharactersNotBytes() {
+        var validator = RowValidator()
+        let fourteen = validator.check(DataRow(line: 2, cells: ["IT001E0000000È", "16MOMSPC300000001", "STANDARD"]))
+        #expect(fourteen == .refused(.invalidPOD, detail: nil))
+        let sixteen = validator.check(DataRow(line: 3, cells: ["IT001E0000000001", "16MOMSPC300000001", "STANDARD"]))
+        #expect(sixteen == .refused(.invalidPOD, detail: "più di 15 caratteri"))
+    }
+}

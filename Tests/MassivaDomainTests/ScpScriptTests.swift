@@ -99,22 +99,22 @@ import Testing
 
         """
 
-    @Test func rendersStandardExactly() {
-        #expect(String(decoding: Self.standard.render(), as: UTF8.self) == Self.standardText)
-        #expect(Self.standard.render() == Array(Self.standardText.utf8))
+    @Test func rendersStandardExactly() throws {
+        #expect(String(decoding: try Self.standard.render(), as: UTF8.self) == Self.standardText)
+        #expect(try Self.standard.render() == Array(Self.standardText.utf8))
         #expect(Self.standard.fileName == "16SMISF8100001002_IT001E00000002.scp")
     }
 
-    @Test func rendersProsumerExactly() {
-        #expect(String(decoding: Self.prosumer.render(), as: UTF8.self) == Self.prosumerText)
+    @Test func rendersProsumerExactly() throws {
+        #expect(String(decoding: try Self.prosumer.render(), as: UTF8.self) == Self.prosumerText)
         #expect(Self.prosumer.fileName == "16MOMSPC300001811_IT001E00000001.scp")
     }
 
-    @Test func deterministicApartFromGenerationTime() {
+    @Test func deterministicApartFromGenerationTime() throws {
         var later = Self.prosumer
-        #expect(later.render() == Self.prosumer.render())
+        #expect(try later.render() == Self.prosumer.render())
         later.generatedAt = "2024-03-06T00:00:00+01:00"
-        let a = Self.prosumer.render(), b = later.render()
+        let a = try Self.prosumer.render(), b = try later.render()
         #expect(a != b)
         // Only the generated_at line and the CRC line differ.
         let la = String(decoding: a, as: UTF8.self).split(separator: "\n")
@@ -134,7 +134,7 @@ import Testing
         #expect(try ScpScript.parse(odd.render()) == odd)
     }
 
-    @Test func tamperedByteIsACRCError() {
+    @Test func tamperedByteIsACRCError() throws {
         var bytes = Array(Self.standardText.utf8)
         // "IT001E00000002" → "IT001E00000003" on the exchange_pod line.
         let needle = Array("exchange_pod=IT001E00000002\n".utf8)
@@ -148,7 +148,7 @@ import Testing
             try ScpScript.parse(bytes)
         }
         // Any single-bit flip anywhere before the CRC line is caught.
-        let good = Self.prosumer.render()
+        let good = try Self.prosumer.render()
         let crcLineLength = "crc32=010A0ABB\n".utf8.count
         for i in 0..<(good.count - crcLineLength) {
             var bad = good
@@ -169,7 +169,7 @@ import Testing
         }
     }
 
-    @Test func otherMalformations() {
+    @Test func otherMalformations() throws {
         let good = Array(Self.standardText.utf8)
         #expect(throws: ScpScriptError.missingFinalNewline) {
             try ScpScript.parse(Array(good.dropLast()))
@@ -201,5 +201,19 @@ private func hex(_ v: UInt32) -> String {
 private extension String {
     func replacingOccurrences(_ target: String, _ replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+@Suite struct ScpScriptRenderingTests {
+    /// Master data with a line break used to trip a precondition (SIGILL) after the association
+    /// was committed: every later run crashed the same way. A value that cannot be written is an
+    /// error the caller handles.
+    @Test(arguments: ["0033\n1N123", "0033\r1N", "00\u{0}33", "x\u{85}y"])
+    func aValueThatCannotBeWrittenIsAnErrorNotACrash(matricola: String) {
+        var script = ScpScriptTests.prosumer
+        script.matricola = matricola
+        #expect(throws: ScpScriptError.unwritableValue(key: "meter_matricola")) { try script.render() }
+        #expect(script.unwritableKey == "meter_matricola")
+        #expect(ScpScriptTests.standard.unwritableKey == nil)
     }
 }

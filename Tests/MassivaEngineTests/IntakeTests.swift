@@ -234,6 +234,28 @@ import MassivaSystem
         #expect(try f.store.requests(tenant: nil).count == 1)
     }
 
+    /// After a crash between claim and record, a shortened claim still gets its whole name (from
+    /// its sidecar), a claim of a name that was not UTF-8 is still rejected for its name, and a
+    /// sidecar whose claim is gone is removed.
+    @Test func claimsLeftByACrashKeepTheirWholeNameAndTheirNameRejection() throws {
+        let f = try EngineFixture()
+        let claimDirectory = f.layout.claimDirectory("acme")
+        let text = EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"])
+        let whole = String(repeating: "n", count: 251) + ".csv"
+        let prefix = "18c2f00a1-3e8-"
+        let shortened = prefix + String(whole.prefix(250 - prefix.utf8.count))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/" + shortened))
+        try Data(whole.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/." + prefix + "name"))
+        try Data(text.utf8).write(to: URL(fileURLWithPath: claimDirectory + "/18c2f00a2-3e9n-caf%E9.csv"))
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: claimDirectory + "/.18c2f00a3-3ea-name"))
+        try f.engine.recover()
+        let all = try f.store.requests(tenant: nil).sorted { $0.id.description < $1.id.description }
+        #expect(all.map(\.fileName) == [whole, "caf%E9.csv"])
+        #expect(all.map(\.status) == [.queued, .rejected])
+        #expect(all.last?.reason?.contains("non UTF-8") == true)
+        #expect(f.list(claimDirectory).isEmpty)
+    }
+
     /// A claim a failed pass left behind (database busy, disk full) is recorded by the next
     /// ordinary pass, not only at the next start-up.
     @Test func aClaimLeftByAFailedPassIsRecordedByTheNextPass() throws {

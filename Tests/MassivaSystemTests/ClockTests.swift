@@ -107,3 +107,15 @@ struct ClockTests {
         #expect(CalendarDay(iso: "2025-12-31")! < CalendarDay(iso: "2026-01-01")!)
     }
 }
+
+@Suite struct ClockLimitsTests {
+    /// A stored time that is not a time (NaN, 1e300, -1e300) prints as some date: the
+    /// conversion to time_t used to trap.
+    @Test func anyDoublePrintsAsADate() {
+        for seconds in [Double.nan, 1e300, -1e300, Double.infinity, 9.3e18] {
+            #expect(SystemClock.iso8601UTC(seconds).count == 25, "\(seconds)")
+            #expect(!SystemClock.iso8601(seconds).isEmpty)
+        }
+        #expect(SystemClock.iso8601UTC(1e300) == "9999-12-31T23:59:59+00:00")
+    }
+}

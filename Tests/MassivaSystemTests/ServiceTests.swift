@@ -118,7 +118,10 @@ struct SignalSourceTests {
         var current = sigaction()
         #expect(sigaction(SIGUSR2, nil, &current) == 0)
         let handler = unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self)
-        #expect(handler == 1)  // SIG_IGN is the handler value 1
+        // Not SIG_DFL (0): SIG_IGN (1) until libdispatch registers the source, its own handler
+        // once it has (on its manager thread, so either may be seen here). Both keep the
+        // process alive; only the default action would end it.
+        #expect(handler != 0)
         try Signal.user2.sendToCurrentProcess()  // would end the test run if not ignored
         #expect(Signal.terminate.description == "SIGTERM")
     }
