@@ -25,6 +25,8 @@ enum ServeCommands {
             throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
+        // The probe and association commands run without the daemon's capability.
+        ChildProcess.dropInheritedCapabilities()
         if once {
             let engine = try context.engine(log: log)
             attachMetrics(to: engine, log: log)
@@ -53,6 +55,7 @@ enum ServeCommands {
     static func attachMetrics(to engine: Engine, log: EventLog) {
         let configuration = engine.configuration
         guard !configuration.metricsFile.isEmpty else { return }
+        ProcessMetrics.shared.version = MassivaVersion.version
         engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.database.path,
                                          maximalBackoff: configuration.maximalBackoffTime, log: log)
     }
@@ -71,6 +74,14 @@ enum ServeCommands {
         Output.print("in progress: \(figures.processing)")
         Output.print("rows waiting for a retry: \(figures.waitingRows)")
         if let next = try context.store().nextDueTime() { Output.print("next retry: \(SystemClock.iso8601(next))") }
+        let outbox = try Outbox(database: context.store().database).figures()
+        Output.print("association events waiting for delivery: \(outbox.depth)")
+        if let oldest = outbox.oldest {
+            Output.print("oldest event: \(oldest.kind.rawValue) \(oldest.pod) \(oldest.sid) key \(oldest.key), "
+                         + "made \(SystemClock.iso8601(oldest.createdAt)), \(oldest.attempts) failed deliveries"
+                         + (oldest.attempts > 0 ? ", next try \(SystemClock.iso8601(oldest.nextAttemptAt))" : "")
+                         + (oldest.lastError.map { ", last error: \($0)" } ?? ""))
+        }
         return running ? 0 : 3
     }
 }

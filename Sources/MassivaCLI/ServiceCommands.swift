@@ -1,4 +1,5 @@
 import MassivaDomain
+import MassivaProcessing
 import MassivaServices
 import MassivaResults
 import MassivaSpool
@@ -76,7 +77,10 @@ enum ServiceCommands {
         let store = try context.store()
         let results = ResultWriter(layout: try context.layout(), store: store,
                                    files: ResultFiles(encoding: configuration.resultsEncoding.csv))
-        return AssociationServices(store: store, registry: try context.registry(), results: results)
+        return AssociationServices(store: store, registry: try context.registry(), results: results,
+                                   probe: CommandProbe(configuration, log: try context.log()),
+                                   outbox: configuration.associationCommand == nil ? nil : Outbox(database: store.database),
+                                   onEvent: { [layout = try context.layout()] in Wakeup.touch(layout) })
     }
 
     static func files(_ context: CommandContext) throws -> ResultFiles {

@@ -40,6 +40,21 @@ public struct Configuration: Sendable, Equatable {
     /// `authorized_keys_directory`: where `massiva account add` puts each SI account's public
     /// key, one file per login (sshd's `AuthorizedKeysFile <directory>/%u`).
     public var authorizedKeysDirectory: String
+    /// `probe_command`: the program asked whether a meter answers now (exit 0 yes, 1 no, 75 the
+    /// back end is down); nil: the embedded registry's `reachability` column answers.
+    public var probeCommand: CommandTemplate?
+    /// `probe_timeout`: a probe still running then is killed and the meter counts as unreachable.
+    public var probeTimeout: Double
+    /// `probe_concurrency`: the most probes running at once.
+    public var probeConcurrency: Int
+    /// `association_command`: run once for every association made or removed (the outbox).
+    public var associationCommand: CommandTemplate?
+    /// `association_timeout`: an association command still running then is killed (not delivered).
+    public var associationTimeout: Double
+    /// `association_minimal_backoff_time`, `association_maximal_backoff_time`: the delays between
+    /// attempts at delivering an outbox event.
+    public var associationMinimalBackoffTime: Double
+    public var associationMaximalBackoffTime: Double
     /// `metrics_file`: where the daemon writes its metrics in Prometheus's text format, for
     /// node_exporter's textfile collector (a `*.prom` file in its folder); empty: none.
     public var metricsFile: String
@@ -62,6 +77,13 @@ public struct Configuration: Sendable, Equatable {
         resultsEncoding: ResultsEncoding = .utf8BOM,
         sftpGroup: String = "massiva-sftp",
         authorizedKeysDirectory: String = "/etc/massiva/authorized_keys",
+        probeCommand: CommandTemplate? = nil,
+        probeTimeout: Double = 10,
+        probeConcurrency: Int = 16,
+        associationCommand: CommandTemplate? = nil,
+        associationTimeout: Double = 30,
+        associationMinimalBackoffTime: Double = 10,
+        associationMaximalBackoffTime: Double = 3600,
         metricsFile: String = ""
     ) {
         self.spoolDirectory = spoolDirectory
@@ -80,6 +102,13 @@ public struct Configuration: Sendable, Equatable {
         self.resultsEncoding = resultsEncoding
         self.sftpGroup = sftpGroup
         self.authorizedKeysDirectory = authorizedKeysDirectory
+        self.probeCommand = probeCommand
+        self.probeTimeout = probeTimeout
+        self.probeConcurrency = probeConcurrency
+        self.associationCommand = associationCommand
+        self.associationTimeout = associationTimeout
+        self.associationMinimalBackoffTime = associationMinimalBackoffTime
+        self.associationMaximalBackoffTime = associationMaximalBackoffTime
         self.metricsFile = metricsFile
     }
 

@@ -25,6 +25,13 @@ struct ConfigurationParameter: Sendable {
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),
         absolutePath("authorized_keys_directory", \.authorizedKeysDirectory),
+        command("probe_command", \.probeCommand, placeholders: CommandTemplate.probePlaceholders),
+        duration("probe_timeout", \.probeTimeout, minimum: 0.001, maximum: 3600),
+        integer("probe_concurrency", \.probeConcurrency, in: 1...256),
+        command("association_command", \.associationCommand, placeholders: CommandTemplate.associationPlaceholders),
+        duration("association_timeout", \.associationTimeout, minimum: 0.001, maximum: 3600),
+        duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, minimum: 0.001),
+        duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, minimum: 0.001),
         absolutePath("metrics_file", \.metricsFile, emptyMeansNone: true),
     ]
 
@@ -148,10 +155,52 @@ struct ConfigurationParameter: Sendable {
             render: { SizeSyntax.format($0[keyPath: keyPath]) })
     }
 
-    /// A duration from `minimum` to `Limits.longestDuration`: every later use (a timer, a
-    /// retry time, a timestamp) stays far from the limits of `Int`, `time_t` and Dispatch.
+    /// An argument vector with placeholders (`CommandTemplate`); empty: none.
+    private static func command(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, CommandTemplate?> & Sendable, placeholders: [String]
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                if value.isEmpty {
+                    configuration[keyPath: keyPath] = nil
+                    return nil
+                }
+                guard value.utf8.count <= 4 * Limits.pathLength else {
+                    return "\(name): a command of at most \(4 * Limits.pathLength) bytes, got \(value.utf8.count)"
+                }
+                switch CommandTemplate.parse(value, placeholders: placeholders) {
+                case .success(let template):
+                    configuration[keyPath: keyPath] = template
+                    return nil
+                case .failure(let error):
+                    return "\(name): \(error.message)"
+                }
+            },
+            render: { $0[keyPath: keyPath]?.description ?? "" })
+    }
+
+    private static func integer(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Int> & Sendable, in range: ClosedRange<Int>
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                guard value.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(value), range.contains(number) else {
+                    return "\(name): expected a whole number from \(range.lowerBound) to \(range.upperBound), got \(quoted(value))"
+                }
+                configuration[keyPath: keyPath] = number
+                return nil
+            },
+            render: { String($0[keyPath: keyPath]) })
+    }
+
+    /// A duration from `minimum` to `maximum` (at most `Limits.longestDuration`): every later
+    /// use (a timer, a retry time, a timestamp) stays far from the limits of `Int`, `time_t`
+    /// and Dispatch.
     private static func duration(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, minimum: Double = 0
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, Double> & Sendable, minimum: Double = 0,
+        maximum: Double = Limits.longestDuration
     ) -> ConfigurationParameter {
         ConfigurationParameter(
             name: name,
@@ -162,8 +211,8 @@ struct ConfigurationParameter: Sendable {
                 if seconds < minimum {
                     return "\(name): at least \(DurationSyntax.format(minimum)), got \(quoted(value))"
                 }
-                if seconds > Limits.longestDuration {
-                    return "\(name): at most \(DurationSyntax.format(Limits.longestDuration)), got \(quoted(value))"
+                if seconds > maximum {
+                    return "\(name): at most \(DurationSyntax.format(maximum)), got \(quoted(value))"
                 }
                 configuration[keyPath: keyPath] = seconds
                 return nil

@@ -48,6 +48,10 @@ extension Configuration {
             configuration.outageMinimalBackoffTime, configuration.outageMaximalBackoffTime,
             names: ("outage_minimal_backoff_time", "outage_maximal_backoff_time"), definedOn: definedOn,
             source: source)
+        try checkBackoffOrder(
+            configuration.associationMinimalBackoffTime, configuration.associationMaximalBackoffTime,
+            names: ("association_minimal_backoff_time", "association_maximal_backoff_time"), definedOn: definedOn,
+            source: source)
         return configuration.resolvingPaths(relativeTo: directory)
     }
 

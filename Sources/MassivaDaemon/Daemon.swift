@@ -92,6 +92,7 @@ public final class Daemon: @unchecked Sendable {
             log.log("recovery_failed", ["error": "\(error)"])
         }
         engine.shouldStop = { [weak self] in self?.isStopping ?? true }
+        engine.heartbeat = { [weak self] in self?.heartbeat() }
         startWatching()
         armRescan()
         armWatchdog()
@@ -190,6 +191,18 @@ public final class Daemon: @unchecked Sendable {
         _ = try? notifier.watchdog()
     }
 
+    /// While a pass waits for probes (still on the engine's queue): WATCHDOG=1 when due, so a
+    /// long probe round is not taken for a stuck engine, while a stuck one still stops the pings.
+    private var lastWatchdogPing = 0.0
+    private func heartbeat() {
+        guard let interval = notifier.watchdogInterval, interval > 0 else { return }
+        let now = SystemClock.monotonic
+        if now - lastWatchdogPing >= interval / 2 {
+            lastWatchdogPing = now
+            try? notifier.watchdog()
+        }
+    }
+
     /// SIGHUP: the configuration and the tenants again. A bad configuration is logged and the
     /// running one kept.
     private func reload() {
@@ -199,6 +212,11 @@ public final class Daemon: @unchecked Sendable {
             let fresh = try loadConfiguration()
             let freshEngine = try makeEngine(fresh, log)
             freshEngine.shouldStop = { [weak self] in self?.isStopping ?? true }
+            freshEngine.heartbeat = { [weak self] in self?.heartbeat() }
+            // One courier at a time delivers the outbox (in order): the old one gets 5 s to
+            // finish the delivery under way (then it is killed, and delivered again, same key:
+            // the watchdog must not starve), the new one goes on.
+            engine.courier?.stop(grace: 5)
             log.format = fresh.logFormat == .json ? .json : .text
             configuration = fresh
             engine = freshEngine
@@ -220,6 +238,8 @@ public final class Daemon: @unchecked Sendable {
         signals?.cancel()
         for timer in [wakeTimer, rescanTimer, watchdogTimer] { timer?.cancel() }
         watcher?.stop()
+        // A delivery under way gets 2 s to finish, then is killed (delivered again next start).
+        engine.courier?.stop(grace: 2)
         log.log("stopped", [:])
         finished.signal()
     }

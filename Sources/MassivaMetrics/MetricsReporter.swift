@@ -225,6 +225,11 @@ public final class MetricsReporter: @unchecked Sendable {
         t.family("massiva_maximal_backoff_seconds", .gauge, "The configured maximal_backoff_time: the longest wait between two tries of a row.")
         t.sample("massiva_maximal_backoff_seconds", maximalBackoff)
 
+        t.family("massiva_outbox_events", .gauge, "Association events waiting to be handed to association_command (the outbox).")
+        t.sample("massiva_outbox_events", m.outboxDepth)
+        t.family("massiva_outbox_oldest_event_age_seconds", .gauge, "How long the oldest waiting association event has waited (0: none).")
+        t.sample("massiva_outbox_oldest_event_age_seconds", m.outboxOldestAt.map { max(0, now - $0) } ?? 0)
+
         t.family("massiva_registry_outages_total", .counter, "Times the registry itself went down (not one meter).")
         t.sample("massiva_registry_outages_total", m.registryOutages)
         t.family("massiva_registry_outage_seconds_total", .counter, "Seconds the registry was down, the outages that ended.")

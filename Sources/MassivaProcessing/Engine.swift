@@ -30,6 +30,16 @@ public final class Engine {
 
     /// Checked between requests: a daemon asked to stop finishes the request in hand only.
     public var shouldStop: () -> Bool = { false }
+    /// Called about every quarter second while a pass waits for probes (the daemon's watchdog).
+    public var heartbeat: () -> Void = {}
+    /// `probe_command`, run in parallel before each request's pass; nil: the registry probes.
+    public let commandProbe: CommandProbe?
+    /// The most probes at once (`probe_concurrency`).
+    public var probeConcurrency: Int
+    /// The outbox of association events, when `association_command` is set, and the courier
+    /// that delivers them (on its own thread and connection).
+    public let outbox: Outbox?
+    public let courier: OutboxCourier?
     /// How many requests one pass takes at most per step, and uploads per tenant:
     /// `active_queue_limit`, as configured.
     public var chunkSize: Int
@@ -56,9 +66,14 @@ public final class Engine {
         self.clock = clock
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
-        self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration))
+        self.commandProbe = CommandProbe(configuration, log: log)
+        self.probeConcurrency = configuration.probeConcurrency
+        self.outbox = configuration.associationCommand == nil ? nil : Outbox(database: store.database)
+        self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
+                                          outbox: outbox)
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         self.chunkSize = max(1, configuration.activeQueueLimit)
+        self.courier = try? OutboxCourier(configuration: configuration, databasePath: store.database.path, log: log, clock: clock)
         self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
     }
 
@@ -81,6 +96,7 @@ public final class Engine {
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refresh(limit: chunkSize) > 0 {}
         try refreshAssociationLists()
+        courier?.schedule()  // events left by the last run
     }
 
     /// Result files being written when a process died stay in `private/tmp` (never in
@@ -116,11 +132,17 @@ public final class Engine {
             summary.recorded += scan.recorded.count
             wake.append(scan.nextSettleAt)
         }
+        uploadsClaimedAt = clock()
         if isRegistryAvailable() {
-            summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize)) { try processor.processQueued($0, now: clock()) }
+            summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize),
+                                                plan: { try processor.probesForQueued($0, now: $1) },
+                                                { id, _, probe in try processor.processQueued(id, now: clock(), probe: probe) })
         }
         if isRegistryAvailable() {
-            summary.retried += try runGrouped(try store.dueRequests(now: clock(), limit: chunkSize)) { try processor.retryDue($0, now: clock()) }
+            let now = clock()
+            summary.retried += try runGrouped(try store.dueRequests(now: now, limit: chunkSize), at: now,
+                                              plan: { try processor.probesForDue($0, now: $1) },
+                                              { try processor.retryDue($0, now: clock(), dueBy: $1, probe: $2) })
         }
         if let pipeline, summary.processed + summary.retried > 0 {
             // More work may follow at once: let the result thread catch up meanwhile rather
@@ -141,6 +163,7 @@ public final class Engine {
         } else {
             wake.append(associationListsWrittenAt + associationListInterval)
         }
+        courier?.schedule()  // new events, also from commands (associate, dissociate)
         wake.append(try store.nextDueTime())
         wake.append(registryPausedUntil)
         summary.nextWakeAt = wake.compactMap { $0 }.min()
@@ -172,12 +195,31 @@ public final class Engine {
             let summary = try pass()
             if !summary.didWork { break }
         }
+        // The events of this run, and those due from before: each tried once more now.
+        courier?.deliverNow()
+        courier?.stop(grace: .infinity)
     }
 
     func isRegistryAvailable() -> Bool {
         guard let until = registryPausedUntil else { return true }
         return clock() >= until
     }
+
+    /// While a pass waits for probes (on this queue, outside any transaction), about every
+    /// quarter second: the daemon's heartbeat, and about every second the uploads that settled
+    /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
+    /// waiting in `incoming/` (they are processed by the passes after it).
+    private func whileProbing() {
+        heartbeat()
+        guard clock() - uploadsClaimedAt >= 1 else { return }
+        uploadsClaimedAt = clock()
+        do {
+            for tenant in try store.tenants() { _ = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize) }
+        } catch {
+            log.log("intake_deferred", ["error": "\(error)"])  // the next pass scans again
+        }
+    }
+    private var uploadsClaimedAt = -Double.infinity
 
     /// Requests committed together: each request's pass is a savepoint (undone alone if it
     /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
@@ -186,16 +228,54 @@ public final class Engine {
 
     /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
     /// or a stop is asked for; logs each request once its group is committed. Returns how many.
-    private func runGrouped(_ ids: [RequestID], _ pass: (RequestID) throws -> RequestProcessor.PassReport?) throws -> Int {
+    ///
+    /// With `probe_command`, the probes every request will need are planned first (`plan`, a
+    /// read of the registry) and run in parallel, at most `probe_concurrency` at once across
+    /// the requests; each request's pass then runs, on this thread, once all its answers are in,
+    /// with every decision taken in it as without probes (check order, attempts, backoff). A
+    /// request whose answers are in commits with the ready ones after it.
+    private func runGrouped(_ ids: [RequestID], at fixedNow: Double? = nil,
+                            plan: (RequestID, Double) throws -> [ProbeTarget],
+                            _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
+        var batch: ProbeBatch?
+        // The rows a pass takes are those due when its probes were planned (a row due later was
+        // not probed: it waits for the next pass); its attempts are dated when they are made.
+        var planNow: Double?
+        if let commandProbe, !ids.isEmpty {
+            let now = fixedNow ?? clock()
+            var groups: [[ProbeTarget]] = []
+            try store.database.readTransaction {
+                for id in ids {
+                    // A request that cannot be planned (a record that does not decode, a registry
+                    // error) gets no probes: its pass meets the same error and deals with it.
+                    groups.append((try? plan(id, now)) ?? [])
+                }
+            }
+            let started = ProbeBatch(groups: groups, probe: commandProbe, concurrency: probeConcurrency)
+            started.start()
+            batch = started
+            planNow = now
+        }
+        defer {
+            batch?.cancel()
+            batch?.drain()
+        }
         var done = 0
         var index = 0
         var halted = false
         while index < ids.count && !halted {
+            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
             var reports: [RequestProcessor.PassReport] = []
             try store.database.transaction {
+                let first = index
                 for id in ids[index..<min(ids.count, index + groupSize)] {
+                    if let batch, index > first, !batch.isDone(group: index) { break }
                     if shouldStop() { halted = true; break }
-                    guard try run({ try pass(id) }, id, reports: &reports) else { halted = true; break }
+                    let probe = batch?.answers(group: index)
+                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
+                        halted = true
+                        break
+                    }
                     done += 1
                     index += 1
                 }
@@ -221,6 +301,13 @@ public final class Engine {
                 consecutiveOutages = 0
                 registryPausedUntil = nil
             }
+            return true
+        } catch let error as ProbeNotAnswered {
+            // Undone, nothing spent: stopping (its probes were killed), or a row that reached
+            // check 15 only now (the registry changed since the probes were planned): the next
+            // pass plans it again.
+            if error.stopping { return false }
+            log.log("probe_replanned", ["request": id.description, "pod": error.pod])
             return true
         } catch let error as RegistryError {
             consecutiveOutages += 1

@@ -18,9 +18,9 @@ public final class RequestProcessor {
     /// Every row decision is recorded here, in the pass's transaction (GDPR).
     public let audit: AuditTrail
 
-    public init(store: StateStore, registry: any Registry, policy: ProcessingPolicy) {
+    public init(store: StateStore, registry: any Registry, policy: ProcessingPolicy, outbox: Outbox? = nil) {
         self.store = store
-        self.rows = RowProcessor(registry: registry, policy: policy)
+        self.rows = RowProcessor(registry: registry, policy: policy, outbox: outbox)
         self.policy = policy
         self.audit = AuditTrail(database: store.database)
     }
@@ -38,66 +38,123 @@ public final class RequestProcessor {
     }
 
     /// Validates and tries every row of a queued request. Returns nil when it is no longer queued.
-    public func processQueued(_ id: RequestID, now: Double) throws -> PassReport? {
+    /// `probe` answers check 15 (the answers of `probesForQueued`, asked in parallel before the
+    /// pass); nil: the registry's own `probeReachability`.
+    public func processQueued(_ id: RequestID, now: Double, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .queued else { return nil }
             if let tenant = try store.tenant(request.tenant), !tenant.enabled {
                 try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
                 return try report(id)
             }
-            let content = try store.content(of: id) ?? []
-            let dataRows: [DataRow]
-            do throws(FileRejection) {
-                dataRows = try Self.parse(content, maxRows: policy.maxRows)
-            } catch {
-                try store.setStatus(id, .rejected, reason: error.reason, now: now)
-                return try report(id)
-            }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
                                              person: request.configuratorPerson, request: id.description)
-            var validator = RowValidator()
+            let checked: [(record: RowRecord, row: ValidRow?)]
+            switch try checkedRows(id, now: now) {
+            case .failure(let rejection):
+                try store.setStatus(id, .rejected, reason: rejection.reason, now: now)
+                return try report(id)
+            case .success(let rows): checked = rows
+            }
             var records: [RowRecord] = []
-            records.reserveCapacity(dataRows.count)
-            for (position, dataRow) in dataRows.enumerated() {
-                let cells = dataRow.cells
-                var record = RowRecord(position: position, line: dataRow.line,
-                                       pod: cells.count > 0 ? cells[0] : "", sid: cells.count > 1 ? cells[1] : "",
-                                       configuration: cells.count > 2 ? (ConfigurationType(parsing: cells[2])?.rawValue ?? cells[2]) : "",
-                                       state: .error, code: .invalidRow)
-                switch validator.check(dataRow) {
-                case .refused(let code, let detail):
-                    record.code = code
-                    record.detail = detail
-                    record.processedAt = now
-                case .valid(let row):
-                    record.configuration = row.configurationType.rawValue
-                    try rows.attempt(row, record: &record, context: context, now: now)
-                }
+            records.reserveCapacity(checked.count)
+            for (record, row) in checked {
+                var record = record
+                if let row { try rows.attempt(row, record: &record, context: context, now: now, probe: probe) }
                 records.append(record)
             }
             return try finishPass(id, records: records, context: context, now: now)
         }
     }
 
+    /// The data rows of a queued request with checks 1–5 done: each record, and its valid row
+    /// when it passed them (to be tried against the registry). The file's rejection instead,
+    /// when it is unusable as a whole.
+    func checkedRows(_ id: RequestID, now: Double) throws -> Result<[(record: RowRecord, row: ValidRow?)], FileRejection> {
+        let content = try store.content(of: id) ?? []
+        let dataRows: [DataRow]
+        do throws(FileRejection) {
+            dataRows = try Self.parse(content, maxRows: policy.maxRows)
+        } catch {
+            return .failure(error)
+        }
+        var validator = RowValidator()
+        var out: [(record: RowRecord, row: ValidRow?)] = []
+        out.reserveCapacity(dataRows.count)
+        for (position, dataRow) in dataRows.enumerated() {
+            let cells = dataRow.cells
+            var record = RowRecord(position: position, line: dataRow.line,
+                                   pod: cells.count > 0 ? cells[0] : "", sid: cells.count > 1 ? cells[1] : "",
+                                   configuration: cells.count > 2 ? (ConfigurationType(parsing: cells[2])?.rawValue ?? cells[2]) : "",
+                                   state: .error, code: .invalidRow)
+            switch validator.check(dataRow) {
+            case .refused(let code, let detail):
+                record.code = code
+                record.detail = detail
+                record.processedAt = now
+                out.append((record, nil))
+            case .valid(let row):
+                record.configuration = row.configurationType.rawValue
+                out.append((record, row))
+            }
+        }
+        return .success(out)
+    }
+
+    /// The probes the first pass of a queued request will need (its rows that get as far as
+    /// check 15 now), read outside any write transaction.
+    public func probesForQueued(_ id: RequestID, now: Double) throws -> [ProbeTarget] {
+        guard let request = try store.request(id), request.status == .queued,
+              try store.tenant(request.tenant)?.enabled ?? true,
+              case .success(let checked) = try checkedRows(id, now: now) else { return [] }
+        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                         person: request.configuratorPerson, request: id.description)
+        return try checked.compactMap { record, row in
+            guard let row, let pod = try rows.podToProbe(row, record: record, context: context, now: now) else { return nil }
+            return ProbeTarget(pod: pod, tenant: request.tenant, sid: row.sid, request: id.description)
+        }
+    }
+
     /// Tries again every waiting row of `id` that is due at `now`. A row that does not decode
     /// (`RecordError`, from the store or here) fails the whole request: never skipped, so the
     /// request does not stay due for ever.
-    public func retryDue(_ id: RequestID, now: Double) throws -> PassReport? {
+    /// `dueBy` (default `now`) chooses the rows: those due then, the ones whose probes were
+    /// asked before the pass, while `now` is the time of the attempt (its backoff counts from it).
+    public func retryDue(_ id: RequestID, now: Double, dueBy: Double? = nil, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
         try store.database.transaction { () throws -> PassReport? in
-            guard let request = try store.request(id), request.status == .processing else { return nil }
-            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
-                                             person: request.configuratorPerson, request: id.description)
+            guard let (context, due) = try dueRows(id, now: dueBy ?? now) else { return nil }
             var records: [RowRecord] = []
-            for var record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
-                guard let type = record.configurationType else {
-                    throw RecordError(table: "rows", key: "\(id) row \(record.position + 1)", column: "configuration",
-                                      value: record.configuration)
-                }
-                let row = ValidRow(pod: record.pod, sid: record.sid, configurationType: type)
-                try rows.attempt(row, record: &record, context: context, now: now)
+            for (row, record) in due {
+                var record = record
+                try rows.attempt(row, record: &record, context: context, now: now, probe: probe)
                 records.append(record)
             }
             return try finishPass(id, records: records, context: context, now: now)
+        }
+    }
+
+    /// The waiting rows of a request still processing that are due at `now`.
+    func dueRows(_ id: RequestID, now: Double) throws -> (AssociationContext, [(ValidRow, RowRecord)])? {
+        guard let request = try store.request(id), request.status == .processing else { return nil }
+        let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                         person: request.configuratorPerson, request: id.description)
+        var due: [(ValidRow, RowRecord)] = []
+        for record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
+            guard let type = record.configurationType else {
+                throw RecordError(table: "rows", key: "\(id) row \(record.position + 1)", column: "configuration",
+                                  value: record.configuration)
+            }
+            due.append((ValidRow(pod: record.pod, sid: record.sid, configurationType: type), record))
+        }
+        return (context, due)
+    }
+
+    /// The probes a retry of `id` at `now` will need.
+    public func probesForDue(_ id: RequestID, now: Double) throws -> [ProbeTarget] {
+        guard let (context, due) = try dueRows(id, now: now) else { return [] }
+        return try due.compactMap { row, record in
+            guard let pod = try rows.podToProbe(row, record: record, context: context, now: now) else { return nil }
+            return ProbeTarget(pod: pod, tenant: context.tenant, sid: row.sid, request: id.description)
         }
     }
 

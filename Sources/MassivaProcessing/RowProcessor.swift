@@ -9,16 +9,24 @@ import MassivaStore
 public struct RowProcessor {
     public let registry: any Registry
     public let policy: ProcessingPolicy
+    /// Where an association made is recorded for `association_command`, in the same
+    /// transaction; nil when no command is configured.
+    public var outbox: Outbox?
 
-    public init(registry: any Registry, policy: ProcessingPolicy) {
+    public init(registry: any Registry, policy: ProcessingPolicy, outbox: Outbox? = nil) {
         self.registry = registry
         self.policy = policy
+        self.outbox = outbox
     }
+
+    /// Answers check 15 for a row's POD: true when the meter answers now. Throws
+    /// `RegistryError` for an outage (no attempt spent) or `ProbeNotAnswered`.
+    public typealias Probe = (_ pod: String) throws -> Bool
 
     /// Tries `row` once more: `record.attempts` is raised by one and the record gets its new
     /// state, code and registry details. `productionPOD` overrides the alphabetical choice.
     public func attempt(_ row: ValidRow, record: inout RowRecord, context: AssociationContext,
-                        productionPOD: String? = nil, now: Double) throws {
+                        productionPOD: String? = nil, now: Double, probe: Probe? = nil) throws {
         record.attempts += 1
         record.processedAt = now
         let pod = try registry.pod(row.pod)
@@ -55,7 +63,8 @@ public struct RowProcessor {
                 record.detail = key
                 return
             }
-            guard try registry.probeReachability(pod: row.pod) else {                          // 15
+            let reachable = try probe.map { try $0(row.pod) } ?? registry.probeReachability(pod: row.pod)
+            guard reachable else {                                                              // 15
                 if record.attempts >= policy.maxAttempts {
                     record.finish(.maxAttemptsReached)
                 } else {
@@ -65,13 +74,28 @@ public struct RowProcessor {
                 }
                 return
             }
-            try registry.createAssociation(Association(                                         // 16
+            let association = Association(                                                      // 16
                 pod: row.pod, sid: row.sid, nid: plan.device.nid, deviceType: plan.device.deviceType,
                 configurationType: row.configurationType, productionPOD: plan.productionPOD,
                 tenant: context.tenant, configurator: context.configurator, configuratorPerson: context.person,
-                request: context.request, createdAt: now))
+                request: context.request, createdAt: now)
+            try registry.createAssociation(association)
+            try outbox?.enqueue(.associated, association, now: now)
             record.finish(.ok)
         }
+    }
+
+    /// The POD this row would probe (check 15) if it were tried now, or nil when an earlier
+    /// check decides it: `attempt` on a copy, with a probe that only notes the POD. Reads only
+    /// (nothing is created: the noted probe answers no), so probes can be planned outside the
+    /// pass's transaction and run in parallel before it.
+    public func podToProbe(_ row: ValidRow, record: RowRecord, context: AssociationContext,
+                           productionPOD: String? = nil, now: Double) throws -> String? {
+        var copy = record
+        var asked: String?
+        try attempt(row, record: &copy, context: context, productionPOD: productionPOD, now: now,
+                    probe: { pod in asked = pod; return false })
+        return asked
     }
 
     /// The registry's data esito.csv shows, from this attempt's lookups only: an earlier

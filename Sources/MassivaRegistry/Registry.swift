@@ -64,7 +64,9 @@ public protocol Registry: AnyObject {
     /// by NID (the portal's form takes "ID dispositivo e/o NID"). Never for bulk rows.
     func device(nid: String) throws -> DeviceRecord?
     /// Asks the telemanagement system whether the POD's meter answers now. Not idempotent: the
-    /// embedded registry's `flaky:N` meters count probes.
+    /// embedded registry's `flaky:N` meters count probes. Not called when `probe_command` is
+    /// set: the DSO's program answers instead (`CommandProbe`, `ProbeAnswer`), asked in
+    /// parallel before a pass, outside its transaction.
     func probeReachability(pod: String) throws -> Bool
     func association(pod: String) throws -> Association?
     func association(sid: String) throws -> Association?

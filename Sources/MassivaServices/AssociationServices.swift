@@ -27,16 +27,41 @@ public final class AssociationServices {
 
     /// Single associations have no retry queue: one probe, and an unreachable meter is an error.
     let rows: RowProcessor
+    /// `probe_command`; nil: the registry's own probe.
+    public let probe: CommandProbe?
+    /// Where associations made and removed are recorded for `association_command`.
+    public let outbox: Outbox?
+    /// Called after a change that put an event in the outbox (the CLI wakes the daemon, whose
+    /// courier delivers it).
+    let onEvent: () -> Void
 
     public init(store: StateStore, registry: any Registry, results: ResultWriter? = nil,
-                clock: @escaping () -> Double = { SystemClock.now }) {
+                clock: @escaping () -> Double = { SystemClock.now }, probe: CommandProbe? = nil, outbox: Outbox? = nil,
+                onEvent: @escaping () -> Void = {}) {
         self.store = store
         self.registry = registry
         self.audit = AuditTrail(database: store.database)
         self.results = results
         self.clock = clock
+        self.probe = probe
+        self.outbox = outbox
+        self.onEvent = onEvent
         self.rows = RowProcessor(registry: registry, policy: ProcessingPolicy(
-            maxRows: 1, maxAttempts: 1, backoff: Backoff(minimal: 0, maximal: 0), jitter: { 0 }))
+            maxRows: 1, maxAttempts: 1, backoff: Backoff(minimal: 0, maximal: 0), jitter: { 0 }), outbox: outbox)
+    }
+
+    /// Check 15 through `probe_command`, asked before the service's transaction (so the
+    /// database's write lock is not held while the head-end answers): `plannedPOD` is the POD a
+    /// read of the registry says will be probed; another POD (the registry changed meanwhile)
+    /// is asked there and then. Nil without `probe_command`.
+    func commandProbe(plannedPOD: String?, tenant: String, sid: String) -> RowProcessor.Probe? {
+        guard let probe else { return nil }
+        let planned = plannedPOD.map { ($0, probe.ask(ProbeTarget(pod: $0, tenant: tenant, sid: sid, request: ""))) }
+        let ask = probe.synchronous(tenant: tenant, sid: sid, request: "")
+        return { pod in
+            if let (plannedPOD, answer) = planned, plannedPOD == pod { return try CommandProbe.decide(answer, pod: pod) }
+            return try ask(pod)
+        }
     }
 
     // MARK: Shared steps
@@ -98,6 +123,17 @@ public final class AssociationServices {
     /// them), each associated or not, the holder's tax code masked.
     public func search(pod rawPOD: String, tenant tenantID: String, configurator: String) throws -> SearchResult {
         let pod = Self.normalize(rawPOD)
+        var probeAnswer: RowProcessor.Probe?
+        if probe != nil, (try? store.tenant(tenantID))??.enabled == true {
+            // The exchange POD whose meter the search asks about, read before its transaction.
+            let planned = try? store.database.readTransaction { () throws -> String? in
+                guard let found = try registry.pod(pod) else { return nil }
+                let exchange = found.meterType == .production ? try found.exchangePOD.flatMap { try registry.pod($0) } : found
+                guard let exchange, exchange.telemanaged, exchange.eligible else { return nil }
+                return exchange.pod
+            }
+            probeAnswer = commandProbe(plannedPOD: planned ?? nil, tenant: tenantID, sid: "")
+        }
         return try audited(.search, tenant: tenantID, configurator: configurator, pod: pod,
                            detail: { "\($0.lines.count) POD mostrati" }) {
             _ = try tenant(tenantID, enabled: true)
@@ -115,7 +151,7 @@ public final class AssociationServices {
             }
             if !exchange.telemanaged { return .failure(.notUsable(code: RowCode.podNotTelemanaged.rawValue)) }
             if !exchange.eligible { return .failure(.notUsable(code: RowCode.meterNotEligible.rawValue)) }
-            guard try registry.probeReachability(pod: exchange.pod) else {
+            guard try probeAnswer?(exchange.pod) ?? registry.probeReachability(pod: exchange.pod) else {
                 return .failure(.notUsable(code: RowCode.meterUnreachable.rawValue))
             }
             var lines = [try line(exchange, association: registry.association(pod: exchange.pod), tenant: tenantID)]
@@ -159,6 +195,23 @@ public final class AssociationServices {
         // The audit's SID column holds the device as it was typed: the NID when only that was
         // given (the SID it names may be another SI's).
         let typedDevice = givenSID ?? nid ?? ""
+        var probeAnswer: RowProcessor.Probe?
+        var probedSID = ""
+        if probe != nil, (try? store.tenant(request.tenant))??.enabled == true,
+           let type = ConfigurationType(parsing: Self.normalize(request.configurationType)) {
+            // The POD check 15 will ask about, read before the transaction (nothing written).
+            let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
+                                             person: request.person, request: nil)
+            let planned = try? store.database.readTransaction { () throws -> String? in
+                let sid = try resolveDevice(sid: givenSID, nid: nid)
+                probedSID = sid
+                let record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error,
+                                       code: .invalidRow)
+                return try rows.podToProbe(ValidRow(pod: pod, sid: sid, configurationType: type), record: record,
+                                           context: context, productionPOD: production, now: now)
+            }
+            probeAnswer = commandProbe(plannedPOD: planned ?? nil, tenant: request.tenant, sid: probedSID)
+        }
         do {
             try audited(.associate, tenant: request.tenant, configurator: request.configurator, pod: pod, sid: typedDevice,
                         detail: { _ in made.map { m in
@@ -203,7 +256,7 @@ public final class AssociationServices {
                 try rows.attempt(ValidRow(pod: pod, sid: sid, configurationType: type), record: &record,
                                  context: AssociationContext(tenant: request.tenant, configurator: request.configurator,
                                                              person: request.person, request: nil),
-                                 productionPOD: production, now: now)
+                                 productionPOD: production, now: now, probe: probeAnswer)
                 guard record.code == .ok else { return .failure(.fromRow(record.code)) }
                 guard let association = try registry.association(pod: pod), let podRecord = try registry.pod(pod) else {
                     throw ServiceFailure.internalError("associazione non trovata dopo la creazione")
@@ -223,6 +276,7 @@ public final class AssociationServices {
         var result = AssociateResult(association: made.association, record: made.record, script: made.script, scpPath: written,
                                      tenantName: made.tenantName)
         refreshLists(&result.warnings)
+        if outbox != nil { onEvent() }
         return result
     }
 
@@ -338,12 +392,14 @@ public final class AssociationServices {
                                                code: "NOT_OWNED"))
             }
             try registry.deleteAssociation(pod: pod)
+            try outbox?.enqueue(.dissociated, association, now: clock())
             try store.markAssociationsChanged(tenant: tenantID)
             removed = association
             return .success(())
         }
         var warnings: [String] = []
         refreshLists(&warnings)
+        if outbox != nil && removed != nil { onEvent() }
         guard let removed else { throw ServiceFailure.internalError("nessun esito") }
         return removed
     }

@@ -3,11 +3,11 @@ import MassivaDomain
 
 /// What the metrics file shows, read from the database in one snapshot.
 ///
-/// The counters are the tallies migration 4's triggers keep (`metric_counts`) and the registry
+/// The counters are the tallies migration 5's triggers keep (`metric_counts`) and the registry
 /// outages the engine records, so they survive restarts and the deletion of old requests; the
 /// gauges are read from the queue as it stands.
 public struct MetricsSnapshot: Sendable, Equatable {
-    /// The upper bounds of the drop-to-result latency's buckets, in seconds, as migration 4's
+    /// The upper bounds of the drop-to-result latency's buckets, in seconds, as migration 5's
     /// trigger files them (its `CASE`); the last bucket, `+Inf`, is implied.
     public static let latencyBounds: [Double] = [0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 30, 60, 300, 1800, 3600, 14400]
 
@@ -30,6 +30,11 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var oldestQueuedAt: Double?
     /// The last attempt of the waiting row that has waited longest for its retry.
     public var oldestWaitingSince: Double?
+
+    /// Association events waiting for `association_command` (the outbox), and when the oldest
+    /// was made.
+    public var outboxDepth = 0
+    public var outboxOldestAt: Double?
 
     public var registryOutages = 0
     /// The seconds of the outages that ended: a counter must never go down, and an open
@@ -97,6 +102,8 @@ public struct MetricsStore {
                 """, [], { s in (s.int(0), s.double(1), s.optionalDouble(2)) }) {
                 (m.registryOutages, m.registryOutageSeconds, m.registryOutageStartedAt) = o
             }
+            let outbox = try Outbox(database: database).figures()
+            (m.outboxDepth, m.outboxOldestAt) = (outbox.depth, outbox.oldest?.createdAt)
             m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text(0) })
             for tenant in m.tenants { m.rejectedRun[tenant] = try rejectedRun(tenant: tenant) }
             return m

@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -149,13 +149,23 @@ public enum Schema {
         CREATE INDEX IF NOT EXISTS devices_by_nid ON devices(nid COLLATE NOCASE);
         """)
 
+    /// The outbox of association events (`Outbox`): one line for every association made or
+    /// removed while `association_command` is set, written in the same transaction as the
+    /// association, deleted once the command has taken it (exit 0).
+    static let version4 = Migration(version: 4, summary: "the outbox of association events", sql: """
+        CREATE TABLE outbox(
+            id INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL, pod TEXT NOT NULL, sid TEXT NOT NULL,
+            nid TEXT NOT NULL, tenant TEXT NOT NULL, request TEXT, created_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT);
+        """)
+
     /// What the metrics file (`metrics_file`) needs the database to keep, so that its counters
     /// survive restarts and a retention that deletes old requests: tallies kept by triggers in
     /// the transaction that moves a request (never a write of the engine's own, and one small
     /// upsert per request, not per row), the registry outages, and the two times a request's
     /// drop-to-result latency is measured between. Existing spools get their tallies from what
     /// they hold (their past requests have no drop time: they count in no latency).
-    static let version4 = Migration(version: 4, summary: "metrics: tallies, registry outages, drop and result times", sql: """
+    static let version5 = Migration(version: 5, summary: "metrics: tallies, registry outages, drop and result times", sql: """
         CREATE TABLE IF NOT EXISTS metric_counts(
             metric TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', key TEXT NOT NULL DEFAULT '',
             value REAL NOT NULL DEFAULT 0, PRIMARY KEY(metric, tenant, key)) WITHOUT ROWID;

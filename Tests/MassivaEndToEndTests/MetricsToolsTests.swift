@@ -91,6 +91,10 @@ import Testing
             #expect(lines.contains(expected), "missing: \(expected)")
         }
         #expect(lines.contains { $0.hasPrefix("massiva_rows_total{tenant=\"acme\",code=\"OK\"} ") })
+        // The release, as massiva --version says it ("massiva 1.0.0").
+        let version = try spool.ok(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            .replacingOccurrences(of: "massiva ", with: "")
+        #expect(!version.isEmpty && lines.contains("massiva_build_info{version=\"\(version)\"} 1"), "version \(version)")
     }
 
     @Test func nodeExporterServesTheSeriesTheDaemonWrites() throws {

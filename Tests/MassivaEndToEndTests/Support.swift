@@ -51,15 +51,15 @@ final class Spool {
     private var outputSequence = 0
 
     /// Starts `massiva ARGS` with the configuration in MASSIVA_CONFIG; output goes to files.
-    func start(_ arguments: [String], environment extra: [String: String] = [:], useEnvironment: Bool = true)
-        throws -> (process: Process, stdout: String, stderr: String) {
+    func start(_ arguments: [String], environment extra: [String: String] = [:], useEnvironment: Bool = true,
+               binary: String = massivaBinary) throws -> (process: Process, stdout: String, stderr: String) {
         outputSequence += 1
         let out = root + "/out-\(outputSequence).txt", err = root + "/err-\(outputSequence).txt"
         FileManager.default.createFile(atPath: out, contents: nil)
         FileManager.default.createFile(atPath: err, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: massivaBinary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = binary == massivaBinary ? arguments : Array(arguments.dropFirst())
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "MASSIVA_CONFIG")
         if useEnvironment { environment["MASSIVA_CONFIG"] = configPath }
@@ -82,8 +82,9 @@ final class Spool {
     }
 
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], useEnvironment: Bool = true) throws -> RunResult {
-        finish(try start(arguments, environment: environment, useEnvironment: useEnvironment))
+    func run(_ arguments: [String], environment: [String: String] = [:], useEnvironment: Bool = true,
+             binary: String = massivaBinary) throws -> RunResult {
+        finish(try start(arguments, environment: environment, useEnvironment: useEnvironment, binary: binary))
     }
 
     /// Runs and expects exit status 0.

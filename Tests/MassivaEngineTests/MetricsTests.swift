@@ -168,6 +168,20 @@ private typealias R = TestRegistry
         #expect(m.latencyBuckets.allSatisfy { $0 == 1 })
     }
 
+    /// With `association_command`, every association made waits in the outbox until the command
+    /// takes it: one that refuses every event (`/bin/false`) leaves them all there.
+    @Test func theOutboxDepthAndItsOldestEvent() throws {
+        let f = try EngineFixture { c in
+            c.associationCommand = try? CommandTemplate.parse("/bin/false ${key}", placeholders: CommandTemplate.associationPlaceholders).get()
+        }
+        #expect(try snapshot(f).outboxDepth == 0)
+        _ = try f.submit("two.csv", rows: ["\(R.ok1);\(R.mome(1));Standard", "\(R.ok2);\(R.mome(2));Standard"])
+        let m = try snapshot(f)
+        #expect(m.outboxDepth == 2)
+        let oldest = try #require(m.outboxOldestAt)
+        #expect(abs(oldest - f.clock.now) < 1)
+    }
+
     @Test func anUnknownTallyIsAnErrorNotSkipped() throws {
         let f = try EngineFixture()
         try f.database.execute("INSERT INTO metric_counts(metric, tenant, key, value) VALUES('rows', 'acme', 'NOT_A_CODE', 1)")
