@@ -46,11 +46,15 @@ let package = Package(
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
                                "MassivaSystem", "CZip"]),
+        // The metrics file for Prometheus (node_exporter's textfile collector), written beside
+        // the engine on a thread and a connection of its own.
+        .target(name: "MassivaMetrics",
+                dependencies: ["MassivaStore", "MassivaDatabase", "MassivaDomain", "MassivaSystem"]),
         // Turning requests into row outcomes: the checks against the registry, retries, the
         // engine's passes, and opening it all on a spool.
         .target(name: "MassivaProcessing",
                 dependencies: ["MassivaDomain", "MassivaRegistry", "MassivaStore", "MassivaSpool", "MassivaResults",
-                               "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase"]),
+                               "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase", "MassivaMetrics"]),
         // The long-running service: inotify, timers, signals, sd_notify.
         .target(name: "MassivaDaemon",
                 dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
@@ -60,7 +64,7 @@ let package = Package(
                                "MassivaDomain", "MassivaSystem", "MassivaCSV"]),
         // Subcommands and argument parsing.
         .target(name: "MassivaCLI",
-                dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaRegistry",
+                dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry",
                                "MassivaStore", "MassivaResults", "MassivaSpool", "MassivaConfig", "MassivaCSV",
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
@@ -76,7 +80,7 @@ let package = Package(
                                    "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MassivaEngineTests",
-                    dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
+                    dependencies: ["MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
         .testTarget(name: "MassivaDaemonTests",

@@ -1,6 +1,7 @@
 import MassivaConfig
 import MassivaDaemon
 import MassivaDatabase
+import MassivaMetrics
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
@@ -27,7 +28,10 @@ enum ServeCommands {
         // The probe and association commands run without the daemon's capability.
         ChildProcess.dropInheritedCapabilities()
         if once {
-            try context.engine(log: log).runUntilIdle()
+            let engine = try context.engine(log: log)
+            attachMetrics(to: engine, log: log)
+            try engine.runUntilIdle()
+            engine.metrics?.writeNow()  // the figures as this run leaves them (a failure is logged)
             return 0
         }
         let daemon = try Daemon(
@@ -42,7 +46,18 @@ enum ServeCommands {
     static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
         let engine = try Engine.open(configuration: configuration, log: log)
         for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
+        attachMetrics(to: engine, log: log)
         return engine
+    }
+
+    /// The metrics file's writer, when `metrics_file` names one: a reload makes a new one, so a
+    /// changed path or interval takes effect then.
+    static func attachMetrics(to engine: Engine, log: EventLog) {
+        let configuration = engine.configuration
+        guard !configuration.metricsFile.isEmpty else { return }
+        ProcessMetrics.shared.version = MassivaVersion.version
+        engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.database.path,
+                                         maximalBackoff: configuration.maximalBackoffTime, log: log)
     }
 
     static let status = Command(CommandDeclaration(

@@ -59,6 +59,9 @@ public struct Configuration: Sendable, Equatable {
     /// attempts at delivering an outbox event.
     public var associationMinimalBackoffTime: Double
     public var associationMaximalBackoffTime: Double
+    /// `metrics_file`: where the daemon writes its metrics in Prometheus's text format, for
+    /// node_exporter's textfile collector (a `*.prom` file in its folder); empty: none.
+    public var metricsFile: String
 
     /// Creates a configuration; every argument defaults to the built-in value.
     public init(
@@ -85,7 +88,8 @@ public struct Configuration: Sendable, Equatable {
         associationCommand: CommandTemplate? = nil,
         associationTimeout: Double = 30,
         associationMinimalBackoffTime: Double = 10,
-        associationMaximalBackoffTime: Double = 3600
+        associationMaximalBackoffTime: Double = 3600,
+        metricsFile: String = ""
     ) {
         self.spoolDirectory = spoolDirectory
         self.registry = registry
@@ -111,6 +115,7 @@ public struct Configuration: Sendable, Equatable {
         self.associationTimeout = associationTimeout
         self.associationMinimalBackoffTime = associationMinimalBackoffTime
         self.associationMaximalBackoffTime = associationMaximalBackoffTime
+        self.metricsFile = metricsFile
     }
 
     /// The built-in values, used for every parameter a file does not set.

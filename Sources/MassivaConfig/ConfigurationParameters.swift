@@ -33,6 +33,7 @@ struct ConfigurationParameter: Sendable {
         duration("association_timeout", \.associationTimeout, minimum: 0.001, maximum: 3600),
         duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, minimum: 0.001),
         duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, minimum: 0.001),
+        absolutePath("metrics_file", \.metricsFile, emptyMeansNone: true),
     ]
 
     /// The parameters by name.
@@ -78,12 +79,14 @@ struct ConfigurationParameter: Sendable {
         }
     }
 
-    /// An absolute path with no control characters.
+    /// An absolute path with no control characters; with `emptyMeansNone`, also nothing at all
+    /// (`metrics_file =`: no file).
     private static func absolutePath(
-        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable, emptyMeansNone: Bool = false
     ) -> ConfigurationParameter {
         text(name, keyPath) { value in
-            value.hasPrefix("/") && value.utf8.count <= Limits.pathLength && !value.unicodeScalars.contains(where: Limits.isControl)
+            if emptyMeansNone && value.isEmpty { return nil }
+            return value.hasPrefix("/") && value.utf8.count <= Limits.pathLength && !value.unicodeScalars.contains(where: Limits.isControl)
                 ? nil : "expected an absolute path, got \(quoted(value))"
         }
     }

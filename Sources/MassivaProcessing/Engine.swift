@@ -1,6 +1,7 @@
 import MassivaConfig
 import MassivaDatabase
 import MassivaDomain
+import MassivaMetrics
 import MassivaRegistry
 import MassivaResults
 import MassivaSpool
@@ -55,6 +56,12 @@ public final class Engine {
     private let lists: ListWriter?
     /// `serve --once`: no list written until the passes are done.
     private var listsAtTheEndOnly = false
+    /// The metrics file's writer (`metrics_file`), told of each pass that did not fail; `serve`
+    /// sets it, other commands leave it nil.
+    public var metrics: MetricsReporter?
+    /// An outage recorded before this engine (a restart, a reload) may still be open: the first
+    /// request the registry answers closes it.
+    private var outageMayBeOpen = true
 
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
                 policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now }) {
@@ -148,6 +155,13 @@ public final class Engine {
 
     /// One round over everything due now.
     public func pass() throws -> PassSummary {
+        let started = SystemClock.monotonic
+        let summary = try passSteps()
+        metrics?.passEnded(duration: SystemClock.monotonic - started, now: SystemClock.now)
+        return summary
+    }
+
+    private func passSteps() throws -> PassSummary {
         var summary = PassSummary()
         var wake: [Double?] = []
         for tenant in try store.tenants() {
@@ -328,6 +342,10 @@ public final class Engine {
                      reports: inout [RequestProcessor.PassReport]) throws -> Bool {
         do {
             if let report = try body() { reports.append(report) }
+            if consecutiveOutages > 0 || outageMayBeOpen {
+                recordOutage { try $0.registryOutageEnded(now: clock()) }
+                outageMayBeOpen = false
+            }
             if consecutiveOutages > 0 {
                 log.log("registry_available", ["after_outages": String(consecutiveOutages)])
                 consecutiveOutages = 0
@@ -343,6 +361,7 @@ public final class Engine {
             return true
         } catch let error as RegistryError {
             consecutiveOutages += 1
+            if consecutiveOutages == 1 { recordOutage { try $0.registryOutageStarted(now: clock()) } }
             let delay = Backoff(minimal: configuration.outageMinimalBackoffTime, maximal: configuration.outageMaximalBackoffTime)
                 .delay(afterAttempt: consecutiveOutages)
             registryPausedUntil = clock() + delay
@@ -360,6 +379,16 @@ public final class Engine {
             log.log("request_failed", ["id": id.description, "error": "\(error)"])
             try processor.fail(id, because: error, now: clock())
             return true
+        }
+    }
+
+    /// Records an outage's start or end in the database (its metrics), in the group's
+    /// transaction. Bookkeeping: a failure is logged, never the engine's.
+    private func recordOutage(_ body: (MetricsStore) throws -> Void) {
+        do {
+            try body(MetricsStore(database: store.database))
+        } catch {
+            log.log("outage_record_failed", ["error": "\(error)"])
         }
     }
 

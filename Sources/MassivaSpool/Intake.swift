@@ -251,6 +251,8 @@ public final class Intake {
         var regular: Bool
         /// Its data rows, counted before the recording transaction (which stays short).
         var rowsTotal = 0
+        /// Its modification time: when the SI finished the upload (the metrics' latency starts).
+        var droppedAt: Double? = nil
     }
 
     /// Step 2: each claimed entry becomes one request (queued, or rejected with its reason), all
@@ -296,7 +298,7 @@ public final class Intake {
                     try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
                                             configuratorPerson: c.configurator.person, claimName: c.claimName,
                                             content: c.content, rejection: c.rejection,
-                                            rowsTotal: c.rowsTotal, now: now)
+                                            rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt)
                 }
             }
         }
@@ -318,7 +320,7 @@ public final class Intake {
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = Claimed(claimName: claimName, fileName: fileName(tenant: tenant, claimName: claimName),
                               configurator: try configurator(uid: status.userID, tenant: tenant), content: nil, rejection: nil,
-                              regular: status.kind == .regular)
+                              regular: status.kind == .regular, droppedAt: status.modificationTime)
         if Self.isNotUTF8Claim(claimName) {
             // Refused unread, kept aside: the SI sees the request under the name's display form.
             claimed.rejection = .nameNotUTF8

@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -159,6 +159,82 @@ public enum Schema {
             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL DEFAULT 0, last_error TEXT);
         """)
 
+    /// What the metrics file (`metrics_file`) needs the database to keep, so that its counters
+    /// survive restarts and a retention that deletes old requests: tallies kept by triggers in
+    /// the transaction that moves a request (never a write of the engine's own, and one small
+    /// upsert per request, not per row), the registry outages, and the two times a request's
+    /// drop-to-result latency is measured between. Existing spools get their tallies from what
+    /// they hold (their past requests have no drop time: they count in no latency).
+    static let version5 = Migration(version: 5, summary: "metrics: tallies, registry outages, drop and result times", sql: """
+        CREATE TABLE IF NOT EXISTS metric_counts(
+            metric TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', key TEXT NOT NULL DEFAULT '',
+            value REAL NOT NULL DEFAULT 0, PRIMARY KEY(metric, tenant, key)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS registry_outages(
+            id INTEGER PRIMARY KEY, started_at REAL NOT NULL, ended_at REAL);
+        ALTER TABLE requests ADD COLUMN dropped_at REAL;
+        ALTER TABLE requests ADD COLUMN result_at REAL;
+
+        INSERT INTO metric_counts(metric, tenant, key, value)
+            SELECT 'requests', tenant, status, count(*) FROM requests
+            WHERE status IN ('done', 'rejected', 'cancelled') GROUP BY tenant, status;
+        INSERT INTO metric_counts(metric, tenant, key, value)
+            SELECT 'rows', q.tenant, r.code, count(*) FROM rows r JOIN requests q ON q.id = r.request
+            WHERE q.status IN ('done', 'rejected', 'cancelled') AND r.state <> 'waiting' GROUP BY q.tenant, r.code;
+        INSERT INTO metric_counts(metric, tenant, key, value)
+            SELECT 'refused_uploads', tenant, '', count(*) FROM requests
+            WHERE status = 'rejected' AND content IS NULL GROUP BY tenant;
+        UPDATE requests SET result_at = completed_at
+            WHERE status IN ('done', 'rejected', 'cancelled') AND results_version >= state_version;
+
+        -- A request recorded as rejected (its file refused as a whole): counted at once; one
+        -- recorded without its bytes was refused unread (a link, a FIFO, a folder, too large).
+        CREATE TRIGGER IF NOT EXISTS metrics_request_recorded AFTER INSERT ON requests
+        WHEN new.status IN ('done', 'rejected', 'cancelled')
+        BEGIN
+            INSERT INTO metric_counts(metric, tenant, key, value) VALUES('requests', new.tenant, new.status, 1)
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'refused_uploads', new.tenant, '', 1 WHERE new.content IS NULL AND new.status = 'rejected'
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;
+        END;
+
+        -- A request that reaches a final status: it and its rows' final outcomes, by code, in
+        -- the transaction that settles it (its rows are saved before it is settled).
+        CREATE TRIGGER IF NOT EXISTS metrics_request_final AFTER UPDATE OF status ON requests
+        WHEN old.status <> new.status AND new.status IN ('done', 'rejected', 'cancelled')
+        BEGIN
+            INSERT INTO metric_counts(metric, tenant, key, value) VALUES('requests', new.tenant, new.status, 1)
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'rows', new.tenant, code, count(*) FROM rows WHERE request = new.id AND state <> 'waiting' GROUP BY code
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + excluded.value;
+        END;
+
+        -- The final result files recorded as written: the drop-to-result latency, once per
+        -- request, from the upload's modification time (or its recording) to now, the time the
+        -- files are recorded. Buckets are kept one each (not cumulative), summed when read; they
+        -- are dense around the settle times (1 s, 2 s) that most of the latency is.
+        CREATE TRIGGER IF NOT EXISTS metrics_request_result AFTER UPDATE OF results_version ON requests
+        WHEN new.result_at IS NULL AND new.status IN ('done', 'rejected', 'cancelled') AND new.results_version >= new.state_version
+        BEGIN
+            UPDATE requests SET result_at = (julianday('now') - 2440587.5) * 86400.0 WHERE id = new.id;
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'drop_to_result_bucket', '', CASE
+                    WHEN l <= 0.05 THEN '0.05' WHEN l <= 0.1 THEN '0.1' WHEN l <= 0.25 THEN '0.25'
+                    WHEN l <= 0.5 THEN '0.5' WHEN l <= 1 THEN '1' WHEN l <= 1.5 THEN '1.5' WHEN l <= 2 THEN '2'
+                    WHEN l <= 2.5 THEN '2.5' WHEN l <= 3 THEN '3' WHEN l <= 5 THEN '5' WHEN l <= 10 THEN '10'
+                    WHEN l <= 30 THEN '30' WHEN l <= 60 THEN '60' WHEN l <= 300 THEN '300' WHEN l <= 1800 THEN '1800'
+                    WHEN l <= 3600 THEN '3600' WHEN l <= 14400 THEN '14400' ELSE '+Inf' END, 1
+                FROM (SELECT max(0.0, result_at - coalesce(dropped_at, submitted_at)) AS l FROM requests WHERE id = new.id)
+                WHERE true
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'drop_to_result_sum', '', '', max(0.0, result_at - coalesce(dropped_at, submitted_at))
+                FROM requests WHERE id = new.id
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + excluded.value;
+        END;
+        """)
+
     /// Flat cost as history grows, and retention (issue 10):
     /// - `results_state`: whether a request's folder is in `results/` (`present`), being written
     ///   back by `show --restore` (`restoring`), leaving it (`retiring`: no longer listed in
@@ -179,7 +255,7 @@ public enum Schema {
     ///   in their order (created_at, pod) straight from an index. With only (tenant, created_at)
     ///   SQLite sorted the whole list in memory: 500,000 associations took the daemon from 48
     ///   to 125 MB resident (bench-scale, history 5,000).
-    static let version5 = Migration(version: 5, summary: "request lists on their own, retention", sql: """
+    static let version6 = Migration(version: 6, summary: "request lists on their own, retention", sql: """
         ALTER TABLE requests ADD COLUMN results_state TEXT NOT NULL DEFAULT 'present';
         ALTER TABLE requests ADD COLUMN restored_at REAL;
         CREATE INDEX requests_list ON requests(tenant, id, file_name, submitted_at, completed_at, rows_processed, rows_total,

@@ -76,6 +76,21 @@ import MassivaConfig
         #expect(problem("spool_directory =")?.line == 1)
     }
 
+    /// `metrics_file`: none by default, an absolute path, or set back to none by an empty value
+    /// (a drop-in that turns off the package's default); a relative path is refused, since the
+    /// daemon's working directory is no place an operator would look.
+    @Test func aMetricsFileIsAnAbsolutePathOrNone() throws {
+        #expect(Configuration.defaults.metricsFile == "")
+        let path = "/var/lib/prometheus/node-exporter/massiva.prom"
+        #expect(try parse("metrics_file = \(path)").metricsFile == path)
+        #expect(try parse("metrics_file = \(path)\nmetrics_file =").metricsFile == "")
+        #expect(problem("metrics_file = massiva.prom")?.message.contains("absolute path") == true)
+        let c = try parse("metrics_file = \(path)")
+        #expect(c.lines(onlyNonDefault: true).contains("metrics_file = \(path)"))
+        #expect(try parse(c.lines(onlyNonDefault: false).joined(separator: "\n")) == c)
+        #expect(try parse(Configuration.defaults.lines(onlyNonDefault: false).joined(separator: "\n")).metricsFile == "")
+    }
+
     @Test func aMaximalBackoffShorterThanTheMinimalIsRefusedOnTheLaterLine() {
         let order = problem("maximal_backoff_time = 1m\nminimal_backoff_time = 2m\n")
         #expect(order?.line == 2)

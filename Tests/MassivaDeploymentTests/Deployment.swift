@@ -196,6 +196,9 @@ final class Deployment {
                          log: root + "/daemon.log", environment: ["MASSIVA_CONFIG": configPath])
     }
 
+    /// What sshd said so far.
+    var sshdLog: String { (try? String(contentsOfFile: root + "/sshd.log", encoding: .utf8)) ?? "" }
+
     /// The daemon's log so far.
     var daemonLog: String { (try? String(contentsOfFile: root + "/daemon.log", encoding: .utf8)) ?? "" }
 

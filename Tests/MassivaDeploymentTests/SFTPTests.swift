@@ -100,7 +100,8 @@ struct SFTPTests {
         // The chroot shows only the tenant's own folder; the other SI sees nothing of acme's.
         let listing = try deployment.sftp(maria.login, key: maria.key, ["ls -1 /"])
         #expect(listing.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("sftp>") }.sorted()
-                == ["/incoming", "/results", "/template.csv"], "\(listing.output)")
+                == ["/incoming", "/results", "/template.csv"],
+                "\(listing.output) \(listing.errors); sshd: \(deployment.sshdLog.suffix(1500))")
         let other = try deployment.sftp(luca.login, key: luca.key, ["ls -1 results"])
         #expect(other.status == 0 && !other.output.contains("MOME-"), "\(other.output)")
 

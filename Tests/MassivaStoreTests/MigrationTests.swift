@@ -101,6 +101,26 @@ final class FixtureSpool {
         #expect(throws: DatabaseError.self) { try opened.store.database.execute("DELETE FROM audit") }
     }
 
+    /// Migration 5 (the metrics) starts its tallies from what a spool already holds: final
+    /// requests by tenant and status, their rows by final code (not the waiting row); the old
+    /// requests have no drop time and count in no latency, not even when written again.
+    @Test func theMetricsTalliesStartFromWhatTheSpoolHolds() throws {
+        let spool = try FixtureSpool()
+        let opened = try OpenedSpool.open(spool.configuration)
+        let metrics = MetricsStore(database: opened.store.database)
+        let m = try metrics.snapshot(now: 2_000_000_000)
+        #expect(m.requests == [TenantKey("acme", .done): 3, TenantKey("acme", .cancelled): 1,
+                               TenantKey("voltaic", .done): 1, TenantKey("voltaic", .rejected): 2])
+        #expect(m.rows == [TenantKey("acme", .invalidPOD): 1, TenantKey("acme", .podNotTelemanaged): 1,
+                           TenantKey("acme", .deviceNotFound): 1, TenantKey("acme", .duplicatePOD): 1,
+                           TenantKey("acme", .maxAttemptsReached): 1, TenantKey("acme", .ok): 3, TenantKey("voltaic", .ok): 1])
+        #expect(m.refusedUploads.isEmpty)
+        #expect(m.queued == 1 && m.processing == 1 && m.waitingRows == 1)
+        #expect(m.registryOutages == 0 && !m.registryOutageInProgress)
+        try opened.store.database.execute("UPDATE requests SET results_version = state_version")
+        #expect(try metrics.snapshot(now: 2_000_000_000).latencyBuckets.allSatisfy { $0 == 0 })
+    }
+
     /// Migration 1 on the first release's database gives the same schema as on a new file.
     @Test func aMigratedDatabaseHasTheSchemaOfANewOne() throws {
         let spool = try FixtureSpool()
