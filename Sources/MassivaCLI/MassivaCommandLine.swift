@@ -6,7 +6,7 @@ import MassivaSystem
 /// error; some commands define more (see their `--help`).
 public enum MassivaCommandLine {
     public static let commands: [Command] =
-        OperatorCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
+        OperatorCommands.all + MaintenanceCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
 
     public static func main(_ argv: [String], environment: [String: String] = currentEnvironment()) -> Int32 {
         // `--config PATH` may also come before the command words: move it behind them.

@@ -209,3 +209,42 @@ public final class Database: @unchecked Sendable {
     public var changes: Int { Int(sqlite3_changes(handle)) }
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
+
+extension Database {
+    /// Copies this database, as one consistent snapshot, into a new database file at `path`
+    /// (which must not exist) with SQLite's online backup API.
+    ///
+    /// One `sqlite3_backup_step(-1)` copies every page under a single read transaction: in WAL
+    /// mode writers on other connections (the daemon) go on meanwhile, and the copy is the state
+    /// of one commit, never a mixture. (Stepping in slices would restart whenever another
+    /// connection writes, which a busy daemon could make endless.) The copy's connection uses no
+    /// journal: the file is new and only becomes the backup once complete (the caller renames it).
+    public func backup(toNewFile path: String) throws(DatabaseError) {
+        var raw: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &raw, flags, nil)
+        guard rc == SQLITE_OK, let destination = raw else {
+            let message = raw.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let raw { sqlite3_close_v2(raw) }
+            throw DatabaseError(code: rc, message: "\(path): \(message)", sql: nil)
+        }
+        defer { sqlite3_close_v2(destination) }
+        sqlite3_busy_timeout(destination, 10_000)
+        guard let backup = sqlite3_backup_init(destination, "main", handle, "main") else {
+            throw DatabaseError(code: sqlite3_errcode(destination), message: "\(path): \(String(cString: sqlite3_errmsg(destination)))", sql: nil)
+        }
+        var step = sqlite3_backup_step(backup, -1)
+        // BUSY/LOCKED: the source was locked for a moment (a checkpoint); try again, bounded.
+        var tries = 0
+        while (step == SQLITE_BUSY || step == SQLITE_LOCKED) && tries < 100 {
+            tries += 1
+            sqlite3_sleep(50)
+            step = sqlite3_backup_step(backup, -1)
+        }
+        let finish = sqlite3_backup_finish(backup)
+        guard step == SQLITE_DONE, finish == SQLITE_OK else {
+            let code = step == SQLITE_DONE ? finish : step
+            throw DatabaseError(code: code, message: "backup to \(path): \(String(cString: sqlite3_errmsg(destination)))", sql: nil)
+        }
+    }
+}

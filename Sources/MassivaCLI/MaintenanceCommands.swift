@@ -1,0 +1,29 @@
+import MassivaSpool
+
+/// `backup`, `check`: the database copied while the daemon runs, and the spool checked.
+enum MaintenanceCommands {
+    static let all: [Command] = [backup, check]
+
+    static let backup = Command(CommandDeclaration(
+        ["backup"], summary: "copy the database, consistently, while the daemon runs (SQLite's online backup)",
+        flags: [FlagDeclaration("--force", help: "replace FILE if it exists")],
+        positionals: [PositionalDeclaration("FILE", help: "the copy to write (made under a temporary name, synced, then renamed)")])) { context in
+        let destination = context.arguments.positionals[0]
+        let layout = try context.layout()
+        do {
+            try SpoolMaintenance.backup(layout, to: destination, replace: context.arguments.flag("--force"))
+        } catch let error as SpoolMaintenance.BackupError {
+            throw CLIError(error.description)
+        }
+        Output.print("backed up \(layout.databasePath) to \(destination)")
+        return 0
+    }
+
+    static let check = Command(CommandDeclaration(
+        ["check"], summary: "check the database (integrity_check) and the spool's invariants; exit 1 listing what is wrong")) { context in
+        let problems = SpoolMaintenance.check(try context.layout())
+        for problem in problems { Output.print(problem) }
+        if problems.isEmpty { Output.print("OK") }
+        return problems.isEmpty ? 0 : 1
+    }
+}

@@ -1,0 +1,160 @@
+import MassivaDatabase
+import MassivaDomain
+import MassivaStore
+import MassivaSystem
+
+/// `massiva backup` and `massiva check`: the spool's database copied while the daemon runs,
+/// and the spool's files checked against what the database records.
+public enum SpoolMaintenance {
+    public struct BackupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Copies the database of `layout` to `destination` (see `Maintenance.backup`): into a
+    /// temporary name beside the destination (so the final `rename` never crosses file
+    /// systems), synced, then renamed into place and its folder synced. Without `replace` an
+    /// existing destination is refused, atomically (`RENAME_NOREPLACE`), even if it appears
+    /// while the copy is made. A failure leaves no temporary file behind.
+    public static func backup(_ layout: SpoolLayout, to destination: String, replace: Bool) throws {
+        guard FileSystem.exists(layout.databasePath) else {
+            throw BackupError(description: "no database at \(layout.databasePath)")
+        }
+        if !replace && FileSystem.exists(destination) {
+            throw BackupError(description: "\(destination) exists; --force replaces it")
+        }
+        let directory = FileSystem.parentDirectory(of: destination)
+        let temporary = directory + "/" + TemporaryName.make()
+        do {
+            // Its own connection (and no migration): a backup copies what is there.
+            let database = try Database(path: layout.databasePath)
+            try Maintenance.backup(database, toNewFile: temporary)
+            // SQLite syncs what it writes only as its journal mode asks: sync the whole file
+            // before it takes the final name, so a crash never leaves a backup half on disk.
+            let fd = try FileDescriptor.open(temporary, .readWrite, options: [.noFollow, .closeOnExec])
+            try fd.closeAfter { try $0.sync() }
+            if replace {
+                try FileSystem.rename(from: temporary, to: destination)
+            } else {
+                try FileSystem.renameNoReplace(from: temporary, to: destination)
+            }
+            try FileSystem.fsyncDirectory(directory)
+        } catch {
+            try? FileSystem.unlink(temporary)
+            for suffix in ["-journal", "-wal", "-shm"] { try? FileSystem.unlink(temporary + suffix) }
+            if let system = error as? SystemError, system.errno == .fileExists {
+                throw BackupError(description: "\(destination) exists; --force replaces it")
+            }
+            throw error
+        }
+    }
+
+    /// Everything wrong with the spool, each as `where: what`; empty when all is well.
+    ///
+    /// - SQLite's `integrity_check` of the database, and its schema version against this
+    ///   binary's;
+    /// - every upload in `private/claim/` is recorded as a request (a crash leaves it there
+    ///   until `serve` records it when it next starts; while a daemon runs one may be seen for
+    ///   the instant between the claim and its commit);
+    /// - every request whose result files were written has its folder (with `stato.json`) in
+    ///   its tenant's `results/`, one removed by retention has none, and no folder there is of
+    ///   no request of that tenant (folders still pending are right either way);
+    /// - nothing under `results/` is a temporary or hidden file an SI could see.
+    public static func check(_ layout: SpoolLayout) -> [String] {
+        var problems: [String] = []
+        guard FileSystem.exists(layout.databasePath) else { return ["\(layout.databasePath): no database"] }
+        let database: Database
+        do { database = try Database(path: layout.databasePath) } catch {
+            return ["\(layout.databasePath): cannot be opened: \(error)"]
+        }
+        do {
+            for line in try Maintenance.integrityProblems(database) {
+                problems.append("\(layout.databasePath): integrity_check: \(line)")
+            }
+        } catch {
+            problems.append("\(layout.databasePath): integrity_check failed: \(error)")
+        }
+        do {
+            let version = try Schema.version(of: database)
+            if version > Schema.currentVersion || version < 0 {
+                problems.append("\(layout.databasePath): schema version \(version) is unknown to this binary (it knows up to \(Schema.currentVersion))")
+            }
+        } catch {
+            problems.append("\(layout.databasePath): schema version unreadable: \(error)")
+        }
+        checkClaims(layout, database, &problems)
+        checkResults(layout, database, &problems)
+        return problems
+    }
+
+    static func checkClaims(_ layout: SpoolLayout, _ database: Database, _ problems: inout [String]) {
+        let claimRoot = layout.privateDirectory + "/claim"
+        for tenant in ((try? FileSystem.listDirectory(claimRoot)) ?? []).sorted() {
+            let directory = layout.claimDirectory(tenant)
+            for name in ((try? FileSystem.listDirectory(directory)) ?? []).sorted() where !name.hasPrefix(".") {
+                // Dot-names are the sidecars of shortened claim names, never claims themselves.
+                do {
+                    if try !Maintenance.isClaimRecorded(database, claimName: name) {
+                        problems.append("\(directory)/\(name): claimed upload not recorded as a request (serve records it when it next starts)")
+                    }
+                } catch {
+                    problems.append("\(directory)/\(name): cannot be looked up: \(error)")
+                }
+            }
+        }
+    }
+
+    static func checkResults(_ layout: SpoolLayout, _ database: Database, _ problems: inout [String]) {
+        let tenants = ((try? FileSystem.listDirectory(layout.tenantsDirectory)) ?? []).sorted()
+        // Tenants whose results/ is a real folder: a linked one is refused by the engine, and
+        // nothing is read through it here either.
+        var readable = Set<String>()
+        for tenant in tenants {
+            let results = layout.results(tenant)
+            guard let status = try? FileStatus.ofLink(results) else { continue }
+            guard status.kind == .directory else {
+                problems.append("\(results): not a folder (\(status.kind)): the engine writes no result through it")
+                continue
+            }
+            readable.insert(tenant)
+            walkForHidden(results, &problems)
+            let known = (try? Maintenance.requestIDs(database, tenant: tenant)) ?? []
+            for name in ((try? FileSystem.listDirectory(results)) ?? []).sorted() where name.hasPrefix("MOME-") {
+                if let id = RequestID(parsing: name), known.contains(id.number) { continue }
+                problems.append("\(results)/\(name): result folder of no request of tenant \(tenant)")
+            }
+        }
+        do {
+            try Maintenance.eachRequestFolder(database) { number, tenant, expected in
+                guard readable.contains(tenant) else { return }
+                let folder = layout.resultFolder(tenant, RequestID(number).description)
+                switch expected {
+                case .present:
+                    if !FileSystem.exists(folder) {
+                        problems.append("\(folder): missing: the request's result files were written (show --restore writes them again)")
+                    } else if !FileSystem.exists(folder + "/stato.json") {
+                        problems.append("\(folder)/stato.json: missing")
+                    }
+                case .removed:
+                    if FileSystem.exists(folder) { problems.append("\(folder): present, but retention removed it") }
+                case .pending:
+                    break
+                }
+            }
+        } catch {
+            problems.append("\(layout.databasePath): requests unreadable: \(error)")
+        }
+    }
+
+    /// Temporary or hidden names anywhere under `directory`: result files are written under
+    /// `private/tmp/` and renamed in whole, so such a name is a leftover an SI could download.
+    static func walkForHidden(_ directory: String, _ problems: inout [String]) {
+        for name in ((try? FileSystem.listDirectory(directory)) ?? []).sorted() {
+            let path = directory + "/" + name
+            let lower = name.lowercased()
+            if name.hasPrefix(".") || lower.hasSuffix(".tmp") || lower.hasSuffix(".part") {
+                problems.append("\(path): temporary or hidden file visible to the SI")
+            }
+            if let status = try? FileStatus.ofLink(path), status.kind == .directory { walkForHidden(path, &problems) }
+        }
+    }
+}
