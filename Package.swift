@@ -68,6 +68,9 @@ let package = Package(
                                "MassivaStore", "MassivaResults", "MassivaSpool", "MassivaConfig", "MassivaCSV",
                                "MassivaDomain", "MassivaSystem", "MassivaDatabase"]),
         .executableTarget(name: "massiva", dependencies: ["MassivaCLI", "MassivaSystem"]),
+        // The fuzz targets: `scripts/fuzz` (libFuzzer) and the corpus replay in MassivaFuzzTests.
+        .target(name: "MassivaFuzz",
+                dependencies: ["MassivaCLI", "MassivaConfig", "MassivaDomain", "MassivaRegistry", "MassivaSpool", "MassivaSystem"]),
         // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
         .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaSystem"]),
 
@@ -90,6 +93,7 @@ let package = Package(
                     dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
                                    "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem",
                                    "MassivaCLI"]),
+        .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
         .testTarget(name: "MassivaEndToEndTests",
                     dependencies: ["MassivaSystem", "MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
