@@ -78,7 +78,8 @@ public enum FuzzTargets {
     nonisolated(unsafe) private static var scratch: String?
     static func scratchDirectory() -> String {
         if let scratch { return scratch }
-        let path = "/tmp/massiva-fuzz-\(CurrentProcess.id)"
+        // scripts/fuzz names one under .build (and removes it); the replay uses /tmp.
+        let path = CurrentProcess.environment["MASSIVA_FUZZ_SCRATCH"] ?? "/tmp/massiva-fuzz-\(CurrentProcess.id)"
         do { try FileSystem.makeDirectory(path, mode: 0o700, intermediate: true) } catch {
             preconditionFailure("cannot make \(path): \(error)")
         }
