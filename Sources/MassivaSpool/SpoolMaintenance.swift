@@ -52,6 +52,8 @@ public enum SpoolMaintenance {
     ///
     /// - SQLite's `integrity_check` of the database, and its schema version against this
     ///   binary's;
+    /// - every request's status and every row's state, code and configuration type are values
+    ///   this binary knows (a corrupted or hand-edited record);
     /// - every upload in `private/claim/` is recorded as a request (a crash leaves it there
     ///   until `serve` records it when it next starts; while a daemon runs one may be seen for
     ///   the instant between the claim and its commit);
@@ -80,6 +82,13 @@ public enum SpoolMaintenance {
             }
         } catch {
             problems.append("\(layout.databasePath): schema version unreadable: \(error)")
+        }
+        do {
+            for record in try Maintenance.undecodableRecords(database) {
+                problems.append("\(layout.databasePath): unknown stored value: \(record)")
+            }
+        } catch {
+            problems.append("\(layout.databasePath): records unreadable: \(error)")
         }
         checkClaims(layout, database, &problems)
         checkResults(layout, database, &problems)

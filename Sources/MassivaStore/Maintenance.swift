@@ -1,4 +1,5 @@
 import MassivaDatabase
+import MassivaDomain
 
 /// What `massiva backup` and `massiva check` ask of the database: the online backup, SQLite's
 /// own integrity check, and the records the spool's files are checked against.
@@ -47,5 +48,22 @@ public enum Maintenance {
     /// The ids of `tenant`'s requests (to tell a result folder of no request).
     public static func requestIDs(_ database: Database, tenant: String) throws -> Set<Int> {
         Set(try database.query("SELECT id FROM requests WHERE tenant = ?", [.text(tenant)]) { $0.int(0) })
+    }
+
+    /// Every request and row whose stored values do not decode (an unknown status, row state,
+    /// code or configuration type), each as its `RecordError`, at most `limit`: the engine
+    /// fails such a request alone, but `check` should say which before it does.
+    public static func undecodableRecords(_ database: Database, limit: Int = 100) throws -> [String] {
+        var found: [String] = []
+        try database.each("SELECT \(StateStore.requestColumns) FROM requests ORDER BY id", []) { s in
+            guard found.count < limit else { return }
+            do { _ = try StateStore.request(s) } catch { found.append("\(error)") }
+        }
+        // The request's id after the row's own columns, which `StateStore.row` reads from 0.
+        try database.each("SELECT \(StateStore.rowColumns), request FROM rows ORDER BY request, position", []) { s in
+            guard found.count < limit else { return }
+            do { _ = try StateStore.row(s, request: RequestID(s.int(17))) } catch { found.append("\(error)") }
+        }
+        return found
     }
 }

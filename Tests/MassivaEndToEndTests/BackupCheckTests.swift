@@ -136,6 +136,15 @@ import Testing
         try FileManager.default.moveItem(atPath: spool.root + "/moved-away", toPath: folder)
         #expect(try spool.run(["check"]).status == 0)
 
+        // A stored value this binary does not know (a hand-edited or damaged record).
+        _ = try spool.sql("UPDATE requests SET status = 'paused' WHERE id = 1")
+        r = try spool.run(["check"])
+        #expect(r.status == 1)
+        #expect(r.stdout == spool.database + ": unknown stored value: requests MOME-000000001: status \"paused\" is not a known value\n",
+                "\(r.stdout)")
+        _ = try spool.sql("UPDATE requests SET status = 'done' WHERE id = 1")
+        #expect(try spool.run(["check"]).status == 0)
+
         // A corrupted page: an index's root page overwritten (the WAL checkpointed into the
         // file first, so the page is read from there). integrity_check says so, with the path.
         _ = try spool.sql("PRAGMA wal_checkpoint(TRUNCATE)")
