@@ -25,6 +25,12 @@ public enum SpoolMaintenance {
         let directory = FileSystem.parentDirectory(of: destination)
         let temporary = directory + "/" + TemporaryName.make()
         do {
+            // Made first, empty, 0600 (SQLite takes an empty file for a new database): the copy
+            // holds the holders' tax codes and every upload, and SQLite would create it
+            // world-readable by the umask.
+            let created = try FileDescriptor.open(temporary, .writeOnly,
+                                                  options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: 0o600)
+            try created.closeAfter { try $0.setPermissions(0o600) }
             // Its own connection (and no migration): a backup copies what is there.
             let database = try Database(path: layout.databasePath)
             try Maintenance.backup(database, toNewFile: temporary)

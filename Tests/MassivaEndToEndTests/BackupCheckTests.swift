@@ -74,6 +74,9 @@ import Testing
         // With nothing moving, the backup is the database: same requests, rows, associations.
         let last = spool.root + "/backup-final.db"
         try spool.ok(["backup", last])
+        // Only its owner may read it: it holds the holders' tax codes and the uploads.
+        let mode = try FileManager.default.attributesOfItem(atPath: last)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
         let figures = "SELECT (SELECT count(*) FROM requests), (SELECT total(rows_processed) FROM requests), "
             + "(SELECT count(*) FROM rows), (SELECT count(*) FROM associations), (SELECT count(*) FROM audit)"
         #expect(try sql(last, figures) == (try spool.sql(figures)))
