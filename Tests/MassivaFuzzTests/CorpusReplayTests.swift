@@ -5,7 +5,8 @@ import Testing
 /// The fuzz harness's seed corpus (`Tests/Fuzz/corpus/<target>/`), replayed through the same
 /// entry points libFuzzer drives (`scripts/fuzz`): every input, including each case of issue 8,
 /// must be refused or taken, never crash the test process. Bounded by the corpus, not by time.
-@Suite struct CorpusReplayTests {
+/// Serialized: the registry target's scratch folder is one per process.
+@Suite(.serialized) struct CorpusReplayTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fuzz/corpus").path
 
