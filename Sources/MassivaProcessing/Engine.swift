@@ -104,6 +104,14 @@ public final class Engine {
     /// yet written, folders of retired requests not yet removed.
     public func recover() throws {
         removeOrphanedTemporaryFiles()
+        // A stored status this release does not know (a damaged page, a hand edit) would stop
+        // every later list of its tenant: the request is failed with an error outcome first.
+        // Looked for here, at start-up, not in every pass: the query reads the whole history.
+        for (id, value) in try store.requestsWithUnknownStatus() {
+            let error = RecordError(table: "requests", key: id.description, column: "status", value: value)
+            log.log("request_failed", ["id": id.description, "error": "\(error)"])
+            try processor.fail(id, because: error, now: clock())
+        }
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refreshFiles(limit: chunkSize) > 0 {}

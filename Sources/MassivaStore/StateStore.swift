@@ -16,6 +16,14 @@ public final class StateStore: @unchecked Sendable {
         try Schema.migrate(database)
     }
 
+    /// Requests whose stored status is none this release knows, with that value.
+    public func requestsWithUnknownStatus() throws -> [(RequestID, String)] {
+        let known = RequestStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try database.query("SELECT id, status FROM requests WHERE status NOT IN (\(known)) ORDER BY id", []) {
+            (RequestID($0.int(0)), $0.text(1))
+        }
+    }
+
     // MARK: Tenants
 
     public func addTenant(id: String, name: String, now: Double) throws {

@@ -99,6 +99,28 @@ import Testing
         #expect(try spool.sql(figures) == (try sql(last, figures)))
     }
 
+    /// A stored status this release does not know stopped every later list of its tenant
+    /// (`serve --once` exited 1, `list` failed): the next start fails that request with an
+    /// error outcome, and the engine and the lists go on.
+    @Test func anUnknownStoredStatusFailsItsRequestAtTheNextStart() throws {
+        let spool = try Spool()
+        try spool.setUpSamples()
+        try spool.copySample("acme-clean.csv", to: "acme")
+        try spool.serveUntil { spool.list(spool.results("acme")).contains("MOME-000000001") }
+        #expect(try spool.run(["serve", "--once"]).status == 0)
+        _ = try spool.sql("UPDATE requests SET status = 'paused' WHERE id = 1")
+        try FileManager.default.copyItem(atPath: samplesDirectory + "/requests/acme-clean.csv", toPath: spool.incoming("acme") + "/again.csv")
+        let once = try spool.run(["serve", "--once"])
+        #expect(once.status == 0, "\(once.stderr)")
+        #expect(once.stderr.contains("request_failed") && once.stderr.contains("paused"), "\(once.stderr)")
+        let stato = try spool.stato(tenant: "acme", id: "MOME-000000001")
+        #expect(stato["status"] as? String == "rejected")
+        #expect((stato["reason"] as? String)?.hasPrefix("Errore Interno") == true, "\(stato)")
+        #expect(try spool.stato(tenant: "acme", id: "MOME-000000002")["status"] as? String == "done")
+        let list = try spool.run(["list", "--tenant", "acme"])
+        #expect(list.status == 0 && list.stdout.contains("MOME-000000002"), "\(list.stderr)")
+    }
+
     /// `check` passes a healthy spool, then names each planted problem and where it is.
     @Test func checkFindsEachPlantedProblem() throws {
         let spool = try Spool()
