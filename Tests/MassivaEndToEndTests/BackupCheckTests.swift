@@ -7,21 +7,7 @@ import Testing
     /// Files of the backlog (CrashTests' files and registry), one backup after each.
     static let files = 20
 
-    /// The sqlite3 CLI on any database file; one array of cells per line.
-    func sql(_ database: String, _ query: String) throws -> [[String]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-separator", "|", database, query]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 \(database) \(query)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
-    }
+    func sql(_ database: String, _ query: String) throws -> [[String]] { try sqlite(database, query) }
 
     /// Backups taken while a daemon works through a backlog: each opens, passes integrity_check
     /// and holds every request committed before it started, with the same content; the last,

@@ -123,18 +123,7 @@ final class Spool {
     // MARK: Reading state
 
     /// Runs a query with the sqlite3 CLI; one array of cells per line.
-    func sql(_ query: String) throws -> [[String]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-separator", "|", database, query]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 \(query)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
-    }
+    func sql(_ query: String) throws -> [[String]] { try sqlite(database, query) }
 
     func sqlInt(_ query: String) throws -> Int { Int(try sql(query).first?.first ?? "") ?? -1 }
 
@@ -276,4 +265,21 @@ func temporaryRoot() -> String {
     var t = NSTemporaryDirectory()
     while t.count > 1 && t.hasSuffix("/") { t.removeLast() }
     return t
+}
+
+/// The sqlite3 CLI on any database file (a test reads or damages stored state with it); one
+/// array of cells per line.
+func sqlite(_ database: String, _ query: String) throws -> [[String]] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-separator", "|", database, query]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "sqlite3 \(database) \(query)")
+    return String(decoding: data, as: UTF8.self).split(separator: "\n")
+        .map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
 }
