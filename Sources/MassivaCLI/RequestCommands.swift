@@ -30,7 +30,7 @@ enum RequestCommands {
         let store = try context.store()
         if rejection == nil && !tenant.enabled { rejection = .tenantDisabled }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        let id = try store.database.transaction {
+        let id = try store.transaction {
             try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: operatorName,
                                     claimName: nil, content: content, rejection: rejection,
                                     rowsTotal: content.map { BulkFile.dataRowCount($0, maxRows: configuration.maxRows) } ?? 0,

@@ -56,7 +56,7 @@ enum ServeCommands {
         let configuration = engine.configuration
         guard !configuration.metricsFile.isEmpty else { return }
         ProcessMetrics.shared.version = MassivaVersion.version
-        engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.database.path,
+        engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.databasePath,
                                          maximalBackoff: configuration.maximalBackoffTime, log: log)
     }
 
@@ -74,7 +74,7 @@ enum ServeCommands {
         Output.print("in progress: \(figures.processing)")
         Output.print("rows waiting for a retry: \(figures.waitingRows)")
         if let next = try context.store().nextDueTime() { Output.print("next retry: \(SystemClock.iso8601(next))") }
-        let outbox = try Outbox(database: context.store().database).figures()
+        let outbox = try context.store().outbox().figures()
         Output.print("association events waiting for delivery: \(outbox.depth)")
         if let oldest = outbox.oldest {
             Output.print("oldest event: \(oldest.kind.rawValue) \(oldest.pod) \(oldest.sid) key \(oldest.key), "

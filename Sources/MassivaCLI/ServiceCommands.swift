@@ -79,7 +79,7 @@ enum ServiceCommands {
                                    files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         return AssociationServices(store: store, registry: try context.registry(), results: results,
                                    probe: CommandProbe(configuration, log: try context.log()),
-                                   outbox: configuration.associationCommand == nil ? nil : Outbox(database: store.database),
+                                   outbox: configuration.associationCommand == nil ? nil : store.outbox(),
                                    onEvent: { [layout = try context.layout()] in Wakeup.touch(layout) })
     }
 

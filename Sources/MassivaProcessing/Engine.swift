@@ -75,15 +75,15 @@ public final class Engine {
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
-        self.outbox = configuration.associationCommand == nil ? nil : Outbox(database: store.database)
+        self.outbox = configuration.associationCommand == nil ? nil : store.outbox()
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
                                           outbox: outbox)
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv))
         self.chunkSize = max(1, configuration.activeQueueLimit)
-        self.courier = try? OutboxCourier(configuration: configuration, databasePath: store.database.path, log: log, clock: clock)
-        self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.database.path, files: results.files, chunk: 32)
+        self.courier = try? OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock)
+        self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32)
         self.lists = registry is EmbeddedRegistry
-            ? try? ListWriter(layout: layout, databasePath: store.database.path, files: results.files,
+            ? try? ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
                               retention: configuration.resultRetention, log: log, clock: clock)
             : nil
     }
@@ -302,7 +302,7 @@ public final class Engine {
         if let commandProbe, !ids.isEmpty {
             let now = fixedNow ?? clock()
             var groups: [[ProbeTarget]] = []
-            try store.database.readTransaction {
+            try store.readTransaction {
                 for id in ids {
                     // A request that cannot be planned (a record that does not decode, a registry
                     // error) gets no probes: its pass meets the same error and deals with it.
@@ -324,7 +324,7 @@ public final class Engine {
         while index < ids.count && !halted {
             if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
             var reports: [RequestProcessor.PassReport] = []
-            try store.database.transaction {
+            try store.transaction {
                 let first = index
                 for id in ids[index..<min(ids.count, index + groupSize)] {
                     if let batch, index > first, !batch.isDone(group: index) { break }
@@ -394,7 +394,7 @@ public final class Engine {
     /// transaction. Bookkeeping: a failure is logged, never the engine's.
     private func recordOutage(_ body: (MetricsStore) throws -> Void) {
         do {
-            try body(MetricsStore(database: store.database))
+            try body(store.metricsStore())
         } catch {
             log.log("outage_record_failed", ["error": "\(error)"])
         }

@@ -22,7 +22,7 @@ public final class RequestProcessor {
         self.store = store
         self.rows = RowProcessor(registry: registry, policy: policy, outbox: outbox)
         self.policy = policy
-        self.audit = AuditTrail(database: store.database)
+        self.audit = store.auditTrail()
     }
 
     /// What became of a request in one pass, for the log.
@@ -41,7 +41,7 @@ public final class RequestProcessor {
     /// `probe` answers check 15 (the answers of `probesForQueued`, asked in parallel before the
     /// pass); nil: the registry's own `probeReachability`.
     public func processQueued(_ id: RequestID, now: Double, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
-        try store.database.transaction { () throws -> PassReport? in
+        try store.transaction { () throws -> PassReport? in
             guard let request = try store.request(id), request.status == .queued else { return nil }
             if let tenant = try store.tenant(request.tenant), !tenant.enabled {
                 try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
@@ -121,7 +121,7 @@ public final class RequestProcessor {
     /// `dueBy` (default `now`) chooses the rows: those due then, the ones whose probes were
     /// asked before the pass, while `now` is the time of the attempt (its backoff counts from it).
     public func retryDue(_ id: RequestID, now: Double, dueBy: Double? = nil, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
-        try store.database.transaction { () throws -> PassReport? in
+        try store.transaction { () throws -> PassReport? in
             guard let (context, due) = try dueRows(id, now: dueBy ?? now) else { return nil }
             var records: [RowRecord] = []
             for (row, record) in due {
@@ -172,7 +172,7 @@ public final class RequestProcessor {
     /// Marks a request rejected after an error that is neither a row's nor the registry's
     /// (a poison request must not stop the others).
     public func fail(_ id: RequestID, because error: Error, now: Double) throws {
-        try store.database.transaction {
+        try store.transaction {
             // A system error's text names server paths, which no reason shown to an SI
             // contains: it goes to the log only (`request_failed`). Others (a stored value
             // that does not decode, say) are named.

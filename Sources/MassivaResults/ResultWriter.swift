@@ -74,7 +74,7 @@ public final class ResultWriter {
         defer { try? lock.release() }
         // Read everything in one snapshot, then render and write outside any transaction, so
         // the processing connection is never held up by file I/O.
-        let snapshots = try store.database.readTransaction { () throws -> [Snapshot] in
+        let snapshots = try store.readTransaction { () throws -> [Snapshot] in
             let stale = try store.staleRequests(limit: limit + skipping.count)
                 .filter { skipping[$0.id] != $0.stateVersion }.prefix(limit)
             var snapshots: [Snapshot] = []
@@ -122,7 +122,7 @@ public final class ResultWriter {
     /// tenants' richieste.csv are to be written.
     public func markWritten(_ written: [Written]) throws {
         if written.isEmpty { return }
-        try store.database.transaction {
+        try store.transaction {
             for w in written { try store.markResultsWritten(w.id, version: w.version) }
         }
     }
@@ -249,7 +249,7 @@ extension ResultWriter {
                 var lines = 0
                 var through: (createdAt: Double, pod: String)? = nil
                 // One read transaction: the count and the lines from the same view.
-                let path = try store.database.readTransaction { () throws -> String in
+                let path = try store.readTransaction { () throws -> String in
                     let total = try registry.associationCount(tenant: list.tenant)
                     if !list.removedSinceWritten, let last = list.writtenThrough, FileSystem.exists(target),
                        let appended = try? StreamedCSVFile.appending(to: target, in: layout.temporaryDirectory, encoding: files.encoding, rows: { row in
@@ -287,7 +287,7 @@ extension ResultWriter {
             batch.discard()
             throw error
         }
-        try store.database.transaction {
+        try store.transaction {
             for w in written {
                 try store.markAssociationListWritten(tenant: w.state.tenant, version: w.state.version, lines: w.lines, through: w.through)
             }
@@ -306,7 +306,7 @@ extension ResultWriter {
     public func refreshRequestLists() throws -> Int {
         let lock = try FileLock.acquire(layout.listsLockPath)
         defer { try? lock.release() }
-        let (stale, paths) = try store.database.readTransaction { () throws -> ([(tenant: String, version: Int)], [String]) in
+        let (stale, paths) = try store.readTransaction { () throws -> ([(tenant: String, version: Int)], [String]) in
             let stale = try store.staleRequestLists()
             var paths: [String] = []
             do {
@@ -337,7 +337,7 @@ extension ResultWriter {
             batch.discard()
             throw error
         }
-        try store.database.transaction {
+        try store.transaction {
             for (tenant, version) in stale { try store.markRequestListWritten(tenant: tenant, version: version) }
         }
         return stale.count

@@ -40,7 +40,7 @@ public final class AssociationServices {
                 onEvent: @escaping () -> Void = {}) {
         self.store = store
         self.registry = registry
-        self.audit = AuditTrail(database: store.database)
+        self.audit = store.auditTrail()
         self.results = results
         self.clock = clock
         self.probe = probe
@@ -101,7 +101,7 @@ public final class AssociationServices {
         }
         let result: Result<T, ServiceFailure>
         do {
-            result = try store.database.transaction {
+            result = try store.transaction {
                 let result = try body()
                 switch result {
                 case .success(let value): try audit.record(entry("OK", detail(value)))
@@ -111,7 +111,7 @@ public final class AssociationServices {
             }
         } catch {
             let failure = ServiceFailure.from(error)
-            try? store.database.transaction { try audit.record(entry(failure.code, failure.description)) }
+            try? store.transaction { try audit.record(entry(failure.code, failure.description)) }
             throw failure
         }
         return try result.get()
@@ -126,7 +126,7 @@ public final class AssociationServices {
         var probeAnswer: RowProcessor.Probe?
         if probe != nil, (try? store.tenant(tenantID))??.enabled == true {
             // The exchange POD whose meter the search asks about, read before its transaction.
-            let planned = try? store.database.readTransaction { () throws -> String? in
+            let planned = try? store.readTransaction { () throws -> String? in
                 guard let found = try registry.pod(pod) else { return nil }
                 let exchange = found.meterType == .production ? try found.exchangePOD.flatMap { try registry.pod($0) } : found
                 guard let exchange, exchange.telemanaged, exchange.eligible else { return nil }
@@ -202,7 +202,7 @@ public final class AssociationServices {
             // The POD check 15 will ask about, read before the transaction (nothing written).
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
                                              person: request.person, request: nil)
-            let planned = try? store.database.readTransaction { () throws -> String? in
+            let planned = try? store.readTransaction { () throws -> String? in
                 let sid = try resolveDevice(sid: givenSID, nid: nid)
                 probedSID = sid
                 let record = RowRecord(position: 0, line: 0, pod: pod, sid: sid, configuration: type.rawValue, state: .error,

@@ -221,7 +221,7 @@ public final class Intake {
         let key = Self.inPlaceKey(name: name, status: current)
         let who = try configurator(uid: current.userID, tenant: tenant.id)
         let rejection = entry.isUTF8 ? FileRejection.notRegularFile(kind: current.kind.italianName) : FileRejection.nameNotUTF8
-        let id = try store.database.transaction {
+        let id = try store.transaction {
             try store.createRequest(tenant: tenant.id, fileName: name, configurator: who.name,
                                     configuratorPerson: who.person, claimName: key,
                                     content: nil, rejection: rejection, now: now)
@@ -292,8 +292,8 @@ public final class Intake {
 
     /// Commits `pending` as requests in one transaction synced to disk, then removes their claims.
     private func commit(tenant: String, _ pending: [Claimed], now: Double) throws -> [RequestID] {
-        let ids = try store.database.withFullSync {
-            try store.database.transaction {
+        let ids = try store.durably {
+            try store.transaction {
                 try pending.map { c in
                     try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
                                             configuratorPerson: c.configurator.person, claimName: c.claimName,

@@ -7,7 +7,9 @@ import MassivaDomain
 /// `state_version`; result files are refreshed from this state until `results_version` catches
 /// up, so a crash between a commit and the file writes is repaired by the next pass.
 public final class StateStore: @unchecked Sendable {
-    public let database: Database
+    /// The connection. Only MassivaStore reaches it: every other module goes through the
+    /// store's methods and its `transaction`/`readTransaction`, so all SQL has one owner.
+    package let database: Database
 
     /// Takes a connection to the spool's database and brings its schema up to date (a no-op,
     /// one `PRAGMA user_version`, when `Schema.open` already did).
@@ -15,6 +17,38 @@ public final class StateStore: @unchecked Sendable {
         self.database = database
         try Schema.migrate(database)
     }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one write transaction (a savepoint when nested): all of it commits, or
+    /// none of it. The one way a module outside MassivaStore groups changes.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try database.transaction(body)
+    }
+
+    /// Runs `body` in one read transaction: every read in it sees the same snapshot.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        try database.readTransaction(body)
+    }
+
+    /// Runs `body` with its commits flushed to the disk before they return (the claim of an
+    /// upload, whose file is removed after the commit).
+    public func durably<T>(_ body: () throws -> T) throws -> T {
+        try database.withFullSync(body)
+    }
+
+    /// The database file's path: the other threads (results, lists, courier, metrics) open
+    /// connections of their own to it.
+    public var databasePath: String { database.path }
+
+    /// The audit trail on this store's connection.
+    public func auditTrail() -> AuditTrail { AuditTrail(database: database) }
+
+    /// The outbox of association events on this store's connection.
+    public func outbox() -> Outbox { Outbox(database: database) }
+
+    /// The metrics' counters on this store's connection.
+    public func metricsStore() -> MetricsStore { MetricsStore(database: database) }
 
     /// Requests whose stored status is none this release knows, with that value.
     public func requestsWithUnknownStatus() throws -> [(RequestID, String)] {
