@@ -95,7 +95,7 @@ final class ResultPipeline: @unchecked Sendable {
 ///
 /// Measured with 5,000 requests and 500,000 associations in one tenant (issue 10): writing
 /// richieste.csv and, every 5 s, associazioni.csv on the engine's path made a dropped file take
-/// p50 379 ms, p90 683 ms; see the README's "Performance" for the figures with this thread.
+/// p50 379 ms, p90 683 ms; see docs/performance.md for the figures with this thread.
 final class ListWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "massiva.lists")
     private let writer: ResultWriter

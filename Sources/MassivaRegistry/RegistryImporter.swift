@@ -80,7 +80,7 @@ public protocol RegistryImportTarget: AnyObject {
 /// Streaming: the files are read in 1 MiB chunks and checked line by line; the lines go in
 /// batches to the target's staging area, which checks what spans lines (a POD twice, an M2 line
 /// whose exchange POD is no M1 POD of the file). Memory stays bounded whatever the files' size
-/// (measured in the README: 32 million PODs). All or nothing: one problem and nothing is
+/// (measured in docs/performance.md: 32 million PODs). All or nothing: one problem and nothing is
 /// imported. A re-import replaces the master data (PODs, devices), changing only the lines that
 /// differ, and keeps associations, probe counts and history.
 public enum RegistryImporter {

@@ -29,7 +29,7 @@ public struct OutboxEvent: Sendable, Equatable {
     }
 }
 
-/// The outbox of association events (migration 3): written in the transaction that makes or
+/// The outbox of association events (migration 4): written in the transaction that makes or
 /// removes the association, so an association and its event commit together or not at all;
 /// taken out by the courier only once the command has exited 0 (at least once, in order).
 public struct Outbox {

@@ -74,7 +74,7 @@ import Testing
         #expect(try sql(last, "PRAGMA integrity_check") == [["ok"]])
         // No temporary file is left beside the backups.
         #expect(spool.list(spool.root).filter { $0.hasPrefix(".") }.isEmpty)
-        // The README's restore: the daemon stopped, the backup copied over the database, its
+        // The restore of docs/operations.md: the daemon stopped, the backup copied over the database, its
         // -wal and -shm removed; check passes and the spool serves on with it.
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: spool.database + suffix) }
         try FileManager.default.removeItem(atPath: spool.database)
