@@ -8,6 +8,7 @@ import MassivaRegistry
 import MassivaSpool
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 
 /// A copy of `Fixtures/schema-1.db` (made by the first release, see make-schema-1.sh) in a spool
 /// of its own, removed at the end.
@@ -137,7 +138,7 @@ final class FixtureSpool {
         // at 1796031275.9. The engine runs on a clock a minute after the fixture was made, never
         // on the calendar: with the wall clock this test turned red on the day the retry fell due.
         let now = 1_795_939_483.0 + 60
-        let engine = try Engine.open(configuration: spool.configuration, clock: { now }, log: EventLog(sink: { _ in }))
+        let engine = try Engine.open(configuration: spool.configuration, clock: FakeClock(now).clock, log: EventLog(sink: { _ in }))
         for tenant in try engine.store.tenants() {
             for d in [engine.layout.incoming(tenant.id), engine.layout.results(tenant.id),
                       engine.layout.claimDirectory(tenant.id), engine.layout.refusedDirectory(tenant.id)] {
