@@ -66,7 +66,7 @@ enum AccountCommands {
             guard let user = UnixUser.named(login) else { throw CLIError("useradd made no user \(login)") }
             let keyFile = try writeKeys(keys, login: login, directory: configuration.authorizedKeysDirectory, undo: &undo)
             try context.asSpoolOwner {
-                try store.addAccount(Account(login: login, tenant: tenantID, person: person, uid: user.uid, createdAt: SystemClock.now))
+                try store.addAccount(Account(login: login, tenant: tenantID, person: person, uid: user.uid, createdAt: context.clock.now))
             }
             Output.print("account \(login) added for tenant \(tenantID) (uid \(user.uid)); key in \(keyFile)")
         } catch {

@@ -11,16 +11,19 @@ import MassivaSystem
 public final class CommandContext {
     public let arguments: ParsedArguments
     public let environment: [String: String]
+    /// The time for everything the command does (made once, by `massiva`'s main).
+    public let clock: Clock
     private var loaded: Configuration?
     private var opened: OpenedSpool?
     /// The configuration file read when neither `--config` nor `MASSIVA_CONFIG` names one (and
     /// it exists); a parameter so tests need not depend on what the host has in `/etc`.
     public let defaultConfigurationPath: String
 
-    public init(arguments: ParsedArguments, environment: [String: String],
+    public init(arguments: ParsedArguments, environment: [String: String], clock: Clock,
                 defaultConfigurationPath: String = MassivaConfig.defaultConfigurationPath) {
         self.arguments = arguments
         self.environment = environment
+        self.clock = clock
         self.defaultConfigurationPath = defaultConfigurationPath
     }
 
@@ -133,7 +136,7 @@ public final class CommandContext {
     }
 
     public func engine(log: EventLog) throws -> Engine {
-        Engine(spool: try spool(), log: log)
+        Engine(spool: try spool(), clock: clock, log: log)
     }
 
     /// The tenant named by `--tenant`, which must exist.

@@ -8,7 +8,9 @@ public enum MassivaCommandLine {
     public static let commands: [Command] =
         OperatorCommands.all + MaintenanceCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
 
-    public static func main(_ argv: [String], environment: [String: String] = currentEnvironment()) -> Int32 {
+    /// Runs the command `argv` names. `clock` is the time of everything it does: the system's
+    /// for the `massiva` program, a fake one in tests.
+    public static func main(_ argv: [String], environment: [String: String] = currentEnvironment(), clock: Clock) -> Int32 {
         // `--config PATH` may also come before the command words: move it behind them.
         var words = Array(argv.dropFirst())
         var leading: [String] = []
@@ -62,7 +64,7 @@ public enum MassivaCommandLine {
                 Output.flush()
                 return 0
             }
-            let status = try command.run(CommandContext(arguments: parsed, environment: environment))
+            let status = try command.run(CommandContext(arguments: parsed, environment: environment, clock: clock))
             Output.flush()
             return status
         } catch let error as UsageError {

@@ -34,11 +34,11 @@ enum RequestCommands {
             try store.createRequest(tenant: tenant.id, fileName: fileName, configurator: operatorName,
                                     claimName: nil, content: content, rejection: rejection,
                                     rowsTotal: content.map { BulkFile.dataRowCount($0, maxRows: configuration.maxRows) } ?? 0,
-                                    now: SystemClock.now)
+                                    now: context.clock.now)
         }
         TenantFolders.ensure(tenant.id, layout: try context.layout())
         try ResultWriter(layout: try context.layout(), store: store,
-                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv), clock: context.clock.readWall).refresh()
         Wakeup.touch(try context.layout())
         Output.print(id.description)
         if let rejection {
@@ -79,7 +79,7 @@ enum RequestCommands {
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
         if context.arguments.flag("--restore") {
-            switch try store.restore(id, now: SystemClock.now) {
+            switch try store.restore(id, now: context.clock.now) {
             case .notFound: throw CLIError("no request \(id)")
             case .alreadyPresent: Output.print("\(id): its folder is in results/ already")
             case .restoring:
@@ -125,7 +125,7 @@ enum RequestCommands {
         positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
-        let result = try store.cancel(id, tenant: nil, now: SystemClock.now)
+        let result = try store.cancel(id, tenant: nil, now: context.clock.now)
         try refreshResults(context)
         Wakeup.touch(try context.layout())
         switch result {
@@ -141,7 +141,7 @@ enum RequestCommands {
 
     static let flush = Command(CommandDeclaration(
         ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once")) { context in
-        let n = try context.store().makeDueNow(nil, now: SystemClock.now)
+        let n = try context.store().makeDueNow(nil, now: context.clock.now)
         Wakeup.touch(try context.layout())
         Output.print("\(n) waiting row(s) due now")
         return 0
@@ -152,7 +152,7 @@ enum RequestCommands {
         positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         guard try context.store().request(id) != nil else { throw CLIError("no request \(id)") }
-        let n = try context.store().makeDueNow(id, now: SystemClock.now)
+        let n = try context.store().makeDueNow(id, now: context.clock.now)
         Wakeup.touch(try context.layout())
         Output.print("\(id): \(n) waiting row(s) due now")
         return 0
@@ -161,7 +161,7 @@ enum RequestCommands {
     static func refreshResults(_ context: CommandContext) throws {
         let configuration = try context.configuration()
         try ResultWriter(layout: try context.layout(), store: try context.store(),
-                         files: ResultFiles(encoding: configuration.resultsEncoding.csv)).refresh()
+                         files: ResultFiles(encoding: configuration.resultsEncoding.csv), clock: context.clock.readWall).refresh()
     }
 }
 

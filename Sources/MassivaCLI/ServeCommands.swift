@@ -27,9 +27,11 @@ enum ServeCommands {
         defer { try? lock.release() }
         // The probe and association commands run without the daemon's capability.
         ChildProcess.dropInheritedCapabilities()
+        let process = ProcessMetrics(startTime: context.clock.now)
+        process.version = MassivaVersion.version
         if once {
             let engine = try context.engine(log: log)
-            attachMetrics(to: engine, log: log)
+            attachMetrics(to: engine, process: process, clock: context.clock, log: log)
             try engine.runUntilIdle()
             engine.metrics?.writeNow()  // the figures as this run leaves them (a failure is logged)
             return 0
@@ -37,27 +39,27 @@ enum ServeCommands {
         let daemon = try Daemon(
             configuration: try context.configuration(),
             loadConfiguration: { try context.reloadConfiguration() },
-            makeEngine: { configuration, log in try makeEngine(configuration, log: log) },
-            log: log)
+            makeEngine: { configuration, log in try makeEngine(configuration, process: process, clock: context.clock, log: log) },
+            log: log, clock: context.clock)
         return daemon.run()
     }
 
     /// An engine on its own connections, for the daemon (and for each reload).
-    static func makeEngine(_ configuration: Configuration, log: EventLog) throws -> Engine {
-        let engine = try Engine.open(configuration: configuration, log: log)
+    static func makeEngine(_ configuration: Configuration, process: ProcessMetrics, clock: Clock, log: EventLog) throws -> Engine {
+        let engine = try Engine.open(configuration: configuration, clock: clock, log: log)
         for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
-        attachMetrics(to: engine, log: log)
+        attachMetrics(to: engine, process: process, clock: clock, log: log)
         return engine
     }
 
     /// The metrics file's writer, when `metrics_file` names one: a reload makes a new one, so a
-    /// changed path or interval takes effect then.
-    static func attachMetrics(to engine: Engine, log: EventLog) {
+    /// changed path or interval takes effect then (the process's own figures, `process`, go on).
+    static func attachMetrics(to engine: Engine, process: ProcessMetrics, clock: Clock, log: EventLog) {
         let configuration = engine.configuration
         guard !configuration.metricsFile.isEmpty else { return }
-        ProcessMetrics.shared.version = MassivaVersion.version
         engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.databasePath,
-                                         maximalBackoff: configuration.maximalBackoffTime, log: log)
+                                         maximalBackoff: configuration.maximalBackoffTime, log: log,
+                                         process: process, clock: clock)
     }
 
     static let status = Command(CommandDeclaration(

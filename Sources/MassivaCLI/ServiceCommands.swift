@@ -76,8 +76,8 @@ enum ServiceCommands {
         let configuration = try context.configuration()
         let store = try context.store()
         let results = ResultWriter(layout: try context.layout(), store: store,
-                                   files: ResultFiles(encoding: configuration.resultsEncoding.csv))
-        return AssociationServices(store: store, registry: try context.registry(), results: results,
+                                   files: ResultFiles(encoding: configuration.resultsEncoding.csv), clock: context.clock.readWall)
+        return AssociationServices(store: store, registry: try context.registry(), results: results, clock: context.clock.readWall,
                                    probe: CommandProbe(configuration, log: try context.log()),
                                    outbox: configuration.associationCommand == nil ? nil : store.outbox(),
                                    onEvent: { [layout = try context.layout()] in Wakeup.touch(layout) })

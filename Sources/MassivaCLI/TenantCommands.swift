@@ -35,7 +35,7 @@ enum TenantCommands {
         var undo = UndoList()
         do {
             try TenantFolders.create(id, layout: layout, owner: owner, undo: &undo)
-            try context.asSpoolOwner { try store.addTenant(id: id, name: name, now: SystemClock.now) }
+            try context.asSpoolOwner { try store.addTenant(id: id, name: name, now: context.clock.now) }
         } catch {
             undo.run()
             if let error = error as? CLIError { throw error }

@@ -24,6 +24,8 @@ public final class Daemon: @unchecked Sendable {
     private let makeEngine: EngineFactory
     private let loadConfiguration: () throws -> Configuration
     private let log: EventLog
+    /// The time the wake-ups are computed from, and the watchdog's intervals.
+    private let clock: Clock
     private let notifier: SystemdNotifier
     private var watcher: SpoolWatcher?
     private var wakeTimer: DispatchSourceTimer?
@@ -40,12 +42,15 @@ public final class Daemon: @unchecked Sendable {
     /// - Parameters:
     ///   - loadConfiguration: how SIGHUP reads the configuration again.
     ///   - makeEngine: builds the engine for a configuration (tests inject a registry double).
+    ///   - clock: the time of the engines `makeEngine` builds, which the daemon's wake-ups follow.
     public init(configuration: Configuration, loadConfiguration: @escaping () throws -> Configuration,
-                makeEngine: @escaping EngineFactory, log: EventLog, notifier: SystemdNotifier = SystemdNotifier()) throws {
+                makeEngine: @escaping EngineFactory, log: EventLog, clock: Clock,
+                notifier: SystemdNotifier = SystemdNotifier()) throws {
         self.configuration = configuration
         self.loadConfiguration = loadConfiguration
         self.makeEngine = makeEngine
         self.log = log
+        self.clock = clock
         self.notifier = notifier
         self.engine = try makeEngine(configuration, log)
     }
@@ -148,7 +153,7 @@ public final class Daemon: @unchecked Sendable {
             failures += 1
             let delay = min(60.0, Double(1 << min(failures, 6)))
             log.log("pass_failed", ["error": "\(error)", "retry_in": "\(Int(delay))s"])
-            arm(wakeAt: SystemClock.now + delay)
+            arm(wakeAt: clock.now + delay)
         }
     }
 
@@ -158,7 +163,7 @@ public final class Daemon: @unchecked Sendable {
         guard let wakeAt else { return }
         // At most a day: a later time is re-armed by the rescan anyway, and a huge one (a
         // corrupted stored time) must not overflow the timer's nanoseconds.
-        let delay = min(86_400, max(0.005, wakeAt - SystemClock.now))
+        let delay = min(86_400, max(0.005, wakeAt - clock.now))
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + delay, leeway: .milliseconds(5))
         timer.setEventHandler { [weak self] in self?.requestPass() }
@@ -196,7 +201,7 @@ public final class Daemon: @unchecked Sendable {
     private var lastWatchdogPing = 0.0
     private func heartbeat() {
         guard let interval = notifier.watchdogInterval, interval > 0 else { return }
-        let now = SystemClock.monotonic
+        let now = clock.monotonic
         if now - lastWatchdogPing >= interval / 2 {
             lastWatchdogPing = now
             try? notifier.watchdog()

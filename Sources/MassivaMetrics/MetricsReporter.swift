@@ -6,11 +6,11 @@ import MassivaSystem
 import Synchronization
 
 /// What only the running process knows: when it started, its version, how long its passes take
-/// and when the last one succeeded. Process-wide, so a reload (a new engine, a new reporter)
-/// keeps it; it starts afresh with the process, as a process's own figures do (Prometheus's
-/// `rate` takes counter resets in its stride). Every other figure comes from the database.
+/// and when the last one succeeded. One per process (`serve` makes it at its start and hands it
+/// to each reporter), so a reload (a new engine, a new reporter) keeps it; it starts afresh with
+/// the process, as a process's own figures do (Prometheus's `rate` takes counter resets in its
+/// stride). Every other figure comes from the database.
 public final class ProcessMetrics: Sendable {
-    public static let shared = ProcessMetrics()
 
     /// Upper bounds of the pass-duration buckets, in seconds (`+Inf` implied).
     public static let passBounds: [Double] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
@@ -24,7 +24,8 @@ public final class ProcessMetrics: Sendable {
     private let state = Mutex(State())
     public let startTime: Double
 
-    public init(startTime: Double = SystemClock.now) {
+    /// - Parameter startTime: when the process started, seconds since the epoch.
+    public init(startTime: Double) {
         self.startTime = startTime
     }
 
@@ -74,6 +75,8 @@ public final class MetricsReporter: @unchecked Sendable {
     private let databasePath: String
     private let log: EventLog
     private let process: ProcessMetrics
+    /// The snapshot's time (wall) and the rate limit's (monotonic, and its timer).
+    private let clock: Clock
     private let queue = DispatchQueue(label: "massiva.metrics", qos: .utility)
     private let scheduling = Mutex((pending: false, lastWrite: -Double.infinity, writes: 0))
     private var heartbeatTimer: DispatchSourceTimer?
@@ -84,12 +87,13 @@ public final class MetricsReporter: @unchecked Sendable {
     private var lastSnapshotSeconds = 0.0
 
     public init(path: String, databasePath: String, maximalBackoff: Double, log: EventLog,
-                process: ProcessMetrics = .shared, minimalInterval: Double = 5, heartbeat: Double = 30) {
+                process: ProcessMetrics, clock: Clock, minimalInterval: Double = 5, heartbeat: Double = 30) {
         self.path = path
         self.databasePath = databasePath
         self.maximalBackoff = maximalBackoff
         self.log = log
         self.process = process
+        self.clock = clock
         self.minimalInterval = minimalInterval
         if heartbeat > 0 {
             let timer = DispatchSource.makeTimerSource(queue: queue)
@@ -116,16 +120,16 @@ public final class MetricsReporter: @unchecked Sendable {
         let delay: Double? = scheduling.withLock { s in
             if s.pending { return nil }
             s.pending = true
-            return max(0, s.lastWrite + minimalInterval - SystemClock.monotonic)
+            return max(0, s.lastWrite + minimalInterval - clock.monotonic)
         }
         guard let delay else { return }
-        queue.asyncAfter(deadline: .now() + delay) { [weak self] in
+        clock.after(delay, on: queue) { [weak self] in
             guard let self else { return }
             // Both under one lock: a pass that asks between them must find this write's time,
             // or it would schedule another at once.
             scheduling.withLock {
                 $0.pending = false
-                $0.lastWrite = SystemClock.monotonic
+                $0.lastWrite = clock.monotonic
             }
             write()
         }
@@ -145,16 +149,16 @@ public final class MetricsReporter: @unchecked Sendable {
     @discardableResult
     private func write() -> Bool {
         scheduling.withLock {
-            $0.lastWrite = SystemClock.monotonic
+            $0.lastWrite = clock.monotonic
             $0.writes += 1
         }
         do {
-            let started = SystemClock.monotonic
+            let started = clock.monotonic
             if store == nil { store = MetricsStore(database: try Schema.open(path: databasePath)) }
-            let now = SystemClock.now
+            let now = clock.now
             let snapshot = try store!.snapshot(now: now)
             let text = render(snapshot, now: now)
-            lastSnapshotSeconds = SystemClock.monotonic - started
+            lastSnapshotSeconds = clock.monotonic - started
             try AtomicFile.write(Array(text.utf8), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path),
                                  permissions: 0o644, durable: false)
             if failing {

@@ -39,7 +39,7 @@ public final class OutboxCourier: @unchecked Sendable {
     /// A courier for `configuration`'s `association_command`, on its own connection to the
     /// database at `databasePath`; nil when no command is configured.
     public init?(configuration: Configuration, databasePath: String, log: EventLog,
-                 clock: @escaping @Sendable () -> Double = { SystemClock.now }) throws {
+                 clock: @escaping @Sendable () -> Double) throws {
         guard let template = configuration.associationCommand else { return nil }
         self.template = template
         self.outbox = Outbox(database: try Schema.open(path: databasePath))

@@ -34,7 +34,9 @@ final class ResultPipeline: @unchecked Sendable {
 
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, chunk: Int) throws {
         let store = try StateStore(database: try Schema.open(path: databasePath))
-        writer = ResultWriter(layout: layout, store: store, files: files)
+        // This writer only writes; the engine records what it wrote, on its own writer and clock.
+        writer = ResultWriter(layout: layout, store: store, files: files,
+                              clock: { preconditionFailure("the result thread's writer records nothing") })
         self.chunk = chunk
     }
 
@@ -121,7 +123,7 @@ final class ListWriter: @unchecked Sendable {
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
          clock: @escaping @Sendable () -> Double) throws {
         let database = try Schema.open(path: databasePath)
-        writer = ResultWriter(layout: layout, store: try StateStore(database: database), files: files)
+        writer = ResultWriter(layout: layout, store: try StateStore(database: database), files: files, clock: clock)
         registry = try EmbeddedRegistry(database: database)
         self.retention = retention
         self.log = log

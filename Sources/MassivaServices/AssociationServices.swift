@@ -36,7 +36,7 @@ public final class AssociationServices {
     let onEvent: () -> Void
 
     public init(store: StateStore, registry: any Registry, results: ResultWriter? = nil,
-                clock: @escaping () -> Double = { SystemClock.now }, probe: CommandProbe? = nil, outbox: Outbox? = nil,
+                clock: @escaping () -> Double, probe: CommandProbe? = nil, outbox: Outbox? = nil,
                 onEvent: @escaping () -> Void = {}) {
         self.store = store
         self.registry = registry

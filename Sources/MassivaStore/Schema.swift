@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -271,5 +271,33 @@ public enum Schema {
         ALTER TABLE association_lists ADD COLUMN written_through_pod TEXT;
         CREATE TABLE request_lists(
             tenant TEXT PRIMARY KEY, state_version INTEGER NOT NULL DEFAULT 1, results_version INTEGER NOT NULL DEFAULT 0);
+        """)
+
+    /// The drop-to-result latency measured on the engine's clock, not SQLite's: the time the
+    /// result files are recorded comes in as a bound parameter (`markResultsWritten(now:)` sets
+    /// `result_at`), and the trigger of migration 5, which took it from `julianday('now')`, is
+    /// replaced by one that fires when `result_at` is first set. With the database reading the
+    /// system's clock, a test on a fake clock measured a latency of years (or none), and a
+    /// clock set back by NTP showed up in the histogram. The buckets and sum are the same.
+    static let version7 = Migration(version: 7, summary: "the result time from the engine's clock", sql: """
+        DROP TRIGGER IF EXISTS metrics_request_result;
+        CREATE TRIGGER metrics_request_result AFTER UPDATE OF result_at ON requests
+        WHEN old.result_at IS NULL AND new.result_at IS NOT NULL
+        BEGIN
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'drop_to_result_bucket', '', CASE
+                    WHEN l <= 0.05 THEN '0.05' WHEN l <= 0.1 THEN '0.1' WHEN l <= 0.25 THEN '0.25'
+                    WHEN l <= 0.5 THEN '0.5' WHEN l <= 1 THEN '1' WHEN l <= 1.5 THEN '1.5' WHEN l <= 2 THEN '2'
+                    WHEN l <= 2.5 THEN '2.5' WHEN l <= 3 THEN '3' WHEN l <= 5 THEN '5' WHEN l <= 10 THEN '10'
+                    WHEN l <= 30 THEN '30' WHEN l <= 60 THEN '60' WHEN l <= 300 THEN '300' WHEN l <= 1800 THEN '1800'
+                    WHEN l <= 3600 THEN '3600' WHEN l <= 14400 THEN '14400' ELSE '+Inf' END, 1
+                FROM (SELECT max(0.0, new.result_at - coalesce(new.dropped_at, new.submitted_at)) AS l)
+                WHERE true
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + 1;
+            INSERT INTO metric_counts(metric, tenant, key, value)
+                SELECT 'drop_to_result_sum', '', '', max(0.0, new.result_at - coalesce(new.dropped_at, new.submitted_at))
+                WHERE true
+                ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + excluded.value;
+        END;
         """)
 }

@@ -64,3 +64,12 @@ let countTime = clock.measure {
     for _ in 0..<counts { counted &+= BulkFile.dataRowCount(upload, maxRows: 100) }
 }
 print("BulkFile.dataRowCount: 100-row upload, \(countTime / counts) per file (\(counted / counts) rows)")
+
+// Timestamps: local ISO 8601 text (localtime_r and hand formatting), thousands per result file
+// (richieste.csv, esito.csv). Was a timed test (20,000 under 2 s); speed is measured here.
+let stamps = 200_000
+var stampBytes = 0
+let stampTime = clock.measure {
+    for i in 0..<stamps { stampBytes &+= SystemClock.iso8601(1_795_921_925 + Double(i)).utf8.count }
+}
+print("SystemClock.iso8601: \(stamps) timestamps in \(stampTime) (\(stampBytes) bytes)")

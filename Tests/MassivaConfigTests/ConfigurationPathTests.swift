@@ -1,6 +1,7 @@
 import Glibc
 import MassivaCLI
 import MassivaConfig
+import MassivaTestSupport
 import Testing
 
 /// Which configuration file is read: `--config`, else `MASSIVA_CONFIG`, else the package's
@@ -32,7 +33,7 @@ import Testing
         let scratch = try ScratchFolder()
         defer { scratch.remove() }
         let defaultPath = scratch.path + "/massiva.cf"
-        let context = CommandContext(arguments: try arguments(), environment: [:], defaultConfigurationPath: defaultPath)
+        let context = CommandContext(arguments: try arguments(), environment: [:], clock: FakeClock(0).clock, defaultConfigurationPath: defaultPath)
 
         #expect(try context.configuration().spoolDirectory.hasSuffix("/spool"))
         try scratch.write("massiva.cf", "spool_directory = /srv/from-default\nmax_rows = 7\n")
@@ -42,10 +43,10 @@ import Testing
 
         try scratch.write("other.cf", "spool_directory = /srv/from-environment\n")
         let fromEnvironment = CommandContext(arguments: try arguments(), environment: ["MASSIVA_CONFIG": scratch.path + "/other.cf"],
-                                             defaultConfigurationPath: defaultPath)
+                                             clock: FakeClock(0).clock, defaultConfigurationPath: defaultPath)
         #expect(try fromEnvironment.configuration().spoolDirectory == "/srv/from-environment")
         let fromArgument = CommandContext(arguments: try arguments(["--config", scratch.path + "/other.cf"]), environment: [:],
-                                          defaultConfigurationPath: defaultPath)
+                                          clock: FakeClock(0).clock, defaultConfigurationPath: defaultPath)
         #expect(try fromArgument.configuration().spoolDirectory == "/srv/from-environment")
 
         unlink(defaultPath)

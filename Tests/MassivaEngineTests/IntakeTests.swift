@@ -6,6 +6,7 @@ import MassivaSpool
 import MassivaResults
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// Taking files from incoming/: rejections, cancellation, crash recovery, CSV dialects.
@@ -23,7 +24,7 @@ import MassivaSystem
         try f.drop("three.csv", text: EngineFixture.bulk((0..<3).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }) + "\r\n\r\n")
         try f.drop("six.csv", text: EngineFixture.bulk((10..<16).map { "\(R.bankPOD($0));\(R.bankSID($0));Standard" }))
         try f.drop("binary.csv", [0x50, 0x00, 0x44])
-        let scan = try f.engine.intake.scan(tenant: try #require(try f.store.tenant("acme")), now: SystemClock.now + 60)
+        let scan = try f.engine.intake.scan(tenant: try #require(try f.store.tenant("acme")), now: f.clock.now + 60)
         #expect(scan.recorded.count == 3)
         let byName = try requests(f)
         #expect(byName["three.csv"]?.status == .queued && byName["three.csv"]?.rowsTotal == 3)
@@ -300,8 +301,9 @@ import MassivaSystem
 
     @Test func aFileIsTakenOnlyOnceSettledAndCompleteUploadsOnly() throws {
         let f = try EngineFixture { $0.settleTime = 5 }
-        f.clock.set(SystemClock.now)
-        try f.drop("fresh.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"]))
+        // Written just now on the test's clock (not the kernel's: the clock may be years ahead).
+        try FileTimes.setModificationTime(try f.drop("fresh.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"])),
+                                          to: f.clock.now)
         for name in [".hidden.csv", "upload.csv.part", "upload.tmp", "upload.csv.filepart"] {
             try f.drop(name, text: EngineFixture.bulk(["\(R.ok2);\(R.mome(2));Standard"]))
         }

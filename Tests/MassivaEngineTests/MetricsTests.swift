@@ -9,6 +9,7 @@ import MassivaProcessing
 import MassivaRegistry
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 
 private typealias R = TestRegistry
 
@@ -131,15 +132,15 @@ private typealias R = TestRegistry
     @Test func dropToResultLatencyStartsAtTheUploadsModificationTime() throws {
         let f = try EngineFixture()
         let path = try f.drop("old.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"]))
-        // Uploaded 20 s ago (real time: the result is stamped by the database's clock).
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-20)], ofItemAtPath: path)
+        // Uploaded 20 s ago on the test's clock, which stamps the result too.
+        try FileTimes.setModificationTime(path, to: f.clock.now - 20)
         try f.runUntilIdle()
         let m = try snapshot(f)
         let index30 = try #require(MetricsSnapshot.latencyBounds.firstIndex(of: 30))
         var expected = Array(repeating: 0, count: MetricsSnapshot.latencyBounds.count + 1)
         expected[index30] = 1
         #expect(m.latencyBuckets == expected)
-        #expect(m.latencySum >= 20 && m.latencySum < 29)
+        #expect(m.latencySum == 20)
         // Written again (a note after it was done): still one request measured.
         let id = try #require(try f.store.requests(tenant: nil).first?.id)
         #expect(try f.store.cancel(id, tenant: nil, now: f.clock.now) == .notQueued(.done))
@@ -156,11 +157,13 @@ private typealias R = TestRegistry
         var expected = Array(repeating: 0, count: bounds.count + 1)
         for value in values {
             let id = try f.store.createRequest(tenant: "acme", fileName: "x.csv", configurator: "op", claimName: nil, content: nil,
-                                               rejection: .tenantDisabled, now: f.clock.now, droppedAt: SystemClock.now - value)
-            try f.store.markResultsWritten(id, version: 1)
-            // The latency as the trigger measured it (the database's clock ran on meanwhile).
+                                               rejection: .tenantDisabled, now: f.clock.now, droppedAt: f.clock.now - value)
+            try f.store.markResultsWritten(id, version: 1, now: f.clock.now)
+            // The latency as the trigger measured it: the store was given the result's time (equal
+            // to the value up to the doubles' rounding of times near 2e9 s, a few 1e-7 s).
             let measured = try #require(try f.database.queryOne("SELECT result_at - dropped_at FROM requests WHERE id = ?",
                                                                 [.int(id.number)]) { $0.double(0) })
+            #expect(abs(measured - value) < 1e-6)
             expected[bounds.firstIndex { measured <= $0 } ?? bounds.count] += 1
         }
         let m = try snapshot(f)
@@ -190,10 +193,11 @@ private typealias R = TestRegistry
 
     // MARK: The reporter
 
-    func reporter(_ f: EngineFixture, path: String, minimalInterval: Double = 5, process: ProcessMetrics = ProcessMetrics())
-        -> MetricsReporter {
+    func reporter(_ f: EngineFixture, path: String, minimalInterval: Double = 5, process: ProcessMetrics = ProcessMetrics(startTime: 0),
+                  clock: FakeClock? = nil) -> MetricsReporter {
         MetricsReporter(path: path, databasePath: f.layout.databasePath, maximalBackoff: f.configuration.maximalBackoffTime,
-                        log: f.engine.log, process: process, minimalInterval: minimalInterval, heartbeat: 0)
+                        log: f.engine.log, process: process, clock: (clock ?? f.clock).clock, minimalInterval: minimalInterval,
+                        heartbeat: 0)
     }
 
     @Test func theFileIsReplacedWholeWithMode0644AndNoTemporaryLeft() throws {
@@ -245,24 +249,26 @@ private typealias R = TestRegistry
         let f = try EngineFixture()
         let folder = f.root + "/textfile"
         try FileSystem.makeDirectory(folder)
-        let r = reporter(f, path: folder + "/massiva.prom", minimalInterval: 0.25)
-        let started = SystemClock.monotonic
-        var calls = 0
-        var slowest = 0.0
-        while SystemClock.monotonic - started < 1.0 {
-            let t = SystemClock.monotonic
-            r.passEnded(duration: 0.001, now: SystemClock.now)
-            slowest = max(slowest, SystemClock.monotonic - t)
-            calls += 1
+        let clock = FakeClock(f.clock.now)
+        let r = reporter(f, path: folder + "/massiva.prom", minimalInterval: 0.25, clock: clock)
+        // A second of passes, one each 1/1024 s of the reporter's clock (binary fractions: the
+        // sums are exact). A write runs only when the clock reaches its time (on the reporter's
+        // queue, while the test waits), so a pass that waited for one would find it done when
+        // it returns: none does.
+        var writesByTime: [Double: Int] = [:]
+        for step in 0..<1024 {
+            let before = r.writes
+            r.passEnded(duration: 0.001, now: clock.now)
+            #expect(r.writes == before, "a pass waited for a write at step \(step)")
+            clock.advance(by: 1.0 / 1024)
+            if r.writes > before { writesByTime[(clock.monotonic * 1000).rounded() / 1000, default: 0] += r.writes - before }
         }
-        r.writeNow()  // waits for any write still pending
-        let writes = r.writes
-        // One at once, then at most one each 0.25 s, and the final writeNow.
-        #expect(writes >= 3 && writes <= 7, "writes: \(writes)")
-        // Had a pass waited for a write (a database read and a file, about a millisecond each),
-        // a second would hold at most a thousand; the slowest call is a preemption at worst.
-        #expect(calls > 10_000, "calls: \(calls)")
-        #expect(slowest < 0.25, "slowest passEnded: \(slowest) s")
+        #expect(clock.pendingTimers == 0)
+        r.writeNow()
+        // One at once (asked at 0, run as the clock moved on), then one each 0.25 s, and the
+        // final writeNow.
+        #expect(writesByTime == [0.001: 1, 0.25: 1, 0.5: 1, 0.75: 1, 1.0: 1], "writes at: \(writesByTime)")
+        #expect(r.writes == 6)
     }
 
     @Test func prometheusTextEscapesAndSpellsValues() {

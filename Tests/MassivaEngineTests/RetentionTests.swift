@@ -94,7 +94,7 @@ import MassivaSystem
             let f = try EngineFixture { $0.resultRetention = 100 }
             let old = try f.submit("old.csv", rows: ["\(R.ok1);\(R.mome(1));Standard"])
             f.clock.advance(by: 200)
-            let results = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles())
+            let results = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles(), clock: f.clock.wall)
             // Step 1: the database first.
             #expect(try f.store.retire(finishedBefore: f.clock.now - 100, limit: 10) == 1)
             if interruptedAfter >= 2 { try results.refreshRequestLists() }     // step 2: the list
@@ -126,7 +126,7 @@ import MassivaSystem
             try f.store.createRequest(tenant: "acme", fileName: "pending.csv", configurator: "x", claimName: nil,
                                       content: Array("POD;SID;Tipo\r\n".utf8), rejection: nil, now: f.clock.now)
         }
-        let results = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles())
+        let results = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles(), clock: f.clock.wall)
         try f.store.markRequestListChanged(tenant: "acme")
         try results.refreshRequestLists()
         #expect(try Self.listed(f) == [done.id.description])

@@ -231,7 +231,7 @@ extension Fixture {
     func runArray(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
         let capture = MassivaCLI.OutputCapture()
         let status = MassivaCLI.Output.$capture.withValue(capture) {
-            MassivaCLI.MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": configPath])
+            MassivaCLI.MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": configPath], clock: clock.clock)
         }
         return (status, capture.outputText, capture.errorText)
     }

@@ -9,6 +9,7 @@ import MassivaRegistry
 import MassivaServices
 import MassivaSpool
 import MassivaSystem
+import MassivaTestSupport
 
 /// A spool in a fresh temporary directory with a configuration file, three tenants and a small
 /// registry in real SQLite. Each test makes its own.
@@ -18,6 +19,9 @@ final class Fixture {
     let layout: SpoolLayout
     let store: StateStore
     let registry: EmbeddedRegistry
+    /// The time of the services and of the commands `run` runs: 2026-01-01T12:00:00Z until a
+    /// test moves it.
+    let clock = FakeClock(1_767_268_800)
 
     // Tenants
     static let acme = "acme", beta = "beta", gamma = "gamma"   // gamma is disabled
@@ -83,9 +87,11 @@ final class Fixture {
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
-    func services(registry: (any Registry)? = nil, clock: @escaping () -> Double = { SystemClock.now }) -> AssociationServices {
-        AssociationServices(store: store, registry: registry ?? self.registry,
-                            results: ResultWriter(layout: layout, store: store, files: ResultFiles()), clock: clock)
+    /// The services on this spool, on the fixture's clock unless `clock` is given.
+    func services(registry: (any Registry)? = nil, clock: (@Sendable () -> Double)? = nil) -> AssociationServices {
+        let clock = clock ?? self.clock.wall
+        return AssociationServices(store: store, registry: registry ?? self.registry,
+                                   results: ResultWriter(layout: layout, store: store, files: ResultFiles(), clock: clock), clock: clock)
     }
 
     /// A directory for SCP files.
@@ -99,7 +105,7 @@ final class Fixture {
     func run(_ arguments: String...) -> (status: Int32, out: String, err: String, bytes: [UInt8]) {
         let capture = OutputCapture()
         let status = Output.$capture.withValue(capture) {
-            MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": configPath])
+            MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": configPath], clock: clock.clock)
         }
         return (status, capture.outputText, capture.errorText, capture.standardOutput)
     }

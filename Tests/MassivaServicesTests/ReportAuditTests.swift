@@ -109,7 +109,7 @@ func seeded() throws -> Fixture {
         let processor = RequestProcessor(store: f.store, registry: f.registry, policy: ProcessingPolicy(
             maxRows: 100, maxAttempts: 3, backoff: Backoff(minimal: 60, maximal: 600), jitter: { 0 }))
         _ = try processor.processQueued(id, now: noon("2025-04-01"))
-        let writer = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles())
+        let writer = ResultWriter(layout: f.layout, store: f.store, files: ResultFiles(), clock: { noon("2025-04-01") })
         try writer.refresh()
         try writer.refreshAssociationLists(from: f.registry)
         let rows = csvRows(try #require(f.readFile(f.layout.results("acme") + "/associazioni.csv")))

@@ -8,6 +8,7 @@ import MassivaRegistry
 import MassivaSpool
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 
 /// A copy of `Fixtures/schema-1.db` (made by the first release, see make-schema-1.sh) in a spool
 /// of its own, removed at the end.
@@ -121,6 +122,36 @@ final class FixtureSpool {
         #expect(try metrics.snapshot(now: 2_000_000_000).latencyBuckets.allSatisfy { $0 == 0 })
     }
 
+    /// Migration 7: the drop-to-result latency ends at the time the store is given when the
+    /// files are recorded (a bound parameter), not at SQLite's own clock; once per request, as
+    /// migration 5's trigger counted it. No trigger of the schema reads the clock.
+    @Test func migration7TakesTheResultTimeFromTheStore() throws {
+        let spool = try FixtureSpool()
+        let db = try Database(path: spool.databasePath)
+        try Schema.migrate(db, migrations: Array(Schema.migrations.prefix(6)))
+        let opened = try OpenedSpool.open(spool.configuration)
+        #expect(try Schema.version(of: opened.store.database) == 7)
+        let triggers = try opened.store.database.query("SELECT sql FROM sqlite_master WHERE type = 'trigger'", []) { $0.text(0) }
+        #expect(!triggers.isEmpty)
+        #expect(triggers.allSatisfy { !$0.contains("'now'") }, "\(triggers)")
+
+        let store = opened.store
+        let dropped = 1_900_000_000.0  // years ahead of the fixture, and of any test's clock
+        let id = try store.createRequest(tenant: "acme", fileName: "x.csv", configurator: "op", claimName: nil, content: nil,
+                                         rejection: .tenantDisabled, now: dropped + 1, droppedAt: dropped)
+        let before = try MetricsStore(database: store.database).snapshot(now: dropped)
+        try store.markResultsWritten(id, version: 1, now: dropped + 40)
+        let after = try MetricsStore(database: store.database).snapshot(now: dropped)
+        let index60 = try #require(MetricsSnapshot.latencyBounds.firstIndex(of: 60))
+        #expect(after.latencyBuckets[index60] == before.latencyBuckets[index60] + 1)
+        #expect(after.latencySum - before.latencySum == 40)
+        // Written again (a later state): the request counts once.
+        try store.setNote(id, "again")
+        try store.markResultsWritten(id, version: 2, now: dropped + 4000)
+        let again = try MetricsStore(database: store.database).snapshot(now: dropped)
+        #expect(again.latencyBuckets == after.latencyBuckets && again.latencySum == after.latencySum)
+    }
+
     /// Migration 1 on the first release's database gives the same schema as on a new file.
     @Test func aMigratedDatabaseHasTheSchemaOfANewOne() throws {
         let spool = try FixtureSpool()
@@ -137,7 +168,7 @@ final class FixtureSpool {
         // at 1796031275.9. The engine runs on a clock a minute after the fixture was made, never
         // on the calendar: with the wall clock this test turned red on the day the retry fell due.
         let now = 1_795_939_483.0 + 60
-        let engine = try Engine.open(configuration: spool.configuration, clock: { now }, log: EventLog(sink: { _ in }))
+        let engine = try Engine.open(configuration: spool.configuration, clock: FakeClock(now).clock, log: EventLog(sink: { _ in }))
         for tenant in try engine.store.tenants() {
             for d in [engine.layout.incoming(tenant.id), engine.layout.results(tenant.id),
                       engine.layout.claimDirectory(tenant.id), engine.layout.refusedDirectory(tenant.id)] {

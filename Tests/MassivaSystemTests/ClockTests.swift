@@ -55,12 +55,12 @@ struct LocalTimeTests {
         #expect(text.hasPrefix("\(Int(parts.tm_year) + 1900)-\(two(Int(parts.tm_mon) + 1))-\(two(Int(parts.tm_mday)))T"))
     }
 
-    @Test func formattingIsFast() {
-        let start = SystemClock.monotonic
+    /// Every second of a long run has the same 25-character shape (its speed is measured by
+    /// `scripts/bench --micro`, not here: a timed test fails on a loaded machine).
+    @Test func formattingKeepsItsShapeOverARun() {
         var total = 0
         for index in 0..<20_000 { total += SystemClock.iso8601(1_795_921_925 + Double(index)).utf8.count }
         #expect(total == 20_000 * 25)
-        #expect(SystemClock.monotonic - start < 2.0)  // generous: ~thousands per millisecond expected
     }
 }
 
