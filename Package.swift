@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
@@ -60,8 +60,8 @@ let package = Package(
                 dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
-                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
-                               "MassivaDomain", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
+                               "MassivaDomain", "MassivaSystem"]),
         // Subcommands and argument parsing.
         .target(name: "MassivaCLI",
                 dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry",
@@ -86,16 +86,13 @@ let package = Package(
                     dependencies: ["MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
-        .testTarget(name: "MassivaDaemonTests",
-                    dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaSpool",
-                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
+        // Runs the built binary (.build/debug/massiva) as a process; links only what it imports.
+        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
-                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem",
-                                   "MassivaCLI"]),
+                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaCLI"]),
         .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
-        .testTarget(name: "MassivaEndToEndTests",
-                    dependencies: ["MassivaSystem", "MassivaCSV"]),
+        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
         .testTarget(name: "MassivaDeploymentTests"),
     ]

@@ -81,7 +81,6 @@ public final class Statement {
 
     public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
     public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
-    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
 
     public func blob(_ column: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(raw, column))

@@ -133,13 +133,6 @@ public final class StateStore: @unchecked Sendable {
         try database.queryOne("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", [.int(id.number)], Self.request)
     }
 
-    /// `requests(tenant:)` one at a time, for lists of any length.
-    public func eachRequest(tenant: String, _ body: (RequestRecord) throws -> Void) throws {
-        try database.each("SELECT \(Self.requestColumns) FROM requests WHERE tenant = ? ORDER BY id DESC", [.text(tenant)]) {
-            try body(Self.request($0))
-        }
-    }
-
     /// Requests newest first, of one tenant or all.
     public func requests(tenant: String?) throws -> [RequestRecord] {
         if let tenant {
