@@ -71,8 +71,9 @@ let package = Package(
         // The fuzz targets: `scripts/fuzz` (libFuzzer) and the corpus replay in MassivaFuzzTests.
         .target(name: "MassivaFuzz",
                 dependencies: ["MassivaCLI", "MassivaConfig", "MassivaDomain", "MassivaRegistry", "MassivaSpool", "MassivaSystem"]),
-        // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
-        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaSystem"]),
+        // Micro-benchmarks (SCP/1 rendering, scp.zip writing, the store's decoders): `scripts/bench --micro`.
+        .executableTarget(name: "massiva-bench",
+                         dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaStore", "MassivaSystem"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),

@@ -1,9 +1,11 @@
 // Micro-benchmarks of the pieces done once per associated row and per request: the SCP/1
-// script, the scp.zip archive, and counting an upload's data rows at intake. Run by `scripts/bench --micro` (release build); they
+// script, the scp.zip archive, counting an upload's data rows at intake, and decoding the
+// store's records. Run by `scripts/bench --micro` (release build); they
 // were tests once, measuring without asserting anything.
 import MassivaDomain
 import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 let prosumer = ScpScript(
@@ -64,3 +66,37 @@ let countTime = clock.measure {
     for _ in 0..<counts { counted &+= BulkFile.dataRowCount(upload, maxRows: 100) }
 }
 print("BulkFile.dataRowCount: 100-row upload, \(countTime / counts) per file (\(counted / counts) rows)")
+
+// The store's decoders: a request's rows (every pass over a request and every esito.csv reads
+// them) and a tenant's requests, read back from a real database file (the page cache warm).
+let storePath = directory + "/state.db"
+defer { for suffix in ["", "-wal", "-shm"] { try? FileSystem.unlink(storePath + suffix) } }
+let store = try StateStore(database: try Schema.open(path: storePath))
+try store.addTenant(id: "bench", name: "Bench", now: 0)
+let storedRequests = 1_000
+var lastRequest = RequestID(0)
+try store.transaction {
+    for r in 0..<storedRequests {
+        lastRequest = try store.createRequest(tenant: "bench", fileName: "req-\(r).csv", configurator: "bench",
+                                              claimName: nil, content: nil, rejection: nil, rowsTotal: 100, now: Double(r))
+    }
+    try store.saveRows((0..<10_000).map { i in
+        var row = RowRecord(position: i, line: i + 2, pod: "IT001E\(10_000_000 + i)", sid: "16MOMSPC3\(10_000_000 + i)",
+                            configuration: i % 10 == 0 ? "Prosumer" : "Standard", state: .ok, code: .ok)
+        row.nid = "DC2620001A2C"; row.deviceType = "MOME"; row.matricola = "00331N12345678"; row.eneltel = "987654321"
+        row.processedAt = Double(i)
+        return row
+    }, of: lastRequest)
+}
+let rowReads = 50
+var decodedRows = 0
+let rowTime = try clock.measure {
+    for _ in 0..<rowReads { decodedRows &+= try store.rows(of: lastRequest).count }
+}
+print("StateStore.rows(of:): \(decodedRows / rowReads) rows, \(rowTime / rowReads) per read")
+let requestReads = 50
+var decodedRequests = 0
+let requestTime = try clock.measure {
+    for _ in 0..<requestReads { decodedRequests &+= try store.requests(tenant: "bench").count }
+}
+print("StateStore.requests(tenant:): \(decodedRequests / requestReads) requests, \(requestTime / requestReads) per read")
