@@ -25,20 +25,14 @@ public final class Statement {
     let sql: String
     /// Being stepped by `Database.each` or a query: `prepare` hands out another for the same SQL.
     var inUse = false
-    /// Each result column's index by its name, read from SQLite on the first lookup by name:
-    /// once per prepared statement, and statements are cached per SQL text.
-    private var indexByName: [String: Int32]?
-    /// The names looked up in the current row, in the order they were asked for, with their
-    /// indices. A decoder asks for the same columns in the same order every row, so from the
-    /// second row on a lookup is one comparison of equal strings (the same literal: equal bits)
-    /// instead of hashing the name.
-    private var lookups: [(name: String, index: Int32)] = []
-    private var lookupCursor = 0
+    /// The columns a decoder reads by name (`column(_:)`).
+    private let lookup: ColumnLookup
 
     init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
         self.database = database
         self.sql = sql
+        lookup = ColumnLookup(columnCount: sqlite3_column_count(raw))
     }
 
     deinit { sqlite3_finalize(raw) }
@@ -46,7 +40,7 @@ public final class Statement {
     func reset() {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
-        lookupCursor = 0
+        lookup.startRow()
     }
 
     /// Binds `values` to parameters 1...n.
@@ -71,7 +65,7 @@ public final class Statement {
     /// Advances to the next row: true when a row is available, false when done.
     public func step() throws(DatabaseError) -> Bool {
         let rc = sqlite3_step(raw)
-        if rc == SQLITE_ROW { lookupCursor = 0; return true }
+        if rc == SQLITE_ROW { lookup.startRow(); return true }
         if rc == SQLITE_DONE { sqlite3_reset(raw); return false }
         let message = database.lastMessage
         sqlite3_reset(raw)
@@ -83,30 +77,12 @@ public final class Statement {
     /// decoded by name gives each of them an alias).
     ///
     /// Decoding by name means a reordered or widened SELECT cannot make a decoder read the
-    /// wrong column. A name the statement does not have is a mistake in the program, not in
-    /// the data, so it stops it, naming the column and the SQL.
-    public func column(_ name: String) -> Int32 {
-        let position = lookupCursor
-        lookupCursor += 1
-        if position < lookups.count, lookups[position].name == name { return lookups[position].index }
-        let index = resolve(name)
-        if position < lookups.count { lookups[position] = (name, index) } else { lookups.append((name, index)) }
-        return index
-    }
-
-    private func resolve(_ name: String) -> Int32 {
-        if indexByName == nil {
-            var names: [String: Int32] = [:]
-            for i in 0..<sqlite3_column_count(raw) {
-                // The first of two columns with the same name wins, as in SQLite's own lookups.
-                if let p = sqlite3_column_name(raw, i), names[String(cString: p)] == nil { names[String(cString: p)] = i }
-            }
-            indexByName = names
-        }
-        guard let index = indexByName?[name] else {
-            preconditionFailure("no result column \"\(name)\" in: \(sql)")
-        }
-        return index
+    /// wrong column. The name is a literal of the program (`StaticString`), never data: one the
+    /// statement does not have is a mistake in the program, so it stops it, naming the column
+    /// and the SQL.
+    public func column(_ name: StaticString) -> Int32 {
+        guard let column = lookup.column(name, in: raw) else { preconditionFailure("no result column \"\(name)\" in: \(sql)") }
+        return column
     }
 
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
@@ -131,12 +107,12 @@ public final class Statement {
 
     // The same, by column name (see `column(_:)`).
 
-    public func int(_ name: String) -> Int { int(column(name)) }
-    public func double(_ name: String) -> Double { double(column(name)) }
-    public func bool(_ name: String) -> Bool { bool(column(name)) }
-    public func isNull(_ name: String) -> Bool { isNull(column(name)) }
-    public func text(_ name: String) -> String { text(column(name)) }
-    public func optionalText(_ name: String) -> String? { optionalText(column(name)) }
-    public func optionalDouble(_ name: String) -> Double? { optionalDouble(column(name)) }
-    public func blob(_ name: String) -> [UInt8] { blob(column(name)) }
+    public func int(_ name: StaticString) -> Int { int(column(name)) }
+    public func double(_ name: StaticString) -> Double { double(column(name)) }
+    public func bool(_ name: StaticString) -> Bool { bool(column(name)) }
+    public func isNull(_ name: StaticString) -> Bool { isNull(column(name)) }
+    public func text(_ name: StaticString) -> String { text(column(name)) }
+    public func optionalText(_ name: StaticString) -> String? { optionalText(column(name)) }
+    public func optionalDouble(_ name: StaticString) -> Double? { optionalDouble(column(name)) }
+    public func blob(_ name: StaticString) -> [UInt8] { blob(column(name)) }
 }

@@ -88,15 +88,18 @@ try store.transaction {
         return row
     }, of: lastRequest)
 }
-let rowReads = 50
-var decodedRows = 0
-let rowTime = try clock.measure {
-    for _ in 0..<rowReads { decodedRows &+= try store.rows(of: lastRequest).count }
+// The fastest of 30 reads of each: the machine is shared, and the minimum is the figure least
+// disturbed by other work.
+func fastest(of reads: Int, _ body: () throws -> Int) rethrows -> (Duration, Int) {
+    var best = Duration.seconds(3600), count = 0
+    for _ in 0..<reads {
+        let start = clock.now
+        count = try body()
+        best = min(best, clock.now - start)
+    }
+    return (best, count)
 }
-print("StateStore.rows(of:): \(decodedRows / rowReads) rows, \(rowTime / rowReads) per read")
-let requestReads = 50
-var decodedRequests = 0
-let requestTime = try clock.measure {
-    for _ in 0..<requestReads { decodedRequests &+= try store.requests(tenant: "bench").count }
-}
-print("StateStore.requests(tenant:): \(decodedRequests / requestReads) requests, \(requestTime / requestReads) per read")
+let (rowTime, decodedRows) = try fastest(of: 30) { try store.rows(of: lastRequest).count }
+print("StateStore.rows(of:): \(decodedRows) rows, \(rowTime) per read (fastest of 30)")
+let (requestTime, decodedRequests) = try fastest(of: 30) { try store.requests(tenant: "bench").count }
+print("StateStore.requests(tenant:): \(decodedRequests) requests, \(requestTime) per read (fastest of 30)")
