@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
@@ -60,8 +60,8 @@ let package = Package(
                 dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
-                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
-                               "MassivaDomain", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
+                               "MassivaDomain", "MassivaSystem"]),
         // Subcommands and argument parsing.
         .target(name: "MassivaCLI",
                 dependencies: ["MassivaDaemon", "MassivaServices", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry",
@@ -71,8 +71,9 @@ let package = Package(
         // The fuzz targets: `scripts/fuzz` (libFuzzer) and the corpus replay in MassivaFuzzTests.
         .target(name: "MassivaFuzz",
                 dependencies: ["MassivaCLI", "MassivaConfig", "MassivaDomain", "MassivaRegistry", "MassivaSpool", "MassivaSystem"]),
-        // Micro-benchmarks (SCP/1 rendering, scp.zip writing): `scripts/bench --micro`.
-        .executableTarget(name: "massiva-bench", dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaSystem"]),
+        // Micro-benchmarks (SCP/1 rendering, scp.zip writing, the store's decoders): `scripts/bench --micro`.
+        .executableTarget(name: "massiva-bench",
+                         dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaStore", "MassivaSystem"]),
         // What the test targets share: a fake clock, files' times set from it.
         .target(name: "MassivaTestSupport", dependencies: ["MassivaSystem"]),
 
@@ -88,16 +89,13 @@ let package = Package(
                     dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
-        .testTarget(name: "MassivaDaemonTests",
-                    dependencies: ["MassivaDaemon", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaSpool",
-                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
+        // Runs the built binary (.build/debug/massiva) as a process; links only what it imports.
+        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaTestSupport", "MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
-                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem",
-                                   "MassivaCLI"]),
+                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaCLI"]),
         .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
-        .testTarget(name: "MassivaEndToEndTests",
-                    dependencies: ["MassivaSystem", "MassivaCSV"]),
+        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
         .testTarget(name: "MassivaDeploymentTests"),
     ]

@@ -25,11 +25,14 @@ public final class Statement {
     let sql: String
     /// Being stepped by `Database.each` or a query: `prepare` hands out another for the same SQL.
     var inUse = false
+    /// The columns a decoder reads by name (`column(_:)`).
+    private let lookup: ColumnLookup
 
     init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
         self.database = database
         self.sql = sql
+        lookup = ColumnLookup(columnCount: sqlite3_column_count(raw))
     }
 
     deinit { sqlite3_finalize(raw) }
@@ -37,6 +40,7 @@ public final class Statement {
     func reset() {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
+        lookup.startRow()
     }
 
     /// Binds `values` to parameters 1...n.
@@ -61,11 +65,24 @@ public final class Statement {
     /// Advances to the next row: true when a row is available, false when done.
     public func step() throws(DatabaseError) -> Bool {
         let rc = sqlite3_step(raw)
-        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_ROW { lookup.startRow(); return true }
         if rc == SQLITE_DONE { sqlite3_reset(raw); return false }
         let message = database.lastMessage
         sqlite3_reset(raw)
         throw DatabaseError(code: rc, message: message, sql: sql)
+    }
+
+    /// The index of the result column named `name`: its `AS` alias, or the column's own name
+    /// for a plain column reference (SQLite names other expressions by their text, so a query
+    /// decoded by name gives each of them an alias).
+    ///
+    /// Decoding by name means a reordered or widened SELECT cannot make a decoder read the
+    /// wrong column. The name is a literal of the program (`StaticString`), never data: one the
+    /// statement does not have is a mistake in the program, so it stops it, naming the column
+    /// and the SQL.
+    public func column(_ name: StaticString) -> Int32 {
+        guard let column = lookup.column(name, in: raw) else { preconditionFailure("no result column \"\(name)\" in: \(sql)") }
+        return column
     }
 
     public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
@@ -81,11 +98,21 @@ public final class Statement {
 
     public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
     public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
-    public func optionalInt(_ column: Int32) -> Int? { isNull(column) ? nil : int(column) }
 
     public func blob(_ column: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(raw, column))
         guard n > 0, let p = sqlite3_column_blob(raw, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
+
+    // The same, by column name (see `column(_:)`).
+
+    public func int(_ name: StaticString) -> Int { int(column(name)) }
+    public func double(_ name: StaticString) -> Double { double(column(name)) }
+    public func bool(_ name: StaticString) -> Bool { bool(column(name)) }
+    public func isNull(_ name: StaticString) -> Bool { isNull(column(name)) }
+    public func text(_ name: StaticString) -> String { text(column(name)) }
+    public func optionalText(_ name: StaticString) -> String? { optionalText(column(name)) }
+    public func optionalDouble(_ name: StaticString) -> Double? { optionalDouble(column(name)) }
+    public func blob(_ name: StaticString) -> [UInt8] { blob(column(name)) }
 }

@@ -42,10 +42,11 @@ extension StateStore {
     static let accountColumns = "login, tenant, name, uid, created_at, given_name, surname"
 
     static func account(_ s: Statement) -> Account {
-        var account = Account(login: s.text(0), tenant: s.text(1), person: PersonName(givenName: s.text(5), surname: s.text(6)),
-                              uid: UInt32(clamping: s.int(3)), createdAt: s.double(4))
+        var account = Account(login: s.text("login"), tenant: s.text("tenant"),
+                              person: PersonName(givenName: s.text("given_name"), surname: s.text("surname")),
+                              uid: UInt32(clamping: s.int("uid")), createdAt: s.double("created_at"))
         // The name as recorded: an account from before migration 3 keeps its own spelling.
-        account.name = s.text(2)
+        account.name = s.text("name")
         return account
     }
 

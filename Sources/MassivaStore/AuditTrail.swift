@@ -110,12 +110,12 @@ public final class AuditTrail: @unchecked Sendable {
             WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR pod = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
             ORDER BY id
             """, [SQLValue(filter.tenant), SQLValue(filter.pod), SQLValue(filter.from), SQLValue(filter.to)]) { s in
-            guard let action = AuditEntry.Action(rawValue: s.text(4)) else {
-                throw RecordError(table: "audit", key: String(s.int(0)), column: "action", value: s.text(4))
+            guard let action = AuditEntry.Action(rawValue: s.text("action")) else {
+                throw RecordError(table: "audit", key: String(s.int("id")), column: "action", value: s.text("action"))
             }
-            return AuditEntry(id: s.int(0), at: s.double(1), tenant: s.text(2), configurator: s.text(3),
-                       action: action, pod: s.text(5), sid: s.text(6),
-                       request: s.optionalText(7), outcome: s.text(8), detail: s.text(9))
+            return AuditEntry(id: s.int("id"), at: s.double("at"), tenant: s.text("tenant"), configurator: s.text("configurator"),
+                              action: action, pod: s.text("pod"), sid: s.text("sid"),
+                              request: s.optionalText("request"), outcome: s.text("outcome"), detail: s.text("detail"))
         }
     }
 }

@@ -24,17 +24,18 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         guard let (record, reachability) = try database.queryOne("""
             SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability,
                    CASE WHEN meter_type = 'M1' THEN
-                       (SELECT group_concat(pod, ',') FROM (SELECT pod FROM pods WHERE exchange_pod = ?1 ORDER BY pod)) END
+                       (SELECT group_concat(pod, ',') FROM (SELECT pod FROM pods WHERE exchange_pod = ?1 ORDER BY pod))
+                   END AS production_pods
             FROM pods WHERE pod = ?1
             """, [.text(code)], { s in
-                guard let meterType = PODRecord.MeterType(rawValue: s.text(3)) else {
-                    throw Self.undecodable("pods", s.text(0), "meter_type", s.text(3))
+                guard let meterType = PODRecord.MeterType(rawValue: s.text("meter_type")) else {
+                    throw Self.undecodable("pods", s.text("pod"), "meter_type", s.text("meter_type"))
                 }
-                return (PODRecord(pod: s.text(0), eneltel: s.text(1), matricola: s.text(2), meterType: meterType,
-                                  exchangePOD: s.optionalText(4), telemanaged: s.bool(5), eligible: s.bool(6),
-                                  holderTaxCode: s.text(7),
-                                  productionPODs: s.optionalText(9).map { $0.split(separator: ",").map(String.init) } ?? []),
-                        s.text(8))
+                return (PODRecord(pod: s.text("pod"), eneltel: s.text("eneltel"), matricola: s.text("matricola"), meterType: meterType,
+                                  exchangePOD: s.optionalText("exchange_pod"), telemanaged: s.bool("telemanaged"),
+                                  eligible: s.bool("eligible"), holderTaxCode: s.text("holder_tax_code"),
+                                  productionPODs: s.optionalText("production_pods").map { $0.split(separator: ",").map(String.init) } ?? []),
+                        s.text("reachability"))
             }) else { return nil }
         lastLookup = (code, reachability)
         return record
@@ -42,7 +43,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
 
     public func device(_ sid: String) throws -> DeviceRecord? {
         try database.queryOne("SELECT sid, nid, device_type, owner FROM devices WHERE sid = ?", [.text(sid)]) {
-            DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
+            DeviceRecord(sid: $0.text("sid"), nid: $0.text("nid"), deviceType: $0.text("device_type"), owner: $0.text("owner"))
         }
     }
 
@@ -51,7 +52,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public func device(nid: String) throws -> DeviceRecord? {
         let found = try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE nid = ? COLLATE NOCASE LIMIT 2",
                                        [.text(nid)]) {
-            DeviceRecord(sid: $0.text(0), nid: $0.text(1), deviceType: $0.text(2), owner: $0.text(3))
+            DeviceRecord(sid: $0.text("sid"), nid: $0.text("nid"), deviceType: $0.text("device_type"), owner: $0.text("owner"))
         }
         if found.count > 1 { throw RegistryError.internalError("NID \(nid) belongs to more than one device in devices.csv") }
         return found.first
@@ -63,7 +64,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public func probeReachability(pod: String) throws -> Bool {
         // A probe nearly always follows the lookup of the same POD: reuse what it read.
         let known = lastLookup?.pod == pod ? lastLookup?.reachability : nil
-        guard let text = try known ?? database.queryOne("SELECT reachability FROM pods WHERE pod = ?", [.text(pod)], { $0.text(0) }) else {
+        guard let text = try known ?? database.queryOne("SELECT reachability FROM pods WHERE pod = ?", [.text(pod)], { $0.text("reachability") }) else {
             return false
         }
         guard let reachability = Reachability(parsing: text) else { throw Self.undecodable("pods", pod, "reachability", text) }
@@ -71,7 +72,7 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         case .reachable: return true
         case .unreachable: return false
         case .flaky(let failures):
-            let done = try database.queryOne("SELECT probes FROM probe_counts WHERE pod = ?", [.text(pod)]) { $0.int(0) } ?? 0
+            let done = try database.queryOne("SELECT probes FROM probe_counts WHERE pod = ?", [.text(pod)]) { $0.int("probes") } ?? 0
             try database.run("INSERT INTO probe_counts(pod, probes) VALUES(?, ?) ON CONFLICT(pod) DO UPDATE SET probes = excluded.probes",
                              [.text(pod), .int(done + 1)])
             return done >= failures
@@ -84,13 +85,15 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         """
 
     static func association(_ s: Statement) throws -> Association {
-        guard let type = ConfigurationType(rawValue: s.text(4)) else {
-            throw undecodable("associations", s.text(0), "configuration_type", s.text(4))
+        guard let type = ConfigurationType(rawValue: s.text("configuration_type")) else {
+            throw undecodable("associations", s.text("pod"), "configuration_type", s.text("configuration_type"))
         }
-        return Association(pod: s.text(0), sid: s.text(1), nid: s.text(2), deviceType: s.text(3), configurationType: type,
-                           productionPOD: s.optionalText(5), tenant: s.text(6), configurator: s.text(7),
-                           configuratorPerson: PersonName(givenName: s.text(10), surname: s.text(11)),
-                           request: s.optionalText(8), createdAt: s.double(9))
+        return Association(pod: s.text("pod"), sid: s.text("sid"), nid: s.text("nid"), deviceType: s.text("device_type"),
+                           configurationType: type, productionPOD: s.optionalText("production_pod"), tenant: s.text("tenant"),
+                           configurator: s.text("configurator"),
+                           configuratorPerson: PersonName(givenName: s.text("configurator_given_name"),
+                                                          surname: s.text("configurator_surname")),
+                           request: s.optionalText("request"), createdAt: s.double("created_at"))
     }
 
     public func association(pod: String) throws -> Association? {
@@ -124,11 +127,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         try database.readTransaction {
             try database.each("""
                 SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
-                       a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '')
+                       a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '') AS matricola
                 FROM associations a LEFT JOIN pods p ON p.pod = a.pod
                 \(tenant == nil ? "" : "WHERE a.tenant = ?1") ORDER BY a.created_at, a.pod
                 """, tenant.map { [.text($0)] } ?? []) { s in
-                try body(ListedAssociation(association: try Self.association(s), matricola: s.text(12)))
+                try body(ListedAssociation(association: try Self.association(s), matricola: s.text("matricola")))
             }
         }
     }
@@ -136,11 +139,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
         try database.each("""
             SELECT a.pod, a.sid, a.nid, a.device_type, a.configuration_type, a.production_pod, a.tenant, a.configurator,
-                   a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '')
+                   a.request, a.created_at, a.configurator_given_name, a.configurator_surname, coalesce(p.matricola, '') AS matricola
             FROM associations a LEFT JOIN pods p ON p.pod = a.pod
             WHERE a.tenant = ?1 AND (a.created_at > ?2 OR (a.created_at = ?2 AND a.pod > ?3)) ORDER BY a.created_at, a.pod
             """, [.text(tenant), .double(after.createdAt), .text(after.pod)]) { s in
-            try body(ListedAssociation(association: try Self.association(s), matricola: s.text(12)))
+            try body(ListedAssociation(association: try Self.association(s), matricola: s.text("matricola")))
         }
     }
 
@@ -232,12 +235,12 @@ extension EmbeddedRegistry: RegistryImportTarget {
                 if database.changes < n {
                     // A key of this batch was there already: find which (rare, so one by one).
                     for k in start..<(start + n) {
-                        let first = try database.queryOne("SELECT line FROM import.\(table) WHERE \(key) = ?", [.text(keys[k])]) { $0.int(0) }
+                        let first = try database.queryOne("SELECT line FROM import.\(table) WHERE \(key) = ?", [.text(keys[k])]) { $0.int("line") }
                         if let first, first != lines[k] {
                             duplicates.append(ImportDuplicate(line: lines[k], field: key, value: keys[k], first: first))
                         } else if first == nil, let otherKey,
                                   let other = try database.queryOne("SELECT line FROM import.\(table) WHERE \(otherKey.column) = ?",
-                                                                    [.text(otherKey.values[k])], { $0.int(0) }) {
+                                                                    [.text(otherKey.values[k])], { $0.int("line") }) {
                             duplicates.append(ImportDuplicate(line: lines[k], field: otherKey.column, value: otherKey.values[k], first: other))
                         }
                     }
@@ -277,11 +280,11 @@ extension EmbeddedRegistry: RegistryImportTarget {
     public func eachOrphanProductionPOD(_ body: (_ line: Int, _ exchangePOD: String) throws -> Void) throws {
         // Few M2 lines (about one in ten), each one key lookup; sorted by line for the report.
         try database.each("""
-            SELECT s.line, s.exchange_pod FROM import.pods s
+            SELECT s.line AS line, s.exchange_pod AS exchange_pod FROM import.pods s
             WHERE s.meter_type = 'M2' AND NOT EXISTS (
                 SELECT 1 FROM import.pods m WHERE m.pod = s.exchange_pod AND m.meter_type = 'M1')
             ORDER BY s.line
-            """) { try body($0.int(0), $0.text(1)) }
+            """) { try body($0.int("line"), $0.text("exchange_pod")) }
     }
 
     public func commitImport() throws -> RegistryImportCounts {

@@ -36,18 +36,18 @@ public enum Maintenance {
                                          _ body: (_ id: Int, _ tenant: String, _ expected: ExpectedFolder) throws -> Void) throws {
         try database.each("SELECT id, tenant, results_version, results_state FROM requests ORDER BY id", []) { s in
             let expected: ExpectedFolder
-            switch (s.int(2), s.text(3)) {
+            switch (s.int("results_version"), s.text("results_state")) {
             case (let written, "present") where written > 0: expected = .present
             case (_, "removed"): expected = .removed
             default: expected = .pending
             }
-            try body(s.int(0), s.text(1), expected)
+            try body(s.int("id"), s.text("tenant"), expected)
         }
     }
 
     /// The ids of `tenant`'s requests (to tell a result folder of no request).
     public static func requestIDs(_ database: Database, tenant: String) throws -> Set<Int> {
-        Set(try database.query("SELECT id FROM requests WHERE tenant = ?", [.text(tenant)]) { $0.int(0) })
+        Set(try database.query("SELECT id FROM requests WHERE tenant = ?", [.text(tenant)]) { $0.int("id") })
     }
 
     /// Every request and row whose stored values do not decode (an unknown status, row state,
@@ -59,10 +59,9 @@ public enum Maintenance {
             guard found.count < limit else { return }
             do { _ = try StateStore.request(s) } catch { found.append("\(error)") }
         }
-        // The request's id after the row's own columns, which `StateStore.row` reads from 0.
         try database.each("SELECT \(StateStore.rowColumns), request FROM rows ORDER BY request, position", []) { s in
             guard found.count < limit else { return }
-            do { _ = try StateStore.row(s, request: RequestID(s.int(17))) } catch { found.append("\(error)") }
+            do { _ = try StateStore.row(s, request: RequestID(s.int("request"))) } catch { found.append("\(error)") }
         }
         return found
     }

@@ -81,30 +81,34 @@ public struct MetricsStore {
                 try Self.tally(s, into: &m)
             }
             if let q = try database.queryOne("""
-                SELECT (SELECT count(*) FROM requests WHERE status = 'queued'),
-                       (SELECT count(*) FROM requests WHERE status = 'processing'),
-                       (SELECT count(*) FROM requests WHERE status = 'processing' AND next_due_at <= ?1),
-                       (SELECT submitted_at FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1)
-                """, [.double(now)], { s in (s.int(0), s.int(1), s.int(2), s.optionalDouble(3)) }) {
+                SELECT (SELECT count(*) FROM requests WHERE status = 'queued') AS queued,
+                       (SELECT count(*) FROM requests WHERE status = 'processing') AS processing,
+                       (SELECT count(*) FROM requests WHERE status = 'processing' AND next_due_at <= ?1) AS due,
+                       (SELECT submitted_at FROM requests WHERE status = 'queued' ORDER BY id LIMIT 1) AS oldest_queued_at
+                """, [.double(now)], { s in
+                    (s.int("queued"), s.int("processing"), s.int("due"), s.optionalDouble("oldest_queued_at"))
+                }) {
                 (m.queued, m.processing, m.dueRequests, m.oldestQueuedAt) = q
             }
             // The waiting rows, read once for both figures (the partial index rows_waiting): the
             // snapshot's largest read, about 15 ms for 50,000 waiting rows.
             if let w = try database.queryOne("""
-                SELECT count(*), min(coalesce(r.processed_at, q.submitted_at)) FROM rows r JOIN requests q ON q.id = r.request
+                SELECT count(*) AS waiting, min(coalesce(r.processed_at, q.submitted_at)) AS oldest_since
+                FROM rows r JOIN requests q ON q.id = r.request
                 WHERE r.state = 'waiting' AND q.status = 'processing'
-                """, [], { s in (s.int(0), s.optionalDouble(1)) }) {
+                """, [], { s in (s.int("waiting"), s.optionalDouble("oldest_since")) }) {
                 (m.waitingRows, m.oldestWaitingSince) = w
             }
             if let o = try database.queryOne("""
-                SELECT count(*), coalesce(sum(ended_at - started_at), 0), min(CASE WHEN ended_at IS NULL THEN started_at END)
+                SELECT count(*) AS outages, coalesce(sum(ended_at - started_at), 0) AS seconds,
+                       min(CASE WHEN ended_at IS NULL THEN started_at END) AS open_since
                 FROM registry_outages
-                """, [], { s in (s.int(0), s.double(1), s.optionalDouble(2)) }) {
+                """, [], { s in (s.int("outages"), s.double("seconds"), s.optionalDouble("open_since")) }) {
                 (m.registryOutages, m.registryOutageSeconds, m.registryOutageStartedAt) = o
             }
             let outbox = try Outbox(database: database).figures()
             (m.outboxDepth, m.outboxOldestAt) = (outbox.depth, outbox.oldest?.createdAt)
-            m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text(0) })
+            m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text("id") })
             for tenant in m.tenants { m.rejectedRun[tenant] = try rejectedRun(tenant: tenant) }
             return m
         }
@@ -119,7 +123,7 @@ public struct MetricsStore {
             SELECT status FROM requests WHERE tenant = ? AND status IN ('done', 'rejected') ORDER BY id DESC LIMIT ?
             """, [.text(tenant), .int(MetricsSnapshot.rejectedRunLimit)]) { s in
             if broken { return }
-            if s.text(0) == RequestStatus.rejected.rawValue { run += 1 } else { broken = true }
+            if s.text("status") == RequestStatus.rejected.rawValue { run += 1 } else { broken = true }
         }
         return run
     }
@@ -127,7 +131,7 @@ public struct MetricsStore {
     /// One `metric_counts` line into the snapshot, strictly: an unknown metric, status, code or
     /// bucket is a `RecordError`, never skipped.
     static func tally(_ s: Statement, into m: inout MetricsSnapshot) throws(RecordError) {
-        let metric = s.text(0), tenant = s.text(1), key = s.text(2), value = s.double(3)
+        let metric = s.text("metric"), tenant = s.text("tenant"), key = s.text("key"), value = s.double("value")
         func bad(_ column: String, _ found: String) -> RecordError {
             RecordError(table: "metric_counts", key: "\(metric)/\(tenant)/\(key)", column: column, value: found)
         }

@@ -51,12 +51,13 @@ public struct Outbox {
     static let columns = "id, event, pod, sid, nid, tenant, request, created_at, attempts, next_attempt_at, last_error"
 
     static func event(_ s: Statement) throws(RecordError) -> OutboxEvent {
-        guard let kind = OutboxEvent.Kind(rawValue: s.text(1)) else {
-            throw RecordError(table: "outbox", key: String(s.int(0)), column: "event", value: s.text(1))
+        guard let kind = OutboxEvent.Kind(rawValue: s.text("event")) else {
+            throw RecordError(table: "outbox", key: String(s.int("id")), column: "event", value: s.text("event"))
         }
-        return OutboxEvent(id: s.int(0), kind: kind, pod: s.text(2), sid: s.text(3), nid: s.text(4), tenant: s.text(5),
-                           request: s.optionalText(6), createdAt: s.double(7), attempts: s.int(8),
-                           nextAttemptAt: s.double(9), lastError: s.optionalText(10))
+        return OutboxEvent(id: s.int("id"), kind: kind, pod: s.text("pod"), sid: s.text("sid"), nid: s.text("nid"),
+                           tenant: s.text("tenant"), request: s.optionalText("request"), createdAt: s.double("created_at"),
+                           attempts: s.int("attempts"), nextAttemptAt: s.double("next_attempt_at"),
+                           lastError: s.optionalText("last_error"))
     }
 
     /// The oldest event: the only one that may be delivered next (events go out in order, so a

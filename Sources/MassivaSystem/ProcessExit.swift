@@ -59,12 +59,6 @@ public enum CurrentProcess {
     /// `geteuid()`: the effective user id.
     public static var effectiveUserID: UInt32 { UInt32(geteuid()) }
 
-    /// `umask(mask)`: sets the file-creation mask, returning the previous one.
-    @discardableResult
-    public static func setUmask(_ mask: UInt32) -> UInt32 {
-        UInt32(umask(mode_t(mask)))
-    }
-
     /// Ends the process with `status` (`exit(3)`: stdio flushed, atexit handlers run).
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)

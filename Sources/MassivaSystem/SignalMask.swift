@@ -20,14 +20,6 @@ public enum SignalMask {
         try change(SIG_UNBLOCK, signals)
     }
 
-    /// Whether `signal` is blocked in the calling thread.
-    public static func isBlocked(_ signal: Signal) -> Bool {
-        var current = sigset_t()
-        sigemptyset(&current)
-        pthread_sigmask(SIG_BLOCK, nil, &current)
-        return sigismember(&current, signal.rawValue) == 1
-    }
-
     private static func change(_ how: Int32, _ signals: [Signal]) throws(SystemError) {
         var set = sigset_t()
         sigemptyset(&set)

@@ -1,9 +1,11 @@
 // Micro-benchmarks of the pieces done once per associated row and per request: the SCP/1
-// script, the scp.zip archive, and counting an upload's data rows at intake. Run by `scripts/bench --micro` (release build); they
+// script, the scp.zip archive, counting an upload's data rows at intake, and decoding the
+// store's records. Run by `scripts/bench --micro` (release build); they
 // were tests once, measuring without asserting anything.
 import MassivaDomain
 import MassivaResults
 import MassivaSpool
+import MassivaStore
 import MassivaSystem
 
 let prosumer = ScpScript(
@@ -73,3 +75,40 @@ let stampTime = clock.measure {
     for i in 0..<stamps { stampBytes &+= SystemClock.iso8601(1_795_921_925 + Double(i)).utf8.count }
 }
 print("SystemClock.iso8601: \(stamps) timestamps in \(stampTime) (\(stampBytes) bytes)")
+
+// The store's decoders: a request's rows (every pass over a request and every esito.csv reads
+// them) and a tenant's requests, read back from a real database file (the page cache warm).
+let storePath = directory + "/state.db"
+defer { for suffix in ["", "-wal", "-shm"] { try? FileSystem.unlink(storePath + suffix) } }
+let store = try StateStore(database: try Schema.open(path: storePath))
+try store.addTenant(id: "bench", name: "Bench", now: 0)
+let storedRequests = 1_000
+var lastRequest = RequestID(0)
+try store.transaction {
+    for r in 0..<storedRequests {
+        lastRequest = try store.createRequest(tenant: "bench", fileName: "req-\(r).csv", configurator: "bench",
+                                              claimName: nil, content: nil, rejection: nil, rowsTotal: 100, now: Double(r))
+    }
+    try store.saveRows((0..<10_000).map { i in
+        var row = RowRecord(position: i, line: i + 2, pod: "IT001E\(10_000_000 + i)", sid: "16MOMSPC3\(10_000_000 + i)",
+                            configuration: i % 10 == 0 ? "Prosumer" : "Standard", state: .ok, code: .ok)
+        row.nid = "DC2620001A2C"; row.deviceType = "MOME"; row.matricola = "00331N12345678"; row.eneltel = "987654321"
+        row.processedAt = Double(i)
+        return row
+    }, of: lastRequest)
+}
+// The fastest of 30 reads of each: the machine is shared, and the minimum is the figure least
+// disturbed by other work.
+func fastest(of reads: Int, _ body: () throws -> Int) rethrows -> (Duration, Int) {
+    var best = Duration.seconds(3600), count = 0
+    for _ in 0..<reads {
+        let start = clock.now
+        count = try body()
+        best = min(best, clock.now - start)
+    }
+    return (best, count)
+}
+let (rowTime, decodedRows) = try fastest(of: 30) { try store.rows(of: lastRequest).count }
+print("StateStore.rows(of:): \(decodedRows) rows, \(rowTime) per read (fastest of 30)")
+let (requestTime, decodedRequests) = try fastest(of: 30) { try store.requests(tenant: "bench").count }
+print("StateStore.requests(tenant:): \(decodedRequests) requests, \(requestTime) per read (fastest of 30)")

@@ -1,0 +1,188 @@
+import MassivaDatabase
+import MassivaDomain
+
+// MARK: Requests (the `requests` table)
+
+extension StateStore {
+    /// Records a new request. `claimName` makes the claim idempotent: a second call for the same
+    /// claimed file returns the first request's id. `rowsTotal` is the number of data rows when
+    /// the file was read at intake, so a queued request shows `0/N` (Figura 12) before its pass.
+    /// `droppedAt`, the upload's modification time, starts its drop-to-result latency (the
+    /// metrics); without it, its recording does.
+    public func createRequest(tenant: String, fileName: String, configurator: String, configuratorPerson: PersonName = .unknown,
+                              claimName: String?, content: [UInt8]?, rejection: FileRejection?, rowsTotal: Int = 0,
+                              now: Double, droppedAt: Double? = nil) throws -> RequestID {
+        if let claimName, let existing = try requestID(claimName: claimName) { return existing }
+        let status: RequestStatus = rejection == nil ? .queued : .rejected
+        try database.run("""
+            INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
+                                 rows_total, configurator_given_name, configurator_surname, dropped_at)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
+                  SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
+                  rejection == nil ? .null : .double(now), .int(rejection == nil ? max(0, rowsTotal) : 0),
+                  .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) })])
+        return RequestID(database.lastInsertRowID)
+    }
+
+    public func requestID(claimName: String) throws -> RequestID? {
+        try database.queryOne("SELECT id FROM requests WHERE claim_name = ?", [.text(claimName)]) { RequestID($0.int("id")) }
+    }
+
+    /// The columns `request(_:)` decodes, by name: any order, and more columns, would do.
+    static let requestColumns = """
+        id, tenant, file_name, configurator, status, reason, note, rows_total, rows_processed, rows_failed,
+        max_attempts_hit, submitted_at, completed_at, next_due_at, state_version, results_version,
+        configurator_given_name, configurator_surname, results_state
+        """
+
+    /// A request, decoded strictly: its status and results state must be known values.
+    static func request(_ s: Statement) throws(RecordError) -> RequestRecord {
+        let id = RequestID(s.int("id"))
+        guard let status = RequestStatus(rawValue: s.text("status")) else {
+            throw RecordError(table: "requests", key: id.description, column: "status", value: s.text("status"))
+        }
+        guard let resultsState = RequestRecord.ResultsState(rawValue: s.text("results_state")) else {
+            throw RecordError(table: "requests", key: id.description, column: "results_state", value: s.text("results_state"))
+        }
+        return RequestRecord(id: id, tenant: s.text("tenant"), fileName: s.text("file_name"), configurator: s.text("configurator"),
+                             status: status, reason: s.optionalText("reason"), note: s.optionalText("note"),
+                             rowsTotal: s.int("rows_total"), rowsProcessed: s.int("rows_processed"), rowsFailed: s.int("rows_failed"),
+                             maxAttemptsHit: s.bool("max_attempts_hit"), submittedAt: s.double("submitted_at"),
+                             completedAt: s.optionalDouble("completed_at"), nextDueAt: s.optionalDouble("next_due_at"),
+                             stateVersion: s.int("state_version"), resultsVersion: s.int("results_version"),
+                             resultsState: resultsState,
+                             configuratorPerson: PersonName(givenName: s.text("configurator_given_name"),
+                                                            surname: s.text("configurator_surname")))
+    }
+
+    public func request(_ id: RequestID) throws -> RequestRecord? {
+        try database.queryOne("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", [.int(id.number)], Self.request)
+    }
+
+    /// Requests newest first, of one tenant or all.
+    public func requests(tenant: String?) throws -> [RequestRecord] {
+        if let tenant {
+            return try database.query("SELECT \(Self.requestColumns) FROM requests WHERE tenant = ? ORDER BY id DESC", [.text(tenant)], Self.request)
+        }
+        return try database.query("SELECT \(Self.requestColumns) FROM requests ORDER BY id DESC", [], Self.request)
+    }
+
+    /// Requests whose stored status is none this release knows, with that value.
+    public func requestsWithUnknownStatus() throws -> [(RequestID, String)] {
+        let known = RequestStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try database.query("SELECT id, status FROM requests WHERE status NOT IN (\(known)) ORDER BY id", []) {
+            (RequestID($0.int("id")), $0.text("status"))
+        }
+    }
+
+    public func content(of id: RequestID) throws -> [UInt8]? {
+        try database.queryOne("SELECT content FROM requests WHERE id = ? AND content IS NOT NULL", [.int(id.number)]) { $0.blob("content") }
+    }
+
+    /// Oldest queued requests first.
+    public func queuedRequests(limit: Int) throws -> [RequestID] {
+        try database.query("SELECT id FROM requests WHERE status = 'queued' ORDER BY id LIMIT ?", [.int(limit)]) { RequestID($0.int("id")) }
+    }
+
+    /// Requests with rows due for a retry at `now`, earliest first.
+    public func dueRequests(now: Double, limit: Int) throws -> [RequestID] {
+        try database.query("SELECT id FROM requests WHERE status = 'processing' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
+                           [.double(now), .int(limit)]) { RequestID($0.int("id")) }
+    }
+
+    /// When the next waiting row falls due, if any.
+    public func nextDueTime() throws -> Double? {
+        try database.queryOne("SELECT min(next_due_at) AS next_due_at FROM requests WHERE status = 'processing'", []) {
+            $0.optionalDouble("next_due_at")
+        } ?? nil
+    }
+
+    /// Requests whose result files lag behind their state (those whose folder left `results/`
+    /// stay out of it, whatever changes).
+    public func staleRequests(limit: Int) throws -> [RequestRecord] {
+        try database.query("""
+            SELECT \(Self.requestColumns) FROM requests WHERE state_version <> results_version
+            AND results_state IN ('present', 'restoring') ORDER BY id LIMIT ?
+            """, [.int(limit)], Self.request)
+    }
+
+    /// Records that the result files of `id` show state `version` (a restored folder is then
+    /// back: listed again), and that its tenant's richieste.csv is to be written after them.
+    /// The first time the files show a final state, `now` is the request's result time, where
+    /// its drop-to-result latency ends (the metrics' trigger, migration 7).
+    public func markResultsWritten(_ id: RequestID, version: Int, now: Double) throws {
+        try database.run("""
+            UPDATE requests SET results_version = ?1,
+                results_state = CASE results_state WHEN 'restoring' THEN 'present' ELSE results_state END,
+                result_at = CASE WHEN result_at IS NULL AND status IN ('done', 'rejected', 'cancelled') AND ?1 >= state_version
+                                 THEN ?3 ELSE result_at END
+            WHERE id = ?2 AND results_version < ?1
+            """, [.int(version), .int(id.number), .double(now)])
+        if database.changes > 0,
+           let tenant = try database.queryOne("SELECT tenant FROM requests WHERE id = ?", [.int(id.number)], { $0.text("tenant") }) {
+            try markRequestListChanged(tenant: tenant)
+        }
+    }
+
+    public func setStatus(_ id: RequestID, _ status: RequestStatus, reason: String? = nil, now: Double) throws {
+        try database.run("""
+            UPDATE requests SET status = ?, reason = coalesce(?, reason), completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
+            state_version = state_version + 1 WHERE id = ?
+            """, [.text(status.rawValue), SQLValue(reason), SQLValue(status.isFinal), .double(now), .int(id.number)])
+    }
+
+    public func setNote(_ id: RequestID, _ note: String) throws {
+        try database.run("UPDATE requests SET note = ?, state_version = state_version + 1 WHERE id = ?", [.text(note), .int(id.number)])
+    }
+
+    /// Outcome of a cancellation.
+    public enum CancelResult: Equatable, Sendable { case cancelled, notQueued(RequestStatus), notFound }
+
+    /// Cancels `id` when it is still queued (and, when given, belongs to `tenant`).
+    public func cancel(_ id: RequestID, tenant: String?, now: Double) throws -> CancelResult {
+        try database.transaction {
+            guard let request = try request(id), tenant == nil || request.tenant == tenant else { return CancelResult.notFound }
+            guard request.status == .queued else {
+                // A second cancellation of a cancelled request keeps the first answer. The
+                // request's outcome in the portal's own words (RequestOutcome, in Domain).
+                if request.status != .cancelled {
+                    try setNote(id, "annullamento non eseguito: la richiesta non è più in attesa (\(request.outcomeLabel))")
+                }
+                return .notQueued(request.status)
+            }
+            try setStatus(id, .cancelled, reason: nil, now: now)
+            try setNote(id, "annullata su richiesta")
+            return .cancelled
+        }
+    }
+
+    /// Makes every waiting row of `id` (or of every request) due now: `flush` and `retry`.
+    @discardableResult
+    public func makeDueNow(_ id: RequestID?, now: Double) throws -> Int {
+        try database.transaction {
+            if let id {
+                try database.run("UPDATE rows SET next_attempt_at = ? WHERE request = ? AND state = 'waiting'", [.double(now), .int(id.number)])
+                let n = database.changes
+                try database.run("UPDATE requests SET next_due_at = ? WHERE id = ? AND status = 'processing'", [.double(now), .int(id.number)])
+                return n
+            }
+            try database.run("UPDATE rows SET next_attempt_at = ? WHERE state = 'waiting'", [.double(now)])
+            let n = database.changes
+            try database.run("UPDATE requests SET next_due_at = ? WHERE status = 'processing'", [.double(now)])
+            return n
+        }
+    }
+
+    /// Figures for `status` and the daemon's STATUS= line. Rows wait only in a request still
+    /// processing: one that failed as a whole (a record that did not decode) keeps its rows as
+    /// they were, and they wait for nothing.
+    public func queueFigures() throws -> (queued: Int, processing: Int, waitingRows: Int) {
+        try database.queryOne("""
+            SELECT (SELECT count(*) FROM requests WHERE status = 'queued') AS queued,
+                   (SELECT count(*) FROM requests WHERE status = 'processing') AS processing,
+                   (SELECT count(*) FROM rows r JOIN requests q ON q.id = r.request
+                    WHERE r.state = 'waiting' AND q.status = 'processing') AS waiting_rows
+            """, []) { ($0.int("queued"), $0.int("processing"), $0.int("waiting_rows")) } ?? (0, 0, 0)
+    }
+}
