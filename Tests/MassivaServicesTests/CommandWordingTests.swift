@@ -6,7 +6,8 @@ import Testing
 
 /// The exact words and exit statuses of the service commands, and the audit entry each leaves:
 /// the services return typed results and failures, the command line words them (its flags, its
-/// exit statuses). These pin what a user reads and what the audit trail keeps, word for word.
+/// exit statuses). These pin what a user reads and what the audit trail keeps, word for word;
+/// the audit trail keeps the services' words, which name no option of the command line.
 @Suite struct CommandWordingTests {
     func expectFailure(_ f: Fixture, _ arguments: [String], status: Int32, says line: String,
                        audited: (outcome: String, detail: String)?, sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -30,11 +31,12 @@ import Testing
 
     @Test func unknownTenant() throws {
         let f = try Fixture()
-        let said = "unknown tenant \"nobody\" (see massiva tenant list)"
+        // The command line points to its own command; the audit trail keeps the service's words.
+        let said = "unknown tenant \"nobody\" (see massiva tenant list)", kept = "unknown tenant \"nobody\""
         try expectFailure(f, ["search", Fixture.standard, "--tenant", "nobody", "--configurator", "m"], status: 2,
-                          says: "massiva search: " + said, audited: ("UNKNOWN_TENANT", said))
+                          says: "massiva search: " + said, audited: ("UNKNOWN_TENANT", kept))
         try expectFailure(f, ["report", "--tenant", "nobody", "--all"], status: 2,
-                          says: "massiva report: " + said, audited: ("UNKNOWN_TENANT", said))
+                          says: "massiva report: " + said, audited: ("UNKNOWN_TENANT", kept))
         try expectFailure(f, ["audit", "--tenant", "nobody"], status: 2, says: "massiva audit: " + said, audited: nil)
     }
 
@@ -51,10 +53,10 @@ import Testing
         let base = ["associate", "--tenant", "acme", "--pod", Fixture.standard, "--configurator", "m", "--out", out]
         try expectFailure(f, base + ["--sid", "", "--type", "Standard"], status: 2,
                           says: "massiva associate: give the device: --sid SID, --nid NID, or both",
-                          audited: ("NO_DEVICE", "give the device: --sid SID, --nid NID, or both"))
+                          audited: ("NO_DEVICE", "give the device: its SID, its NID, or both"))
         try expectFailure(f, base + ["--sid", Fixture.sid1, "--type", "Standard", "--production-pod", Fixture.productionA], status: 2,
                           says: "massiva associate: --production-pod is only for a Prosumer configuration",
-                          audited: ("PRODUCTION_POD_NOT_ALLOWED", "--production-pod is only for a Prosumer configuration"))
+                          audited: ("PRODUCTION_POD_NOT_ALLOWED", "a production POD is only for a Prosumer configuration"))
         let missing = f.root + "/missing"
         try expectFailure(f, ["associate", "--tenant", "acme", "--pod", Fixture.standard, "--configurator", "m", "--out", missing,
                               "--sid", Fixture.sid1, "--type", "Standard"], status: 2,
@@ -68,7 +70,7 @@ import Testing
         let noFilter = "valorizzare almeno un criterio di filtro (--pod, --sid, --nid, --configurator, --given-name, "
             + "--surname, --from, --to), o --all per tutte le associazioni"
         try expectFailure(f, ["report", "--tenant", "acme"], status: 2, says: "massiva report: " + noFilter,
-                          audited: ("NO_FILTER", noFilter))
+                          audited: ("NO_FILTER", "valorizzare almeno un criterio di filtro, o chiedere tutte le associazioni"))
         try expectFailure(f, ["report", "--tenant", "acme", "--from", "2025-13-01"], status: 2,
                           says: "massiva report: --from: \"2025-13-01\" is not a date: expected YYYY-MM-DD (e.g. 2025-03-31)", audited: nil)
         try expectFailure(f, ["report", "--tenant", "acme", "--from", "2025-05-03", "--to", "2025-05-01"], status: 2,
