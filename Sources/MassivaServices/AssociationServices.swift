@@ -75,7 +75,8 @@ public final class AssociationServices {
 
     /// Removes the tenant's association of `pod`, the exchange POD (`SingleDissociation`).
     public func dissociate(pod: String, tenant: String, configurator: String) throws -> Association {
-        try SingleDissociation(store: store, registry: registry, transaction: transaction, after: afterChange, clock: clock)
+        try SingleDissociation(store: store, registry: registry, transaction: transaction, outbox: outbox, after: afterChange,
+                               clock: clock)
             .run(pod: pod, tenant: tenant, configurator: configurator)
     }
 

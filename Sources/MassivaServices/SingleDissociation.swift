@@ -8,6 +8,8 @@ struct SingleDissociation {
     let store: StateStore
     let registry: any Registry
     let transaction: AuditedTransaction
+    /// Where the removal is recorded for `association_command`; nil without it.
+    let outbox: Outbox?
     let after: AfterAssociationChange
     let clock: () -> Double
 
@@ -29,7 +31,7 @@ struct SingleDissociation {
                                                code: "NOT_OWNED"))
             }
             try registry.deleteAssociation(pod: pod)
-            try after.outbox?.enqueue(.dissociated, association, now: clock())
+            try outbox?.enqueue(.dissociated, association, now: clock())
             try store.markAssociationsChanged(tenant: tenantID, removed: true)
             return .success(association)
         }
