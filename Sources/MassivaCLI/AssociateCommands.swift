@@ -77,9 +77,7 @@ enum AssociateCommands {
         let a = download.association
         Output.print("POD \(a.pod) - \(a.deviceType) \(a.sid) (NID \(a.nid)), \(a.configurationType.rawValue)"
                      + (a.productionPOD.map { ", POD di produzione \($0)" } ?? ""))
-        if let tenantName = try? services.store.tenant(tenant)?.name {
-            Output.print(ServiceCommands.systemIntegratorLine(tenantName: tenantName, association: a))
-        }
+        Output.print(ServiceCommands.systemIntegratorLine(tenantName: download.tenantName, association: a))
         Output.print("file SCP: \(download.path)")
         return 0
     }

@@ -48,25 +48,8 @@ enum ServiceCommands {
             + " (configuratore \(a.configurator))"
     }
 
-    /// The exit statuses of the services, for `--help`.
-    static let exitStatusText = """
-        exit status:
-          0  done
-          1  other failure (e.g. the SCP file could not be written: then nothing was associated)
-          2  usage or bad input: unknown tenant or account, malformed POD/SID/NID, a SID and a NID of different devices,
-             bad date, production POD not of the exchange POD
-          3  POD inserito inesistente
-          4  Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo
-             MOME/Smart Info (not telemanaged, not eligible, or unreachable now: try again later)
-          5  Servizio non disponibile contattare l'assistenza (registry unavailable)
-          6  Errore Interno contattare l'assistenza
-          7  Errore Generico contattare l'assistenza
-          8  refused: an association check failed (device unknown or of another SI, already associated,
-             production POD given as exchange POD, ...), tenant disabled, or nothing of this tenant to dissociate or download
-        """
-
     /// A declaration whose help ends its usage line with the exit statuses.
-    static func declaring(_ declaration: CommandDeclaration, exitStatus: String = exitStatusText) -> CommandDeclaration {
+    static func declaring(_ declaration: CommandDeclaration, exitStatus: String = ServiceFailure.exitStatusText) -> CommandDeclaration {
         var d = declaration
         d.usage = d.synopsis + "\n\n" + exitStatus
         return d
@@ -87,11 +70,11 @@ enum ServiceCommands {
         ResultFiles(encoding: try context.configuration().resultsEncoding.csv)
     }
 
-
-    /// Runs a service, turning its failure into the message and exit status of the table above.
+    /// Runs a service, turning its failure into the command line's message and exit status
+    /// (`ServiceFailure.exitStatus`).
     static func run<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let failure as ServiceFailure {
-            throw CLIError(failure.description, status: failure.exitStatus)
+            throw CLIError(failure.commandLineMessage, status: failure.exitStatus)
         }
     }
 

@@ -1,6 +1,6 @@
 import MassivaSystem
 
-/// An inclusive range of local calendar days, from `--from` and `--to` (`YYYY-MM-DD`).
+/// An inclusive range of local calendar days (the report's and the audit's Dal / Al).
 public struct DateRange: Sendable, Equatable {
     public var from: CalendarDay?
     public var to: CalendarDay?
@@ -10,19 +10,21 @@ public struct DateRange: Sendable, Equatable {
         self.to = to
     }
 
-    /// Parses the two options; a malformed or impossible date, or `from` after `to`, is bad input.
+    /// One end of the range.
+    public enum Bound: String, Sendable {
+        case from, to
+    }
+
+    /// Parses the two ends as typed (`YYYY-MM-DD`); a malformed or impossible date, or `from`
+    /// after `to`, is bad input.
     public static func parse(from: String?, to: String?) throws(ServiceFailure) -> DateRange {
-        func day(_ text: String?, _ option: String) throws(ServiceFailure) -> CalendarDay? {
+        func day(_ text: String?, _ bound: Bound) throws(ServiceFailure) -> CalendarDay? {
             guard let text else { return nil }
-            guard let day = CalendarDay(iso: text) else {
-                throw .badInput("\(option): \"\(text)\" is not a date: expected YYYY-MM-DD (e.g. 2025-03-31)", code: "INVALID_DATE")
-            }
+            guard let day = CalendarDay(iso: text) else { throw .invalid(.notADate(bound, text)) }
             return day
         }
-        let range = DateRange(from: try day(from, "--from"), to: try day(to, "--to"))
-        if let f = range.from, let t = range.to, t < f {
-            throw .badInput("--from \(f) is after --to \(t)", code: "INVALID_DATE")
-        }
+        let range = DateRange(from: try day(from, .from), to: try day(to, .to))
+        if let f = range.from, let t = range.to, t < f { throw .invalid(.datesReversed(from: f, to: t)) }
         return range
     }
 

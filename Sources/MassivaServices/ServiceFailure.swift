@@ -1,19 +1,19 @@
 import MassivaDomain
 import MassivaRegistry
 
-/// Why a service refused or failed, with the portal's Italian message where it has one and the
-/// exit status of the command.
+/// Why a service refused or failed, with the portal's Italian message where it has one. How a
+/// front end reports each kind (the command line's exit statuses) is the front end's business.
 ///
-/// | kind | exit | message |
-/// |---|---|---|
-/// | notWritten | 1 | a file the service had to write (the SCP) could not be written: nothing was changed |
-/// | badInput | 2 | what is wrong with the input (unknown tenant, malformed POD/SID, bad date, …) |
-/// | podNotFound | 3 | POD inserito inesistente |
-/// | supplyNotUsable | 4 | Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo MOME/Smart Info (or: POD inserito non telegestibile) |
-/// | unavailable | 5 | Servizio non disponibile contattare l'assistenza |
-/// | internalError | 6 | Errore Interno contattare l'assistenza |
-/// | generic | 7 | Errore Generico contattare l'assistenza |
-/// | refused | 8 | an association check failed (device of another SI, already associated, …), a disabled tenant, nothing to dissociate |
+/// | kind | message |
+/// |---|---|
+/// | notWritten | a file the service had to write (the SCP) could not be written: nothing was changed |
+/// | badInput | what is wrong with the input (unknown tenant, malformed POD/SID, bad date, …) |
+/// | podNotFound | POD inserito inesistente |
+/// | supplyNotUsable | Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo MOME/Smart Info (or: POD inserito non telegestibile) |
+/// | unavailable | Servizio non disponibile contattare l'assistenza |
+/// | internalError | Errore Interno contattare l'assistenza |
+/// | generic | Errore Generico contattare l'assistenza |
+/// | refused | an association check failed (device of another SI, already associated, …), a disabled tenant, nothing to dissociate |
 public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
         case notWritten, badInput, podNotFound, supplyNotUsable, unavailable, internalError, generic, refused
@@ -26,6 +26,8 @@ public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertibl
     public var code: String
     /// Technical detail for the operator and the audit trail (the underlying error), may be empty.
     public var detail: String
+    /// The input at fault, when a front end words it in its own terms (see `InvalidInput`).
+    public var input: InvalidInput?
 
     public init(_ kind: Kind, _ message: String, code: String, detail: String = "") {
         self.kind = kind
@@ -36,21 +38,6 @@ public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String { detail.isEmpty ? message : "\(message) (\(detail))" }
 
-    public var exitStatus: Int32 { Self.exitStatus(kind) }
-
-    public static func exitStatus(_ kind: Kind) -> Int32 {
-        switch kind {
-        case .notWritten: return 1
-        case .badInput: return 2
-        case .podNotFound: return 3
-        case .supplyNotUsable: return 4
-        case .unavailable: return 5
-        case .internalError: return 6
-        case .generic: return 7
-        case .refused: return 8
-        }
-    }
-
     public static let notUsableMessage =
         "Siamo spiacenti ma al momento la fornitura selezionata non consente l'utilizzo del dispositivo MOME/Smart Info"
     public static let unavailableMessage = "Servizio non disponibile contattare l'assistenza"
@@ -59,6 +46,13 @@ public struct ServiceFailure: Error, Equatable, Sendable, CustomStringConvertibl
 
     public static func badInput(_ message: String, code: String = "INVALID_INPUT") -> ServiceFailure {
         ServiceFailure(.badInput, message, code: code)
+    }
+
+    /// Bad input that a front end words itself.
+    public static func invalid(_ input: InvalidInput) -> ServiceFailure {
+        var failure = ServiceFailure(.badInput, input.message, code: input.code)
+        failure.input = input
+        return failure
     }
 
     public static let podNotFound = ServiceFailure(.podNotFound, RowCode.podNotFound.description, code: RowCode.podNotFound.rawValue)

@@ -1,3 +1,4 @@
+import MassivaCLI
 import MassivaDomain
 import MassivaRegistry
 import MassivaServices
