@@ -14,7 +14,7 @@ import Testing
         let before = try f.auditEntries().count
         let capture = OutputCapture()
         let got = Output.$capture.withValue(capture) {
-            MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": f.configPath])
+            MassivaCommandLine.main(["massiva"] + arguments, environment: ["MASSIVA_CONFIG": f.configPath], clock: f.clock.clock)
         }
         #expect(got == status, "\(capture.errorText)", sourceLocation: sourceLocation)
         #expect(capture.errorText == line + "\n", sourceLocation: sourceLocation)
