@@ -34,10 +34,13 @@ public final class AssociationServices {
     /// Called after a change that put an event in the outbox (the CLI wakes the daemon, whose
     /// courier delivers it).
     let onEvent: () -> Void
+    /// Whose rights the SCP files are written with: the folder (`--out`) is the operator's,
+    /// while the CLI acts on the spool as its owner.
+    public let caller: CallerIdentity
 
     public init(store: StateStore, registry: any Registry, results: ResultWriter? = nil,
                 clock: @escaping () -> Double = { SystemClock.now }, probe: CommandProbe? = nil, outbox: Outbox? = nil,
-                onEvent: @escaping () -> Void = {}) {
+                onEvent: @escaping () -> Void = {}, caller: CallerIdentity = .current) {
         self.store = store
         self.registry = registry
         self.audit = store.auditTrail()
@@ -46,6 +49,7 @@ public final class AssociationServices {
         self.probe = probe
         self.outbox = outbox
         self.onEvent = onEvent
+        self.caller = caller
         self.rows = RowProcessor(registry: registry, policy: ProcessingPolicy(
             maxRows: 1, maxAttempts: 1, backoff: Backoff(minimal: 0, maximal: 0), jitter: { 0 }), outbox: outbox)
     }
@@ -243,7 +247,7 @@ public final class AssociationServices {
                     }
                     try Self.checkPOD(production)
                 }
-                try Self.checkOutputDirectory(directory)
+                try Self.checkOutputDirectory(directory, caller: caller)
                 if let production, let exchange = try registry.pod(pod), exchange.meterType == .exchange,
                    !exchange.productionPODs.contains(production) {
                     throw ServiceFailure.badInput("il POD di produzione \(production) non appartiene al POD di scambio \(pod)"
@@ -263,13 +267,13 @@ public final class AssociationServices {
                 }
                 try store.markAssociationsChanged(tenant: request.tenant)
                 let script = Self.script(for: association, pod: podRecord)
-                written = try Self.write(script, into: directory)
+                written = try Self.write(script, into: directory, caller: caller)
                 made = (record, association, script, tenant.name)
                 return .success(())
             }
         } catch {
             // The association rolled back (or never committed): its file must not stay behind.
-            if let written { try? FileSystem.unlink(written) }
+            if let written { caller.run { try? FileSystem.unlink(written) } }
             throw error
         }
         guard let made, let written else { throw ServiceFailure.internalError("nessun esito") }
@@ -308,9 +312,9 @@ public final class AssociationServices {
         }
     }
 
-    /// `directory` must be a folder: checked before anything is changed.
-    static func checkOutputDirectory(_ directory: String) throws {
-        guard (try? FileStatus.of(directory))?.kind == .directory else {
+    /// `directory` must be a folder (as `caller` sees it): checked before anything is changed.
+    static func checkOutputDirectory(_ directory: String, caller: CallerIdentity) throws {
+        guard caller.run({ (try? FileStatus.of(directory))?.kind }) == .directory else {
             throw ServiceFailure.badInput("\(directory): not a directory (where the SCP file is written)", code: "INVALID_OUTPUT")
         }
     }
@@ -327,11 +331,11 @@ public final class AssociationServices {
                   productionPOD: association.productionPOD, matricola: pod.matricola, eneltel: pod.eneltel, gesis: pod.isGesis)
     }
 
-    /// Writes `script` as `<directory>/<SID>_<POD>.scp`, atomically; its path.
-    static func write(_ script: ScpScript, into directory: String) throws -> String {
+    /// Writes `script` as `<directory>/<SID>_<POD>.scp`, atomically, with `caller`'s rights; its path.
+    static func write(_ script: ScpScript, into directory: String, caller: CallerIdentity) throws -> String {
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + script.fileName
         do {
-            try AtomicFile.write(script.render(), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path))
+            try caller.run { try AtomicFile.write(script.render(), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path)) }
         } catch {
             throw ServiceFailure(.notWritten, "file SCP non scritto: \(path): \(error)", code: "SCP_NOT_WRITTEN")
         }
@@ -350,7 +354,7 @@ public final class AssociationServices {
                     detail: { _ in done.map { "SID \($0.association.sid) \($0.path)" } ?? "" }) { () throws -> Result<Void, ServiceFailure> in
             _ = try tenant(tenantID, enabled: true)
             try Self.checkPOD(pod)
-            try Self.checkOutputDirectory(directory)
+            try Self.checkOutputDirectory(directory, caller: caller)
             var found = try registry.association(pod: pod)
             if found == nil, let viaProduction = try registry.association(productionPOD: pod), viaProduction.tenant == tenantID {
                 found = viaProduction
@@ -365,7 +369,7 @@ public final class AssociationServices {
                 throw ServiceFailure.internalError("il POD \(association.pod) associato non è più in anagrafica")
             }
             let script = Self.script(for: association, pod: podRecord)
-            done = ScpDownload(association: association, script: script, path: try Self.write(script, into: directory))
+            done = ScpDownload(association: association, script: script, path: try Self.write(script, into: directory, caller: caller))
             return .success(())
         }
         guard let done else { throw ServiceFailure.internalError("nessun esito") }
