@@ -44,6 +44,6 @@ public struct Credentials: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "uid \(userID), gid \(groupID), groups \(groups.map(String.init).joined(separator: ","))"
+        "uid \(userID), gid \(groupID), groups " + (groups.isEmpty ? "none" : groups.map(String.init).joined(separator: ","))
     }
 }

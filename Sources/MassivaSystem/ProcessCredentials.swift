@@ -70,8 +70,10 @@ public enum ProcessCredentials {
         guard (try? Credentials.current()) == target else { throw SystemError("seteuid", errno: .notPermitted) }
     }
 
-    /// Back to `before`, or the end of the process.
+    /// Back to `before` (nothing to do when a failed `set` changed nothing), or the end of the
+    /// process.
     private static func restore(_ before: Credentials, after failure: SystemError?) {
+        if (try? Credentials.current()) == before { return }
         do { try set(before) } catch {
             fatal("cannot return to the ids \(before)" + (failure.map { " after \($0)" } ?? "") + ": \(error)")
         }
