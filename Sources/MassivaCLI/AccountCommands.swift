@@ -22,7 +22,8 @@ enum AccountCommands {
                                     help: "instead of --given-name and --surname, a name of exactly two words (Nome Cognome)"),
                   OptionDeclaration("--key", valueName: "FILE", help: "the account's OpenSSH public key file (.pub)")],
         positionals: [PositionalDeclaration("TENANT", help: "the tenant the account uploads for"),
-                      PositionalDeclaration("LOGIN", help: "the Unix login: a-z, 0-9, _ and -, at most 32")]), privilege: .root) { context in
+                      PositionalDeclaration("LOGIN", help: "the Unix login: a-z, 0-9, _ and -, at most 32")]),
+        privilege: .root) { context in
         let (tenantID, login) = (context.arguments.positionals[0], context.arguments.positionals[1])
         let person = try personName(context)
         let name = person.fullName
@@ -103,7 +104,8 @@ enum AccountCommands {
     }
 
     static let list = Command(CommandDeclaration(
-        ["account", "list"], summary: "list the SI accounts", options: [Options.tenant], flags: [Options.csv]), privilege: .spoolOwner) { context in
+        ["account", "list"], summary: "list the SI accounts", options: [Options.tenant], flags: [Options.csv]),
+        privilege: .spoolOwner) { context in
         let accounts = try context.store().accounts(tenant: context.arguments.value("--tenant"))
         let rows = accounts.map {
             [$0.login, $0.tenant, $0.person.givenName, $0.person.surname, $0.name, String($0.uid), SystemClock.iso8601($0.createdAt)]

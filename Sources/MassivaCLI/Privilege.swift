@@ -12,7 +12,9 @@ public enum Privilege: Sendable, Equatable {
     /// Works on the spool and writes files the operator named (`backup FILE`, `--out DIR`):
     /// takes the spool owner's effective ids before its body runs and writes those files with
     /// the caller's (`CommandContext.caller`), so they are the operator's, in the operator's
-    /// folders, and everything made in the spool is still the owner's.
+    /// folders, and everything made in the spool is still the owner's. (The saved user id stays
+    /// root's, so that the caller's ids can be taken back for those files: only these three
+    /// commands keep it; the other spool commands drop root for good.)
     case spoolOwnerWritingCallerFiles
     /// Changes the system (users, groups, the chroot folders; `tenant add`, `account add`,
     /// `account remove`, `set-permissions`): keeps the identity it was run with and does its

@@ -84,7 +84,8 @@ enum RequestCommands {
 
     static let show = Command(CommandDeclaration(
         ["show"], summary: "show one request and its rows (the portal's request detail)",
-        flags: [Options.csv, restoreFlag], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")]), privilege: .spoolOwner) { context in
+        flags: [Options.csv, restoreFlag], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")]),
+        privilege: .spoolOwner) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
         if context.arguments.flag("--restore") {
@@ -149,7 +150,8 @@ enum RequestCommands {
     }
 
     static let flush = Command(CommandDeclaration(
-        ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once"), privilege: .spoolOwner) { context in
+        ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once"),
+        privilege: .spoolOwner) { context in
         let n = try context.store().makeDueNow(nil, now: SystemClock.now)
         Wakeup.touch(try context.layout())
         Output.print("\(n) waiting row(s) due now")

@@ -11,7 +11,8 @@ enum TenantCommands {
     static let add = Command(CommandDeclaration(
         ["tenant", "add"], summary: "add a System Integrator: records it and creates its incoming/ and results/ folders",
         options: [OptionDeclaration("--name", valueName: "NAME", help: "ragione sociale (company name)")],
-        positionals: [PositionalDeclaration("ID", help: "tenant id: lower-case letters, digits, - and _, at most 64")]), privilege: .root) { context in
+        positionals: [PositionalDeclaration("ID", help: "tenant id: lower-case letters, digits, - and _, at most 64")]),
+        privilege: .root) { context in
         let id = context.arguments.positionals[0]
         let name = try context.arguments.require("--name")
         guard TenantID.isValid(id) else {
@@ -60,7 +61,8 @@ enum TenantCommands {
     static let disable = setEnabled(false)
     static let enable = setEnabled(true)
 
-    static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv]), privilege: .spoolOwner) { context in
+    static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv]),
+        privilege: .spoolOwner) { context in
         let tenants = try context.store().tenants()
         let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
         Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"),
@@ -72,7 +74,8 @@ enum TenantCommands {
     /// spool made or changed by hand, or by a release that wrote result files by the umask.
     static let setPermissions = Command(CommandDeclaration(
         ["set-permissions"],
-        summary: "apply the permission scheme again (root): every tenant's folders, groups and result files"), privilege: .root) { context in
+        summary: "apply the permission scheme again (root): every tenant's folders, groups and result files"),
+        privilege: .root) { context in
         guard ProcessCredentials.isRoot else { throw CLIError("set-permissions changes owners and groups: run it as root") }
         let layout = try context.layout()
         guard let owner = try context.spoolOwner() else {
