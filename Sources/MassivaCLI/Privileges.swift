@@ -38,21 +38,23 @@ final class Privileges {
     /// read only to find its owner (nothing is created).
     func enter(_ privilege: Privilege, layout: () throws -> SpoolLayout) throws {
         precondition(entered == nil, "the identity is switched once")
-        defer { entered = privilege }
         switch privilege {
         case .none, .root:
-            return
+            break
         case .spoolOwner:
-            guard let owner = try spoolOwner(layout()) else { return }
-            do { try ProcessCredentials.become(owner) } catch { throw cannotBecome(owner, error) }
+            if let owner = try spoolOwner(layout()) {
+                do { try ProcessCredentials.become(owner) } catch { throw cannotBecome(owner, error) }
+            }
         case .spoolOwnerWritingCallerFiles:
-            guard let owner = try spoolOwner(layout()) else { return }
-            do {
-                let callerCredentials = try Credentials.current()
-                try ProcessCredentials.assume(try Credentials.of(owner))
-                caller = CallerIdentity(callerCredentials)
-            } catch { throw cannotBecome(owner, error) }
+            if let owner = try spoolOwner(layout()) {
+                do {
+                    let callerCredentials = try Credentials.current()
+                    try ProcessCredentials.assume(try Credentials.of(owner))
+                    caller = CallerIdentity(callerCredentials)
+                } catch { throw cannotBecome(owner, error) }
+            }
         }
+        entered = privilege
     }
 
     /// Runs `body` with the spool owner's effective ids when a root command (`Privilege.root`)
