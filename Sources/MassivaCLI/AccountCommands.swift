@@ -22,7 +22,8 @@ enum AccountCommands {
                                     help: "instead of --given-name and --surname, a name of exactly two words (Nome Cognome)"),
                   OptionDeclaration("--key", valueName: "FILE", help: "the account's OpenSSH public key file (.pub)")],
         positionals: [PositionalDeclaration("TENANT", help: "the tenant the account uploads for"),
-                      PositionalDeclaration("LOGIN", help: "the Unix login: a-z, 0-9, _ and -, at most 32")])) { context in
+                      PositionalDeclaration("LOGIN", help: "the Unix login: a-z, 0-9, _ and -, at most 32")]),
+        privilege: .root) { context in
         let (tenantID, login) = (context.arguments.positionals[0], context.arguments.positionals[1])
         let person = try personName(context)
         let name = person.fullName
@@ -39,7 +40,6 @@ enum AccountCommands {
         } catch let error as CLIError { throw error } catch { throw CLIError("cannot read the key file: \(error)", status: 2) }
 
         try requireRoot("account add")
-        context.keepsRoot = true
         let configuration = try context.configuration()
         let layout = try context.layout()
         let owner = try context.spoolOwner()
@@ -79,10 +79,9 @@ enum AccountCommands {
 
     static let remove = Command(CommandDeclaration(
         ["account", "remove"], summary: "remove an SI account (root): its Unix user, its key, its record",
-        positionals: [PositionalDeclaration("LOGIN", help: "the account's login")])) { context in
+        positionals: [PositionalDeclaration("LOGIN", help: "the account's login")]), privilege: .root) { context in
         let login = context.arguments.positionals[0]
         try requireRoot("account remove")
-        context.keepsRoot = true
         let configuration = try context.configuration()
         let store = try context.store()
         // Only massiva's own accounts: never a system user someone typed by mistake.
@@ -105,7 +104,8 @@ enum AccountCommands {
     }
 
     static let list = Command(CommandDeclaration(
-        ["account", "list"], summary: "list the SI accounts", options: [Options.tenant], flags: [Options.csv])) { context in
+        ["account", "list"], summary: "list the SI accounts", options: [Options.tenant], flags: [Options.csv]),
+        privilege: .spoolOwner) { context in
         let accounts = try context.store().accounts(tenant: context.arguments.value("--tenant"))
         let rows = accounts.map {
             [$0.login, $0.tenant, $0.person.givenName, $0.person.surname, $0.name, String($0.uid), SystemClock.iso8601($0.createdAt)]
@@ -122,7 +122,7 @@ enum AccountCommands {
     static let rename = Command(CommandDeclaration(
         ["account", "name"], summary: "set an SI account's given name and surname (Nome, Cognome)",
         options: [givenName, surname],
-        positionals: [PositionalDeclaration("LOGIN", help: "the account's login")])) { context in
+        positionals: [PositionalDeclaration("LOGIN", help: "the account's login")]), privilege: .spoolOwner) { context in
         let login = context.arguments.positionals[0]
         let person = try personName(context, acceptsName: false)
         guard try context.store().setAccountPerson(login: login, person) else {

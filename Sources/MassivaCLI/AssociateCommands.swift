@@ -19,7 +19,8 @@ enum AssociateCommands {
                                     help: "Prosumer: the production POD to bind (default: the first alphabetically)"),
                   ServiceCommands.configurator, ServiceCommands.account,
                   OptionDeclaration("--out", valueName: "DIR",
-                                    help: "where <SID>_<POD>.scp is written before the association commits (default: the current directory)")]))) { context in
+                                    help: "where <SID>_<POD>.scp is written before the association commits (default: the current directory)")])),
+        privilege: .spoolOwnerWritingCallerFiles) { context in
         let tenant = try context.arguments.require("--tenant")
         let sid = context.arguments.value("--sid"), nid = context.arguments.value("--nid")
         guard sid != nil || nid != nil else { throw CLIError("missing --sid SID or --nid NID", status: 2) }
@@ -49,7 +50,7 @@ enum AssociateCommands {
     static let dissociate = Command(ServiceCommands.declaring(CommandDeclaration(
         ["dissociate"], summary: "remove one of the tenant's associations (never another tenant's)",
         options: [Options.tenant, OptionDeclaration("--pod", valueName: "POD", help: "the exchange POD"),
-                  ServiceCommands.configurator, ServiceCommands.account]))) { context in
+                  ServiceCommands.configurator, ServiceCommands.account])), privilege: .spoolOwner) { context in
         let tenant = try context.arguments.require("--tenant"), pod = try context.arguments.require("--pod")
         let who = try ServiceCommands.configurator(context, tenant: tenant)
         let services = try ServiceCommands.services(context)
@@ -66,7 +67,8 @@ enum AssociateCommands {
         options: [Options.tenant,
                   OptionDeclaration("--pod", valueName: "POD", help: "the association's exchange POD (or its production POD)"),
                   ServiceCommands.configurator, ServiceCommands.account,
-                  OptionDeclaration("--out", valueName: "DIR", help: "where <SID>_<POD>.scp is written (default: the current directory)")]))) { context in
+                  OptionDeclaration("--out", valueName: "DIR", help: "where <SID>_<POD>.scp is written (default: the current directory)")])),
+        privilege: .spoolOwnerWritingCallerFiles) { context in
         let tenant = try context.arguments.require("--tenant"), pod = try context.arguments.require("--pod")
         let who = try ServiceCommands.configurator(context, tenant: tenant)
         let directory = context.arguments.value("--out") ?? CommandContext.currentDirectory()

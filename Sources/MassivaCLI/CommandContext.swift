@@ -59,65 +59,49 @@ public final class CommandContext {
         return value
     }
 
-    /// Set by the commands that need root for part of their work (`tenant add`, `account ...`):
-    /// they keep root and do their spool work through `asSpoolOwner`.
-    public var keepsRoot = false
-    private var enteredSpool = false
-    private var owner: UnixUser??
+    /// The command's identity: its one switch, made by `enter` before its body runs.
+    let privileges = Privileges()
 
-    /// The spool, entered as its owner: run as root on a spool whose `private/` is another
-    /// user's (the daemon's), a command first becomes that user, like Postfix's `postsuper`,
-    /// so nothing it creates (the database's journal, a result folder) is root's and stops
-    /// the daemon.
+    /// The caller's login name, read before any switch: who submits a file or runs a service.
+    public var callerName: String { privileges.callerName }
+
+    /// The caller's identity, to read and write the files the operator named on the command
+    /// line (see `Privilege.spoolOwnerWritingCallerFiles`).
+    public var caller: CallerIdentity { privileges.caller }
+
+    /// Makes the one identity switch `privilege` calls for (see `Privilege`); called by
+    /// `MassivaCommandLine.main` before the command's body runs.
+    public func enter(_ privilege: Privilege) throws {
+        try privileges.enter(privilege) { SpoolLayout(root: try configuration().spoolDirectory) }
+    }
+
+    /// The spool's folders. Run as root on a spool the daemon owns, the command already acts
+    /// as its owner (or, for root's commands, does so through `asSpoolOwner`).
     public func layout() throws -> SpoolLayout {
-        let layout = SpoolLayout(root: try configuration().spoolDirectory)
-        if !enteredSpool {
-            enteredSpool = true
-            if !keepsRoot, let owner = try spoolOwner() {
-                do { try ProcessCredentials.become(owner) } catch {
-                    throw CLIError("cannot take the identity of the spool's owner \(owner.name): \(error)")
-                }
-            }
-        }
-        return layout
+        precondition(privileges.entered != nil && privileges.entered != Privilege.none,
+                     "a command that works on the spool declares it (Command.privilege)")
+        return SpoolLayout(root: try configuration().spoolDirectory)
     }
 
-    /// The user this command must act as on the spool when run as root: the owner of
-    /// `private/`, unless that is root itself or the folder does not exist yet (then the spool
-    /// is root's). Nil when not running as root.
-    public func spoolOwner() throws -> UnixUser? {
-        if let owner { return owner }
-        var found: UnixUser?
-        if ProcessCredentials.isRoot {
-            let privateDirectory = SpoolLayout(root: try configuration().spoolDirectory).privateDirectory
-            if let status = try? FileStatus.ofLink(privateDirectory), status.userID != 0 {
-                guard status.kind == .directory else { throw CLIError("the spool's private folder is not a folder") }
-                guard let user = UnixUser.withID(status.userID) else {
-                    throw CLIError("the spool's private folder belongs to uid \(status.userID), which is no user of this system")
-                }
-                found = user
-            }
-        }
-        owner = .some(found)
-        return found
-    }
+    /// The user this command acts as on the spool when run as root: the owner of `private/`,
+    /// unless that is root itself or the folder does not exist yet (then the spool is root's).
+    /// Nil when not running as root.
+    public func spoolOwner() throws -> UnixUser? { try privileges.spoolOwner(try layout()) }
 
-    /// Runs `body` with the spool owner's effective ids when a root command works on a
-    /// daemon-owned spool (see `keepsRoot`), else as it is.
+    /// Runs `body` with the spool owner's effective ids when a root command (`Privilege.root`)
+    /// works on a daemon-owned spool, else as it is.
     public func asSpoolOwner<Result>(_ body: () throws -> Result) throws -> Result {
-        guard keepsRoot, let owner = try spoolOwner() else { return try body() }
-        return try ProcessCredentials.withEffectiveIDs(uid: owner.uid, gid: owner.gid, body)
+        try privileges.asSpoolOwner(try layout(), body)
     }
 
-    /// The spool, opened on first use as the daemon opens it (`OpenedSpool.open`), entered as
-    /// its owner (see `layout`).
+    /// The spool, opened on first use as the daemon opens it (`OpenedSpool.open`), as its owner.
     public func spool() throws -> OpenedSpool {
         if let opened { return opened }
         return try asSpoolOwner { try openSpool() }
     }
 
     private func openSpool() throws -> OpenedSpool {
-        _ = try layout()  // becomes the spool's owner first, when run as root
+        _ = try layout()  // checks the command declared the spool
         let spool: OpenedSpool
         do { spool = try OpenedSpool.open(try configuration()) } catch let error as OpenedSpool.PreparationError {
             throw CLIError(error.description)

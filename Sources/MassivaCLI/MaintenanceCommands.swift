@@ -7,11 +7,13 @@ enum MaintenanceCommands {
     static let backup = Command(CommandDeclaration(
         ["backup"], summary: "copy the database, consistently, while the daemon runs (SQLite's online backup)",
         flags: [FlagDeclaration("--force", help: "replace FILE if it exists")],
-        positionals: [PositionalDeclaration("FILE", help: "the copy to write (made under a temporary name, synced, then renamed)")])) { context in
+        positionals: [PositionalDeclaration("FILE", help: "the copy to write (made under a temporary name, synced, then renamed)")]),
+        privilege: .spoolOwnerWritingCallerFiles) { context in
         let destination = context.arguments.positionals[0]
         let layout = try context.layout()
         do {
-            try SpoolMaintenance.backup(layout, to: destination, replace: context.arguments.flag("--force"))
+            // The copy is the operator's file: written with the caller's rights (see `Privilege`).
+            try SpoolMaintenance.backup(layout, to: destination, replace: context.arguments.flag("--force"), caller: context.caller)
         } catch let error as SpoolMaintenance.BackupError {
             throw CLIError(error.description)
         }
@@ -20,7 +22,8 @@ enum MaintenanceCommands {
     }
 
     static let check = Command(CommandDeclaration(
-        ["check"], summary: "check the database (integrity_check) and the spool's invariants; exit 1 listing what is wrong")) { context in
+        ["check"], summary: "check the database (integrity_check) and the spool's invariants; exit 1 listing what is wrong"),
+        privilege: .spoolOwner) { context in
         let problems = SpoolMaintenance.check(try context.layout())
         for problem in problems { Output.print(problem) }
         if problems.isEmpty { Output.print("OK") }

@@ -1,6 +1,7 @@
 import MassivaSystem
 
-/// The `massiva` program: finds the subcommand, parses its arguments, runs it.
+/// The `massiva` program: finds the subcommand, parses its arguments, runs it (`Command.run`:
+/// its caller step, the one identity switch its `Privilege` calls for, then the rest).
 ///
 /// Exit status: 0 success, 1 the command failed (message on stderr), 2 usage or configuration
 /// error; some commands define more (see their `--help`).

@@ -13,7 +13,7 @@ enum OperatorCommands {
 
     static let config = Command(CommandDeclaration(
         ["config"], summary: "print the effective configuration (like postconf)",
-        flags: [FlagDeclaration("-n", help: "only the parameters that differ from the built-in defaults")])) { context in
+        flags: [FlagDeclaration("-n", help: "only the parameters that differ from the built-in defaults")]), privilege: .none) { context in
         for line in try context.configuration().lines(onlyNonDefault: context.arguments.flag("-n")) { Output.print(line) }
         return 0
     }
@@ -41,19 +41,22 @@ enum OperatorCommands {
         flags: [FlagDeclaration("--example", help: """
             add one example row of each configuration type (Standard, Prosumer), as the manual's Figura 10: \
             overwrite them with real rows; one left in is refused as INVALID_POD and changes nothing
-            """)])) { context in
+            """)]), privilege: .none) { context in
         Output.write(context.arguments.flag("--example") ? exampleBytes : templateBytes)
         return 0
     }
 
     static let registryImport = Command(CommandDeclaration(
         ["registry", "import"], summary: "load DIR/pods.csv and DIR/devices.csv into the embedded registry",
-        positionals: [PositionalDeclaration("DIR", help: "folder holding pods.csv and devices.csv")])) { context in
-        let directory = context.arguments.positionals[0]
+        positionals: [PositionalDeclaration("DIR", help: "folder holding pods.csv and devices.csv")]), privilege: .spoolOwner,
+        // Opened as the caller, before the command becomes the spool's owner (who may not read
+        // the operator's folder); read through the descriptors afterwards.
+        callerFiles: { context in RegistryFiles(directory: context.arguments.positionals[0]) }) { context, files in
+        let directory = files.directory
         do {
             // Each problem is printed as it is found: a file of millions of bad lines is reported
             // whole without being held in memory.
-            let counts = try RegistryImporter.importDirectory(directory, into: try context.registry()) { problem in
+            let counts = try RegistryImporter.importFiles(files, into: try context.registry()) { problem in
                 Output.error("\(directory)/\(problem)")
             }
             Output.print("imported \(counts.pods) PODs and \(counts.devices) devices from \(directory) "
@@ -66,7 +69,7 @@ enum OperatorCommands {
 
     static let validate = Command(CommandDeclaration(
         ["validate"], summary: "check bulk files as the engine would (file rules, row checks 1-5), without submitting",
-        positionals: [PositionalDeclaration("FILE", minimum: 1, maximum: nil, help: "CSV files to check")])) { context in
+        positionals: [PositionalDeclaration("FILE", minimum: 1, maximum: nil, help: "CSV files to check")]), privilege: .none) { context in
         let configuration = try context.configuration()
         var problems = 0
         for path in context.arguments.positionals {

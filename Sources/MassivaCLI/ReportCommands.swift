@@ -28,7 +28,7 @@ enum ReportCommands {
         flags: [FlagDeclaration("--all-tenants", help: "every tenant (operator); exclusive with --tenant"),
                 FlagDeclaration("--all", help: "no filter: every association (at least one filter is required otherwise, as in the portal)"),
                 Options.csv]),
-        exitStatus: readExitStatus)) { context in
+        exitStatus: readExitStatus), privilege: .spoolOwner) { context in
         let tenant = context.arguments.value("--tenant"), all = context.arguments.flag("--all-tenants")
         guard (tenant != nil) != all else { throw CLIError("give exactly one of --tenant T and --all-tenants", status: 2) }
         let services = try ServiceCommands.services(context)
@@ -38,7 +38,7 @@ enum ReportCommands {
                 tenant: tenant, pod: context.arguments.value("--pod"), sid: context.arguments.value("--sid"),
                 nid: context.arguments.value("--nid"), configurator: context.arguments.value("--configurator"),
                 givenName: context.arguments.value("--given-name"), surname: context.arguments.value("--surname"),
-                dates: dates, all: context.arguments.flag("--all")))
+                dates: dates, all: context.arguments.flag("--all")), configurator: context.callerName)
         }
         if context.arguments.flag("--csv") {
             Output.write(try ServiceCommands.files(context).associationList(rows))
@@ -53,7 +53,7 @@ enum ReportCommands {
     static let audit = Command(ServiceCommands.declaring(CommandDeclaration(
         ["audit"], summary: "the audit trail (GDPR): every search, association, dissociation and bulk-row decision; read-only",
         options: [Options.tenant, OptionDeclaration("--pod", valueName: "POD", help: "only this POD"), from, to],
-        flags: [Options.csv]), exitStatus: readExitStatus)) { context in
+        flags: [Options.csv]), exitStatus: readExitStatus), privilege: .spoolOwner) { context in
         let services = try ServiceCommands.services(context)
         let entries = try ServiceCommands.run {
             let dates = try DateRange.parse(from: context.arguments.value("--from"), to: context.arguments.value("--to"))

@@ -10,22 +10,31 @@ import MassivaSystem
 enum RequestCommands {
     static let all: [Command] = [submit, list, show, cancel, flush, retry]
 
+    /// A file given to `submit`: its bytes, or why it is refused as a request.
+    struct Upload {
+        var content: [UInt8]?
+        var rejection: FileRejection?
+    }
+
     static let submit = Command(CommandDeclaration(
         ["submit"], summary: "queue a copy of FILE as a request of TENANT and print its id",
-        options: [Options.tenant], positionals: [PositionalDeclaration("FILE", help: "the bulk CSV file")])) { context in
+        options: [Options.tenant], positionals: [PositionalDeclaration("FILE", help: "the bulk CSV file")]), privilege: .spoolOwner,
+        callerFiles: { context in
+            // Read as the caller, before the command becomes the spool's owner (who may not
+            // read the operator's file), at most max_file_size bytes.
+            let path = context.arguments.positionals[0]
+            switch FileCheck.readUpload(path: path, maxFileSize: try context.configuration().maxFileSize) {
+            case .success(let bytes): return Upload(content: bytes)
+            case .failure(let problem):
+                if case .unreadable = problem { throw CLIError("\(path): \(problem.reason)") }
+                return Upload(rejection: problem)
+            }
+        }) { context, upload in
         let path = context.arguments.positionals[0]
         let configuration = try context.configuration()
-        // The file and the operator's name first: run as root, the command becomes the
-        // spool's owner when it enters the spool, and may then no longer read the file.
-        let operatorName = UserName.current
-        var content: [UInt8]? = nil
-        var rejection: FileRejection? = nil
-        switch FileCheck.readUpload(path: path, maxFileSize: configuration.maxFileSize) {
-        case .success(let bytes): content = bytes
-        case .failure(let problem):
-            if case .unreadable = problem { throw CLIError("\(path): \(problem.reason)") }
-            rejection = problem
-        }
+        let operatorName = context.callerName
+        let content = upload.content
+        var rejection = upload.rejection
         let tenant = try context.tenant()
         let store = try context.store()
         if rejection == nil && !tenant.enabled { rejection = .tenantDisabled }
@@ -50,7 +59,7 @@ enum RequestCommands {
 
     static let list = Command(CommandDeclaration(
         ["list"], summary: "list requests, newest first (the portal's request list)",
-        options: [Options.tenant], flags: [Options.csv])) { context in
+        options: [Options.tenant], flags: [Options.csv]), privilege: .spoolOwner) { context in
         let tenant = context.arguments.value("--tenant") != nil ? try context.tenant().id : nil
         let requests = try context.store().requests(tenant: tenant)
         if context.arguments.flag("--csv") {
@@ -75,7 +84,8 @@ enum RequestCommands {
 
     static let show = Command(CommandDeclaration(
         ["show"], summary: "show one request and its rows (the portal's request detail)",
-        flags: [Options.csv, restoreFlag], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")])) { context in
+        flags: [Options.csv, restoreFlag], positionals: [PositionalDeclaration("REQ", help: "request id, e.g. MOME-000000001")]),
+        privilege: .spoolOwner) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
         if context.arguments.flag("--restore") {
@@ -122,7 +132,7 @@ enum RequestCommands {
 
     static let cancel = Command(CommandDeclaration(
         ["cancel"], summary: "cancel a request that is still queued (exit 1 if it already started)",
-        positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
+        positionals: [PositionalDeclaration("REQ", help: "request id")]), privilege: .spoolOwner) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         let store = try context.store()
         let result = try store.cancel(id, tenant: nil, now: context.clock.now)
@@ -140,7 +150,8 @@ enum RequestCommands {
     }
 
     static let flush = Command(CommandDeclaration(
-        ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once")) { context in
+        ["flush"], summary: "make every deferred row due now (like postqueue -f); the daemon retries them at once"),
+        privilege: .spoolOwner) { context in
         let n = try context.store().makeDueNow(nil, now: context.clock.now)
         Wakeup.touch(try context.layout())
         Output.print("\(n) waiting row(s) due now")
@@ -149,7 +160,7 @@ enum RequestCommands {
 
     static let retry = Command(CommandDeclaration(
         ["retry"], summary: "make the deferred rows of one request due now",
-        positionals: [PositionalDeclaration("REQ", help: "request id")])) { context in
+        positionals: [PositionalDeclaration("REQ", help: "request id")]), privilege: .spoolOwner) { context in
         let id = try context.requestID(context.arguments.positionals[0])
         guard try context.store().request(id) != nil else { throw CLIError("no request \(id)") }
         let n = try context.store().makeDueNow(id, now: context.clock.now)

@@ -9,7 +9,8 @@ enum SearchCommand {
     static let search = Command(ServiceCommands.declaring(CommandDeclaration(
         ["search"], summary: "Ricerca POD: the exchange POD and its production PODs, associated or not (recorded in the audit trail)",
         options: [Options.tenant, ServiceCommands.configurator, ServiceCommands.account], flags: [Options.csv],
-        positionals: [PositionalDeclaration("POD", help: "the POD to search (exchange or production)")]))) { context in
+        positionals: [PositionalDeclaration("POD", help: "the POD to search (exchange or production)")])),
+        privilege: .spoolOwner) { context in
         let tenant = try context.arguments.require("--tenant")
         let who = try ServiceCommands.configurator(context, tenant: tenant)
         let services = try ServiceCommands.services(context)

@@ -14,7 +14,8 @@ enum ServeCommands {
 
     static let serve = Command(CommandDeclaration(
         ["serve"], summary: "process the spool: as a daemon (systemd Type=notify), or with --once until nothing more is due now",
-        flags: [FlagDeclaration("--once", help: "take every complete file, process everything due, refresh results, exit")])) { context in
+        flags: [FlagDeclaration("--once", help: "take every complete file, process everything due, refresh results, exit")]),
+        privilege: .spoolOwner) { context in
         let once = context.arguments.flag("--once")
         if !once { try Daemon.blockSignals() }
         let log = try context.log()
@@ -63,7 +64,8 @@ enum ServeCommands {
     }
 
     static let status = Command(CommandDeclaration(
-        ["status"], summary: "is the daemon running on this spool, and the queue figures (exit 0 running, 3 not running)")) { context in
+        ["status"], summary: "is the daemon running on this spool, and the queue figures (exit 0 running, 3 not running)"),
+        privilege: .spoolOwner) { context in
         let layout = try context.layout()
         let running = (try? FileLock.isHeld(layout.lockPath)) ?? false
         let figures = try context.store().queueFigures()

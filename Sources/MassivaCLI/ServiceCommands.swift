@@ -33,7 +33,8 @@ enum ServiceCommands {
             return ConfiguratorIdentity(name: name)
         }
         let store = try context.store()
-        guard let login else { return try store.configurator(login: UserName.current, tenant: tenant) }
+        // The caller's login, read before the command took the spool owner's identity.
+        guard let login else { return try store.configurator(login: context.callerName, tenant: tenant) }
         // Another tenant's account is refused like an unknown one: its tenant is not said.
         guard let account = try store.account(login: login), account.tenant == tenant else {
             throw CLIError("\"\(login)\" is not an SI account of tenant \(tenant) (see massiva account list --tenant \(tenant))", status: 2)
@@ -63,7 +64,8 @@ enum ServiceCommands {
         return AssociationServices(store: store, registry: try context.registry(), results: results, clock: context.clock.readWall,
                                    probe: CommandProbe(configuration, log: try context.log()),
                                    outbox: configuration.associationCommand == nil ? nil : store.outbox(),
-                                   onEvent: { [layout = try context.layout()] in Wakeup.touch(layout) })
+                                   onEvent: { [layout = try context.layout()] in Wakeup.touch(layout) },
+                                   caller: context.caller)
     }
 
     static func files(_ context: CommandContext) throws -> ResultFiles {

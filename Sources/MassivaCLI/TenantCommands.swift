@@ -11,7 +11,8 @@ enum TenantCommands {
     static let add = Command(CommandDeclaration(
         ["tenant", "add"], summary: "add a System Integrator: records it and creates its incoming/ and results/ folders",
         options: [OptionDeclaration("--name", valueName: "NAME", help: "ragione sociale (company name)")],
-        positionals: [PositionalDeclaration("ID", help: "tenant id: lower-case letters, digits, - and _, at most 64")])) { context in
+        positionals: [PositionalDeclaration("ID", help: "tenant id: lower-case letters, digits, - and _, at most 64")]),
+        privilege: .root) { context in
         let id = context.arguments.positionals[0]
         let name = try context.arguments.require("--name")
         guard TenantID.isValid(id) else {
@@ -23,7 +24,6 @@ enum TenantCommands {
         }
         // Root's work (the chroot folder, the tenant's group) and the spool owner's (the
         // database) in one command: keep root, enter the spool as its owner for the database.
-        context.keepsRoot = true
         let layout = try context.layout()
         let owner = try context.spoolOwner()
         if owner != nil, !ProcessCredentials.isRoot { throw CLIError("tenant add must run as root on this spool") }
@@ -50,7 +50,7 @@ enum TenantCommands {
         Command(CommandDeclaration(
             ["tenant", enabled ? "enable" : "disable"],
             summary: enabled ? "accept files from a tenant again" : "refuse a tenant's new files (they are rejected, not lost)",
-            positionals: [PositionalDeclaration("ID", help: "tenant id")])) { context in
+            positionals: [PositionalDeclaration("ID", help: "tenant id")]), privilege: .spoolOwner) { context in
             let id = context.arguments.positionals[0]
             guard try context.store().setTenant(id, enabled: enabled) else { throw CLIError("unknown tenant \"\(id)\"") }
             Output.print("tenant \(id) \(enabled ? "enabled" : "disabled")")
@@ -61,7 +61,8 @@ enum TenantCommands {
     static let disable = setEnabled(false)
     static let enable = setEnabled(true)
 
-    static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv])) { context in
+    static let list = Command(CommandDeclaration(["tenant", "list"], summary: "list the tenants", flags: [Options.csv]),
+        privilege: .spoolOwner) { context in
         let tenants = try context.store().tenants()
         let rows = tenants.map { [$0.id, $0.name, $0.enabled ? "enabled" : "disabled"] }
         Output.rows(["ID", "RAGIONE SOCIALE", "STATO"], rows, csv: context.arguments.flag("--csv"),
@@ -73,9 +74,9 @@ enum TenantCommands {
     /// spool made or changed by hand, or by a release that wrote result files by the umask.
     static let setPermissions = Command(CommandDeclaration(
         ["set-permissions"],
-        summary: "apply the permission scheme again (root): every tenant's folders, groups and result files")) { context in
+        summary: "apply the permission scheme again (root): every tenant's folders, groups and result files"),
+        privilege: .root) { context in
         guard ProcessCredentials.isRoot else { throw CLIError("set-permissions changes owners and groups: run it as root") }
-        context.keepsRoot = true
         let layout = try context.layout()
         guard let owner = try context.spoolOwner() else {
             throw CLIError("the spool's private folder is root's (or missing): nothing to apply (create it owned by the daemon's user first)")

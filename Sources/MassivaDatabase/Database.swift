@@ -211,27 +211,17 @@ public final class Database: @unchecked Sendable {
 }
 
 extension Database {
-    /// Copies this database, as one consistent snapshot, into a new database file at `path`
-    /// (which must not exist) with SQLite's online backup API.
+    /// Copies this database, as one consistent snapshot, into `destination` (a new file) with
+    /// SQLite's online backup API.
     ///
     /// One `sqlite3_backup_step(-1)` copies every page under a single read transaction: in WAL
     /// mode writers on other connections (the daemon) go on meanwhile, and the copy is the state
     /// of one commit, never a mixture. (Stepping in slices would restart whenever another
-    /// connection writes, which a busy daemon could make endless.) The copy's connection uses no
-    /// journal: the file is new and only becomes the backup once complete (the caller renames it).
-    public func backup(toNewFile path: String) throws(DatabaseError) {
-        var raw: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &raw, flags, nil)
-        guard rc == SQLITE_OK, let destination = raw else {
-            let message = raw.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-            if let raw { sqlite3_close_v2(raw) }
-            throw DatabaseError(code: rc, message: "\(path): \(message)", sql: nil)
-        }
-        defer { sqlite3_close_v2(destination) }
-        sqlite3_busy_timeout(destination, 10_000)
-        guard let backup = sqlite3_backup_init(destination, "main", handle, "main") else {
-            throw DatabaseError(code: sqlite3_errcode(destination), message: "\(path): \(String(cString: sqlite3_errmsg(destination)))", sql: nil)
+    /// connection writes, which a busy daemon could make endless.)
+    public func backup(to destination: BackupDestination) throws(DatabaseError) {
+        let path = destination.path
+        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
+            throw DatabaseError(code: sqlite3_errcode(destination.handle), message: "\(path): \(destination.lastMessage)", sql: nil)
         }
         var step = sqlite3_backup_step(backup, -1)
         // BUSY/LOCKED: the source was locked for a moment (a checkpoint); try again, bounded.
@@ -244,7 +234,7 @@ extension Database {
         let finish = sqlite3_backup_finish(backup)
         guard step == SQLITE_DONE, finish == SQLITE_OK else {
             let code = step == SQLITE_DONE ? finish : step
-            throw DatabaseError(code: code, message: "backup to \(path): \(String(cString: sqlite3_errmsg(destination)))", sql: nil)
+            throw DatabaseError(code: code, message: "backup to \(path): \(destination.lastMessage)", sql: nil)
         }
     }
 }

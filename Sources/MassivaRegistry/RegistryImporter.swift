@@ -97,17 +97,25 @@ public enum RegistryImporter {
     @discardableResult
     public static func importDirectory(_ directory: String, into target: any RegistryImportTarget,
                                        report: (String) -> Void = { _ in }) throws -> RegistryImportCounts {
-        try withoutActuallyEscaping(report) { report in try load(directory, into: target, report: report) }
+        try importFiles(RegistryFiles(directory: directory), into: target, report: report)
     }
 
-    private static func load(_ directory: String, into target: any RegistryImportTarget,
+    /// `importDirectory` of files opened beforehand (`RegistryFiles`), e.g. with other rights
+    /// than the process has now.
+    @discardableResult
+    public static func importFiles(_ files: RegistryFiles, into target: any RegistryImportTarget,
+                                   report: (String) -> Void = { _ in }) throws -> RegistryImportCounts {
+        try withoutActuallyEscaping(report) { report in try load(files, into: target, report: report) }
+    }
+
+    private static func load(_ files: RegistryFiles, into target: any RegistryImportTarget,
                              report: @escaping (String) -> Void) throws -> RegistryImportCounts {
         var problems = Problems(report: report)
         try target.beginImport()
         defer { target.endImport() }
         var pods: [ImportedPOD] = []
         pods.reserveCapacity(batchSize)
-        try eachLine(directory + "/pods.csv", columns: podColumns, problems: &problems) { line, v, problems in
+        try eachLine(files.pods, columns: podColumns, problems: &problems) { line, v, problems in
             if let pod = checkPOD(line, v, &problems) { pods.append(pod) }
             if pods.count >= batchSize {
                 for d in try target.stage(pods: pods) { problems.add("pods.csv:\(d.line): \(d.field): \"\(d.value)\" already on line \(d.first)") }
@@ -127,7 +135,7 @@ public enum RegistryImporter {
             }
             devices.removeAll(keepingCapacity: true)
         }
-        try eachLine(directory + "/devices.csv", columns: deviceColumns, problems: &problems) { line, v, problems in
+        try eachLine(files.devices, columns: deviceColumns, problems: &problems) { line, v, problems in
             if let device = checkDevice(line, v, &problems) { devices.append(device) }
             if devices.count >= batchSize { try stageDevices() }
         }
@@ -212,15 +220,15 @@ public enum RegistryImporter {
 
     // MARK: Reading a file line by line
 
-    /// Calls `body` with each data line of `path` (after the header, which must be `columns`):
+    /// Calls `body` with each data line of `file` (after the header, which must be `columns`):
     /// its line number and its cells, trimmed, exactly `columns.count` of them. Lines that
-    /// cannot be read so are reported and skipped.
-    static func eachLine(_ path: String, columns: [String], problems: inout Problems,
+    /// cannot be read so are reported and skipped, and so is a file that could not be opened.
+    static func eachLine(_ file: RegistryFile, columns: [String], problems: inout Problems,
                          _ body: (_ line: Int, _ cells: [String], _ problems: inout Problems) throws -> Void) throws {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = file.name
         var header = true
         do {
-            try RecordStream.each(path) { line, record in
+            try RecordStream.each(try file.opened.get()) { line, record in
                 let cells: [String]
                 switch record {
                 case .cells(let c): cells = c
@@ -273,16 +281,9 @@ enum RecordStream {
 
     static let chunkSize = 1 << 20
 
-    /// Calls `body` with each record's first line and its cells (trimmed); stops when it
-    /// returns false.
-    static func each(_ path: String, _ body: (_ line: Int, _ record: Record) throws -> Bool) throws {
-        // A registry file is master data: never a link, and a regular file (opened non-blocking
-        // and checked on the descriptor: a FIFO as pods.csv hung the import). No size limit:
-        // it is read in chunks, and Italy's largest registry is 2.6 GB of pods.csv.
-        let fd = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking, .noControllingTerminal])
-        defer { try? fd.close() }
-        let status = try fd.status()
-        guard status.kind == .regular else { throw NotRegular(kind: status.kind) }
+    /// Calls `body` with each record of the file open on `fd` (a regular file, see
+    /// `RegistryFile`): the record's first line and its cells (trimmed); stops when it returns false.
+    static func each(_ fd: FileDescriptor, _ body: (_ line: Int, _ record: Record) throws -> Bool) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         var pending: [UInt8] = []    // the record being read, across chunks

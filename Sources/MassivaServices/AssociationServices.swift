@@ -36,10 +36,13 @@ public final class AssociationServices {
     /// Called after a change that put an event in the outbox (the CLI wakes the daemon, whose
     /// courier delivers it).
     let onEvent: () -> Void
+    /// Whose rights the SCP files are written with: the folder (`--out`) is the operator's,
+    /// while the CLI acts on the spool as its owner.
+    public let caller: CallerIdentity
 
     public init(store: StateStore, registry: any Registry, results: ResultWriter? = nil,
                 clock: @escaping () -> Double, probe: CommandProbe? = nil, outbox: Outbox? = nil,
-                onEvent: @escaping () -> Void = {}) {
+                onEvent: @escaping () -> Void = {}, caller: CallerIdentity = .current) {
         self.store = store
         self.registry = registry
         self.audit = store.auditTrail()
@@ -48,6 +51,7 @@ public final class AssociationServices {
         self.probe = probe
         self.outbox = outbox
         self.onEvent = onEvent
+        self.caller = caller
         self.rows = RowProcessor(registry: registry, policy: ProcessingPolicy(
             maxRows: 1, maxAttempts: 1, backoff: Backoff(minimal: 0, maximal: 0), jitter: { 0 }), outbox: outbox)
     }
@@ -63,13 +67,13 @@ public final class AssociationServices {
     /// Associazione singola and its SCP file (`SingleAssociation`).
     public func associate(_ request: AssociateRequest) throws -> AssociateResult {
         try SingleAssociation(store: store, registry: registry, rows: rows, transaction: transaction, probe: probeInAdvance,
-                              after: afterChange, clock: clock).run(request)
+                              after: afterChange, clock: clock, caller: caller).run(request)
     }
 
     /// Scarica file di configurazione: the SCP file of an existing association, written into
     /// `directory` again (`ConfigurationFileDownload`).
     public func scp(pod: String, tenant: String, configurator: String, directory: String) throws -> ScpDownload {
-        try ConfigurationFileDownload(store: store, registry: registry, transaction: transaction)
+        try ConfigurationFileDownload(store: store, registry: registry, transaction: transaction, caller: caller)
             .run(pod: pod, tenant: tenant, configurator: configurator, directory: directory)
     }
 

@@ -1,5 +1,6 @@
 import MassivaRegistry
 import MassivaStore
+import MassivaSystem
 
 /// Scarica file di configurazione (Figure 5 and 7): the SCP file of one of the tenant's
 /// existing associations, written again, named by its exchange POD or its production POD.
@@ -8,6 +9,8 @@ struct ConfigurationFileDownload {
     let store: StateStore
     let registry: any Registry
     let transaction: AuditedTransaction
+    /// Whose rights the SCP file is written with.
+    let caller: CallerIdentity
 
     func run(pod rawPOD: String, tenant tenantID: String, configurator: String, directory: String) throws -> ScpDownload {
         let pod = ServiceInput.normalize(rawPOD)
@@ -15,7 +18,7 @@ struct ConfigurationFileDownload {
                                    detail: { (done: ScpDownload) in "SID \(done.association.sid) \(done.path)" }) {
             let tenant = try ServiceInput.tenant(tenantID, enabled: true, in: store)
             try ServiceInput.checkPOD(pod)
-            try ServiceInput.checkOutputDirectory(directory)
+            try ServiceInput.checkOutputDirectory(directory, caller: caller)
             var found = try registry.association(pod: pod)
             if found == nil, let viaProduction = try registry.association(productionPOD: pod), viaProduction.tenant == tenantID {
                 found = viaProduction
@@ -30,7 +33,7 @@ struct ConfigurationFileDownload {
                 throw ServiceFailure.internalError("il POD \(association.pod) associato non è più in anagrafica")
             }
             let script = ScpFile.script(for: association, pod: podRecord)
-            return .success(ScpDownload(association: association, script: script, path: try ScpFile.write(script, into: directory),
+            return .success(ScpDownload(association: association, script: script, path: try ScpFile.write(script, into: directory, caller: caller),
                                         tenantName: tenant.name))
         }
     }

@@ -16,11 +16,11 @@ enum ScpFile {
                   productionPOD: association.productionPOD, matricola: pod.matricola, eneltel: pod.eneltel, gesis: pod.isGesis)
     }
 
-    /// Writes `script` as `<directory>/<SID>_<POD>.scp`, atomically; its path.
-    static func write(_ script: ScpScript, into directory: String) throws -> String {
+    /// Writes `script` as `<directory>/<SID>_<POD>.scp`, atomically, with `caller`'s rights; its path.
+    static func write(_ script: ScpScript, into directory: String, caller: CallerIdentity) throws -> String {
         let path = (directory.hasSuffix("/") ? directory : directory + "/") + script.fileName
         do {
-            try AtomicFile.write(script.render(), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path))
+            try caller.run { try AtomicFile.write(script.render(), to: path, temporaryDirectory: FileSystem.parentDirectory(of: path)) }
         } catch {
             throw ServiceFailure(.notWritten, "file SCP non scritto: \(path): \(error)", code: "SCP_NOT_WRITTEN")
         }

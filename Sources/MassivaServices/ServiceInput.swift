@@ -25,12 +25,12 @@ enum ServiceInput {
         }
     }
 
-    /// `directory` must be a folder: checked before anything is changed. A folder that cannot
+    /// `directory` must be a folder (as `caller` sees it): checked before anything is changed. A folder that cannot
     /// be looked at says why (a permission, a loop), rather than that it is no folder.
-    static func checkOutputDirectory(_ directory: String) throws {
+    static func checkOutputDirectory(_ directory: String, caller: CallerIdentity) throws {
         let notAFolder = ServiceFailure.badInput("\(directory): not a directory (where the SCP file is written)", code: "INVALID_OUTPUT")
         do {
-            guard try FileStatus.of(directory).kind == .directory else { throw notAFolder }
+            guard try caller.run({ try FileStatus.of(directory).kind }) == .directory else { throw notAFolder }
         } catch let error as SystemError where error.errno != .noSuchFileOrDirectory && error.errno != .notDirectory {
             throw ServiceFailure.badInput("\(directory): \(error.errno) (where the SCP file is written)", code: "INVALID_OUTPUT")
         } catch is SystemError {

@@ -22,6 +22,8 @@ struct SingleAssociation {
     let probe: ProbeInAdvance
     let after: AfterAssociationChange
     let clock: () -> Double
+    /// Whose rights the SCP file is written with.
+    let caller: CallerIdentity
 
     /// What the transaction made.
     struct Made {
@@ -73,7 +75,7 @@ struct SingleAssociation {
                     guard type == .prosumer else { throw ServiceFailure.invalid(.productionPODNotProsumer) }
                     try ServiceInput.checkPOD(production)
                 }
-                try ServiceInput.checkOutputDirectory(request.scpDirectory)
+                try ServiceInput.checkOutputDirectory(request.scpDirectory, caller: caller)
                 try checkProduction(production, of: pod)
                 let sid = try resolveDevice(sid: givenSID, nid: nid)
                 try checkDeviceType(request.deviceType, sid: sid, tenant: request.tenant)
@@ -86,13 +88,13 @@ struct SingleAssociation {
                 }
                 try store.markAssociationsChanged(tenant: request.tenant)
                 let script = ScpFile.script(for: association, pod: podRecord)
-                let path = try ScpFile.write(script, into: request.scpDirectory)
+                let path = try ScpFile.write(script, into: request.scpDirectory, caller: caller)
                 written = path
                 return .success(Made(record: record, association: association, script: script, path: path, tenantName: tenant.name))
             }
         } catch {
             // The association rolled back (or never committed): its file must not stay behind.
-            if let written { try? FileSystem.unlink(written) }
+            if let written { caller.run { try? FileSystem.unlink(written) } }
             throw error
         }
         return AssociateResult(association: made.association, record: made.record, script: made.script, scpPath: made.path,

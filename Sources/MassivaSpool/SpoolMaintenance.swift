@@ -15,38 +15,58 @@ public enum SpoolMaintenance {
     /// systems), synced, then renamed into place and its folder synced. Without `replace` an
     /// existing destination is refused, atomically (`RENAME_NOREPLACE`), even if it appears
     /// while the copy is made. A failure leaves no temporary file behind.
-    public static func backup(_ layout: SpoolLayout, to destination: String, replace: Bool) throws {
+    ///
+    /// The destination is the operator's: it is looked for, the temporary made and opened, and
+    /// the rename done as `caller`; the spool's database is read with the process's own ids
+    /// (the spool owner's, for a command run as root) and copied through the temporary's open
+    /// connection. So a backup into root's 0700 folder can be made, and is root's, and nothing
+    /// in the spool is made by root.
+    public static func backup(_ layout: SpoolLayout, to destination: String, replace: Bool,
+                              caller: CallerIdentity = .current) throws {
         guard FileSystem.exists(layout.databasePath) else {
             throw BackupError(description: "no database at \(layout.databasePath)")
-        }
-        if !replace && FileSystem.exists(destination) {
-            throw BackupError(description: "\(destination) exists; --force replaces it")
         }
         let directory = FileSystem.parentDirectory(of: destination)
         let temporary = directory + "/" + TemporaryName.make()
         do {
-            // Made first, empty, 0600 (SQLite takes an empty file for a new database): the copy
-            // holds the holders' tax codes and every upload, and SQLite would create it
-            // world-readable by the umask.
-            let created = try FileDescriptor.open(temporary, .writeOnly,
-                                                  options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: 0o600)
-            try created.closeAfter { try $0.setPermissions(0o600) }
-            // Its own connection (and no migration): a backup copies what is there.
-            let database = try Database(path: layout.databasePath)
-            try Maintenance.backup(database, toNewFile: temporary)
-            // SQLite syncs what it writes only as its journal mode asks: sync the whole file
-            // before it takes the final name, so a crash never leaves a backup half on disk.
-            let fd = try FileDescriptor.open(temporary, .readWrite, options: [.noFollow, .closeOnExec])
-            try fd.closeAfter { try $0.sync() }
-            if replace {
-                try FileSystem.rename(from: temporary, to: destination)
-            } else {
-                try FileSystem.renameNoReplace(from: temporary, to: destination)
+            let (file, copy) = try caller.run { () throws -> (FileDescriptor, BackupDestination) in
+                if !replace && FileSystem.exists(destination) {
+                    throw BackupError(description: "\(destination) exists; --force replaces it")
+                }
+                // Made first, empty, 0600 (SQLite takes an empty file for a new database): the
+                // copy holds the holders' tax codes and every upload, and SQLite would create it
+                // world-readable by the umask.
+                let created = try FileDescriptor.open(temporary, .writeOnly,
+                                                      options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: 0o600)
+                do {
+                    try created.setPermissions(0o600)
+                    return (created, try BackupDestination(newFile: temporary))
+                } catch {
+                    try? created.close()
+                    throw error
+                }
             }
-            try FileSystem.fsyncDirectory(directory)
+            try file.closeAfter { file in
+                // Its own connection (and no migration): a backup copies what is there.
+                let database = try Database(path: layout.databasePath)
+                try Maintenance.backup(database, to: copy)
+                // SQLite syncs what it writes only as its journal mode asks: sync the whole file
+                // before it takes the final name, so a crash never leaves a backup half on disk.
+                try file.sync()
+            }
+            try caller.run {
+                if replace {
+                    try FileSystem.rename(from: temporary, to: destination)
+                } else {
+                    try FileSystem.renameNoReplace(from: temporary, to: destination)
+                }
+                try FileSystem.fsyncDirectory(directory)
+            }
         } catch {
-            try? FileSystem.unlink(temporary)
-            for suffix in ["-journal", "-wal", "-shm"] { try? FileSystem.unlink(temporary + suffix) }
+            caller.run {
+                try? FileSystem.unlink(temporary)
+                for suffix in ["-journal", "-wal", "-shm"] { try? FileSystem.unlink(temporary + suffix) }
+            }
             if let system = error as? SystemError, system.errno == .fileExists {
                 throw BackupError(description: "\(destination) exists; --force replaces it")
             }

@@ -4,10 +4,10 @@ import MassivaDomain
 /// What `massiva backup` and `massiva check` ask of the database: the online backup, SQLite's
 /// own integrity check, and the records the spool's files are checked against.
 public enum Maintenance {
-    /// A consistent copy of `database` in the new file `path` (SQLite's online backup: one
-    /// snapshot, taken while the daemon keeps writing).
-    public static func backup(_ database: Database, toNewFile path: String) throws {
-        try database.backup(toNewFile: path)
+    /// A consistent copy of `database` in the new file `destination` (SQLite's online backup:
+    /// one snapshot, taken while the daemon keeps writing).
+    public static func backup(_ database: Database, to destination: BackupDestination) throws {
+        try database.backup(to: destination)
     }
 
     /// `PRAGMA integrity_check`'s findings; empty when it says `ok`.

@@ -6,7 +6,9 @@ import Glibc
 ///
 /// Operator commands run as root take the identity of the spool's owner before they touch the
 /// spool, as Postfix's `postsuper` does, so nothing they create is root's: a root-owned
-/// database journal or result folder would stop the non-root daemon.
+/// database journal or result folder would stop the non-root daemon. A change of ids that fails
+/// halfway is never carried on from: `assume` undoes what it did, and a failed return to the
+/// ids before (`withEffective`) ends the process.
 public enum ProcessCredentials {
     /// The effective user id.
     public static var effectiveUserID: UInt32 { UInt32(geteuid()) }
@@ -28,24 +30,59 @@ public enum ProcessCredentials {
         }
     }
 
-    /// Runs `body` with effective ids `uid`/`gid` (files it creates are theirs), then returns
-    /// to the ids before, also when `body` throws. The real and saved ids stay root's, so this
-    /// is for root commands that create spool state between steps only root may take.
-    public static func withEffectiveIDs<Result>(uid: UInt32, gid: UInt32, _ body: () throws -> Result) throws -> Result {
-        let (oldUID, oldGID) = (geteuid(), getegid())
-        if oldUID == uid_t(uid) && oldGID == gid_t(gid) { return try body() }
-        try SystemError.check("setegid") { setegid(gid_t(gid)) }
-        do {
-            try SystemError.check("seteuid") { seteuid(uid_t(uid)) }
-        } catch {
-            _ = setegid(oldGID)
+    /// Takes `target` as the effective ids and groups; the real and saved user ids stay, so
+    /// `withEffective` can return to the caller's for a moment. On failure what was changed is
+    /// put back (and if even that fails, the process ends) and the error is thrown.
+    public static func assume(_ target: Credentials) throws(SystemError) {
+        let before: Credentials
+        do { before = try Credentials.current() } catch { throw error }
+        do { try set(target) } catch {
+            restore(before, after: error)
             throw error
         }
-        defer {
-            // Back to root first: only root may set any group id again.
-            _ = seteuid(oldUID)
-            _ = setegid(oldGID)
+    }
+
+    /// Runs `body` with `target`'s effective ids and groups (files it creates are theirs), then
+    /// returns to the ids before, also when `body` throws. A failure to change the ids, either
+    /// way, ends the process with a message on standard error: going on would make the spool's
+    /// files root's, or write the operator's files as the spool's owner.
+    public static func withEffective<Result>(_ target: Credentials, _ body: () throws -> Result) rethrows -> Result {
+        let before: Credentials
+        do { before = try Credentials.current() } catch { fatal("cannot read the process's ids: \(error)") }
+        if before == target { return try body() }
+        do { try set(target) } catch {
+            restore(before, after: error)
+            fatal("cannot take the ids \(target): \(error)")
         }
+        defer { restore(before, after: nil) }
         return try body()
+    }
+
+    /// Sets the effective ids and groups to `target`: root's user id first (only root may set
+    /// the groups and any group id; possible while the saved user id is root's), then the
+    /// groups, the group id and the user id. Checked afterwards.
+    static func set(_ target: Credentials) throws(SystemError) {
+        if geteuid() != 0 { try SystemError.check("seteuid") { seteuid(0) } }
+        let groups = target.groups.map { gid_t($0) }
+        try SystemError.check("setgroups") { setgroups(groups.count, groups) }
+        try SystemError.check("setegid") { setegid(gid_t(target.groupID)) }
+        try SystemError.check("seteuid") { seteuid(uid_t(target.userID)) }
+        guard (try? Credentials.current()) == target else { throw SystemError("seteuid", errno: .notPermitted) }
+    }
+
+    /// Back to `before` (nothing to do when a failed `set` changed nothing), or the end of the
+    /// process.
+    private static func restore(_ before: Credentials, after failure: SystemError?) {
+        if (try? Credentials.current()) == before { return }
+        do { try set(before) } catch {
+            fatal("cannot return to the ids \(before)" + (failure.map { " after \($0)" } ?? "") + ": \(error)")
+        }
+    }
+
+    /// Says why and ends the process (status 1), with no further step taken under ids that are
+    /// not the ones the code expects.
+    private static func fatal(_ message: String) -> Never {
+        StandardError.write("massiva: \(message); stopping here rather than go on with the wrong identity")
+        CurrentProcess.exit(1)
     }
 }

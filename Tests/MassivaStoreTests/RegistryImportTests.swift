@@ -162,3 +162,29 @@ extension RegistryImportTests {
         #expect(reported.count == 1 && reported[0].hasPrefix("devices.csv: cannot read: not a regular file"), "\(reported)")
     }
 }
+
+extension RegistryImportTests {
+    /// `registry import` opens the files first (as the operator) and reads them later (as the
+    /// spool's owner): what is read is what was opened, even when the folder is gone by then;
+    /// a file missing at the opening is reported as every other problem, and nothing imported.
+    @Test func theFilesAreReadThroughTheDescriptorsOpenedFirst() throws {
+        let f = try Folder()
+        try f.write(pods: [Self.pod(1), Self.pod(2)], devices: [Self.device(10)])
+        let files = RegistryFiles(directory: f.registry)
+        try FileManager.default.removeItem(atPath: f.registry)
+        let counts = try RegistryImporter.importFiles(files, into: f.embedded)
+        #expect(counts.pods == 2 && counts.devices == 1)
+        #expect(try f.podRows().count == 2)
+
+        try FileManager.default.createDirectory(atPath: f.registry, withIntermediateDirectories: true)
+        try f.write(pods: [Self.pod(3)], devices: [Self.device(11)])
+        try FileManager.default.removeItem(atPath: f.registry + "/pods.csv")
+        var reported: [String] = []
+        #expect(throws: RegistryImportError.self) {
+            try RegistryImporter.importFiles(RegistryFiles(directory: f.registry), into: f.embedded) { reported.append($0) }
+        }
+        #expect(reported.count == 1 && reported[0].hasPrefix("pods.csv: cannot read: open(") && reported[0].contains("No such file"),
+                "\(reported)")
+        #expect(try f.podRows().count == 2)
+    }
+}
