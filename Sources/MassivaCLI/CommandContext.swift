@@ -133,7 +133,7 @@ public final class CommandContext {
     }
 
     public func engine(log: EventLog) throws -> Engine {
-        Engine(spool: try spool(), log: log)
+        try Engine(spool: try spool(), log: log)
     }
 
     /// The tenant named by `--tenant`, which must exist.

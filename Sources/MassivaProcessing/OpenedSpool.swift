@@ -51,10 +51,11 @@ extension Engine {
         try Engine(spool: OpenedSpool.open(configuration), clock: clock, log: log)
     }
 
-    /// The engine on a spool already opened (a command that also reads it directly).
+    /// The engine on a spool already opened (a command that also reads it directly); throws
+    /// when its own connections to the database cannot be opened.
     public convenience init(spool: OpenedSpool, clock: @escaping @Sendable () -> Double = { SystemClock.now },
-                            log: EventLog) {
-        self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log,
+                            log: EventLog) throws {
+        try self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log,
                   clock: clock)
     }
 }

@@ -190,7 +190,7 @@ final class EngineFixture {
                                                        maximal: configuration.maximalBackoffTime),
                                       jitter: { 0 })
         let clock = self.clock
-        engine = Engine(configuration: configuration, store: store, registry: registry, log: log, policy: policy,
+        engine = try Engine(configuration: configuration, store: store, registry: registry, log: log, policy: policy,
                         clock: { clock.now })
         for tenant in ["acme", "voltaic"] { try addTenant(tenant) }
     }
