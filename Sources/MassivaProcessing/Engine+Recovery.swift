@@ -12,7 +12,7 @@ extension Engine {
         let ids = try intake.recover(tenants: try store.tenants(), now: clock())
         if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
         while try results.refreshFiles(limit: chunkSize) > 0 {}
-        try lists.recover()
+        try lists.recover(on: listConnection)
         if !listsAtTheEndOnly { lists.schedule() }
     }
 

@@ -68,8 +68,10 @@ public final class Engine {
 
     /// Result files are written on a second thread while requests are processed.
     let pipeline: ResultPipeline
-    /// The tenants' lists and retention, on a third thread.
+    /// The tenants' lists and retention, on a third thread; at start-up and at the end of
+    /// `serve --once`, on this one's connection (`listConnection`).
     let lists: ListWriter
+    let listConnection: ListWriter.Connection
     /// `serve --once`: no list written until the passes are done.
     var listsAtTheEndOnly = false
     /// When the uploads were last claimed (a pass, or a long wait for probes).
@@ -101,6 +103,7 @@ public final class Engine {
         self.chunkSize = max(1, configuration.activeQueueLimit)
         self.courier = try OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock)
         self.pipeline = try ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32)
+        self.listConnection = try ListWriter.Connection(writer: results)
         self.lists = try ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
                                     retention: configuration.resultRetention, log: log, clock: clock)
     }
@@ -187,7 +190,7 @@ public final class Engine {
 
     /// Brings every list up to date and applies retention, now: the end of `serve --once`.
     public func finishLists() throws {
-        try lists.finish(limit: chunkSize, shouldStop: shouldStop)
+        try lists.finish(on: listConnection, limit: chunkSize, shouldStop: shouldStop)
         courier?.schedule()  // events left by the last run
     }
 

@@ -12,20 +12,37 @@ import Synchronization
 /// sooner than `max(requestListInterval, 4 d)` later, and associazioni.csv is written no sooner
 /// than `max(associationListInterval, 10 d)` after it last was (0.25 s both). So a list of any
 /// length takes at most a fifth (a tenth) of one core, and the requests' own files never wait
-/// for it. `recover` and `finish` run on the caller's thread (in turn with the queue).
+/// for it.
 ///
-/// The associations are read through the embedded registry on the writer's own connection: they
-/// are the spool database's, and a registry that wraps the embedded one (a test's, to make it
-/// fail) reads the same rows. Until this type was the only writer, such a wrapper had the
-/// engine write the lists itself, on a second code path the daemon never took.
+/// `recover` and `finish` run on the caller's thread and connection (in turn with the queue):
+/// at start-up and at the end of `serve --once` the engine's connection is the one whose cache
+/// holds the pages (it just wrote them). Run on this thread's cold connection, `serve --once`
+/// peaked 8 MiB higher (its `cache_size`), 50.9 MiB against 42.8 (bench, 1,000 requests).
+///
+/// The associations are read through the embedded registry, on whichever connection: they are
+/// the spool database's, and a registry that wraps the embedded one (a test's, to make it fail)
+/// reads the same rows. Until this type was the only writer, such a wrapper had the engine
+/// write the lists itself, on a second code path the daemon never took.
 ///
 /// Measured with 5,000 requests and 500,000 associations in one tenant (issue 10): writing
 /// richieste.csv and, every 5 s, associazioni.csv on the engine's path made a dropped file take
 /// p50 379 ms, p90 683 ms; see the README's "Performance" for the figures with this thread.
 final class ListWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "massiva.lists")
-    private let writer: ResultWriter
-    private let registry: EmbeddedRegistry
+    /// What the lists are read and written through: a result writer, and the embedded registry
+    /// for the associations, on one connection.
+    struct Connection {
+        let writer: ResultWriter
+        let registry: EmbeddedRegistry
+
+        /// The writer's store and a registry on its connection.
+        init(writer: ResultWriter) throws {
+            self.writer = writer
+            self.registry = try writer.store.embeddedRegistry()
+        }
+    }
+    /// The thread's own connection.
+    private let own: Connection
     private let log: EventLog
     private let retention: Double
     private let clock: @Sendable () -> Double
@@ -45,9 +62,8 @@ final class ListWriter: @unchecked Sendable {
 
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
          clock: @escaping @Sendable () -> Double) throws {
-        let database = try Schema.open(path: databasePath)
-        writer = ResultWriter(layout: layout, store: try StateStore(database: database), files: files)
-        registry = try EmbeddedRegistry(database: database)
+        let store = try StateStore(database: try Schema.open(path: databasePath))
+        own = try Connection(writer: ResultWriter(layout: layout, store: store, files: files))
         self.retention = retention
         self.log = log
         self.clock = clock
@@ -69,6 +85,7 @@ final class ListWriter: @unchecked Sendable {
     private func run() {
         pending.lower()
         let start = clock()
+        let writer = own.writer
         do {
             try writer.refreshRequestLists()
             if retention > 0 {
@@ -77,7 +94,7 @@ final class ListWriter: @unchecked Sendable {
             }
             let now = clock()
             if now >= associationsNotBefore {
-                let written = try refreshAssociationLists()
+                let written = try refreshAssociationLists(on: own)
                 if written > 0 {
                     associationsNotBefore = clock() + max(associationListInterval, 10 * (clock() - now))
                 }
@@ -102,9 +119,9 @@ final class ListWriter: @unchecked Sendable {
     /// associazioni.csv, read through the registry; while the registry is down they stay
     /// stale (logged once) and are written when it answers again: an outage pauses them as it
     /// pauses the rows, it does not fail the run.
-    private func refreshAssociationLists() throws -> Int {
+    private func refreshAssociationLists(on connection: Connection) throws -> Int {
         do {
-            let n = try writer.refreshAssociationLists(from: registry)
+            let n = try connection.writer.refreshAssociationLists(from: connection.registry)
             outageLogged = false
             return n
         } catch let error as RegistryError {
@@ -117,12 +134,12 @@ final class ListWriter: @unchecked Sendable {
     }
 
     /// At start-up, before any pass: richieste.csv as the last run left it, and the folders of
-    /// requests retired before a crash removed. associazioni.csv waits for `schedule` (written
-    /// whole, it may take seconds).
-    func recover() throws {
+    /// requests retired before a crash removed, through `connection` (the engine's).
+    /// associazioni.csv waits for `schedule` (written whole, it may take seconds).
+    func recover(on connection: Connection) throws {
         try queue.sync {
-            _ = try writer.refreshRequestLists()
-            _ = try writer.removeRetiredFolders()
+            _ = try connection.writer.refreshRequestLists()
+            _ = try connection.writer.removeRetiredFolders()
         }
     }
 
@@ -136,10 +153,12 @@ final class ListWriter: @unchecked Sendable {
         if let error { throw error }
     }
 
-    /// Every list brought up to date and retention applied whole, now, whatever the rate limit:
-    /// the end of `serve --once`. Retention goes `limit` folders at a time until `shouldStop`.
-    func finish(limit: Int, shouldStop: () -> Bool) throws {
+    /// Every list brought up to date and retention applied whole, now, whatever the rate limit,
+    /// through `connection` (the engine's): the end of `serve --once`. Retention goes `limit`
+    /// folders at a time until `shouldStop`.
+    func finish(on connection: Connection, limit: Int, shouldStop: () -> Bool) throws {
         try drain()
+        let writer = connection.writer
         try queue.sync {
             if retention > 0 {
                 while !shouldStop() {
@@ -149,7 +168,7 @@ final class ListWriter: @unchecked Sendable {
                 }
             }
             _ = try writer.refreshRequestLists()
-            _ = try refreshAssociationLists()
+            _ = try refreshAssociationLists(on: connection)
         }
     }
 }
