@@ -120,7 +120,7 @@ public final class CommandContext {
     }
 
     public func engine(log: EventLog) throws -> Engine {
-        Engine(spool: try spool(), clock: clock, log: log)
+        try Engine(spool: try spool(), clock: clock, log: log)
     }
 
     /// The tenant named by `--tenant`, which must exist.

@@ -1,5 +1,4 @@
 import MassivaConfig
-import MassivaDatabase
 import MassivaDomain
 import MassivaMetrics
 import MassivaRegistry
@@ -13,6 +12,12 @@ import MassivaSystem
 /// `serve --once` calls `runUntilIdle`; the daemon calls `pass` whenever something may be due.
 /// Work is taken from the database in chunks, so a backlog of any size keeps memory bounded
 /// (the active set of Postfix's queue manager).
+///
+/// Its parts, a file each: the pass (here), the groups of requests and what the registry's
+/// answers do to them (`Engine+Groups`), the outage backoff (`OutageGate`), start-up recovery
+/// (`Engine+Recovery`), the probes (`ProbeBatch`), and three threads of their own: result files
+/// (`ResultPipeline`), the tenants' lists and retention (`ListWriter`), the outbox
+/// (`OutboxCourier`).
 public final class Engine {
     public let configuration: Configuration
     public let layout: SpoolLayout
@@ -22,11 +27,15 @@ public final class Engine {
     public let processor: RequestProcessor
     public let results: ResultWriter
     public let log: EventLog
+    /// The time every decision is dated with (seconds since 1970; a test's fake clock).
     public let clock: @Sendable () -> Double
+    /// Seconds on a clock that never jumps, for how long a pass took (the metrics).
+    public let monotonicClock: @Sendable () -> Double
 
-    /// While the registry is down: when to try again, and how many outages in a row.
-    public private(set) var registryPausedUntil: Double?
-    private var consecutiveOutages = 0
+    /// Whether requests are processed now, or the registry is given time to come back.
+    public internal(set) var outageGate: OutageGate
+    /// While the registry is down: when to try again.
+    public var registryPausedUntil: Double? { outageGate.pausedUntil }
 
     /// Checked between requests: a daemon asked to stop finishes the request in hand only.
     public var shouldStop: () -> Bool = { false }
@@ -43,34 +52,46 @@ public final class Engine {
     /// How many requests one pass takes at most per step, and uploads per tenant:
     /// `active_queue_limit`, as configured.
     public var chunkSize: Int
-    /// When the associazioni.csv lists were last written (without a `ListWriter` only): while
-    /// requests keep coming they are rewritten at most every `associationListInterval` seconds.
-    private var associationListsWrittenAt = -Double.infinity
-    public var associationListInterval = 5.0 {
-        didSet { lists?.associationListInterval = associationListInterval }
+    /// The least time between two writes of associazioni.csv while requests keep coming (the
+    /// list writer also waits ten times what the last write took).
+    public var associationListInterval: Double {
+        get { lists.associationListInterval }
+        set { lists.associationListInterval = newValue }
     }
-    /// Result files are written on a second thread while requests are processed.
-    private let pipeline: ResultPipeline?
-    /// The tenants' lists and retention, on a third thread (with the embedded registry; a
-    /// registry of another kind, such as a test's wrapper, has them written on this thread).
-    private let lists: ListWriter?
-    /// `serve --once`: no list written until the passes are done.
-    private var listsAtTheEndOnly = false
+    /// Requests committed together: each request's pass is a savepoint (undone alone if it
+    /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
+    /// at most the group's work, which the next pass does again.
+    public var groupSize = 8
     /// The metrics file's writer (`metrics_file`), told of each pass that did not fail; `serve`
     /// sets it, other commands leave it nil.
     public var metrics: MetricsReporter?
-    /// An outage recorded before this engine (a restart, a reload) may still be open: the first
-    /// request the registry answers closes it.
-    private var outageMayBeOpen = true
 
+    /// Result files are written on a second thread while requests are processed.
+    let pipeline: ResultPipeline
+    /// The tenants' lists and retention, on a third thread; at start-up and at the end of
+    /// `serve --once`, on this one's connection (`listConnection`).
+    let lists: ListWriter
+    let listConnection: ListWriter.Connection
+    /// `serve --once`: no list written until the passes are done.
+    var listsAtTheEndOnly = false
+    /// When the uploads were last claimed (a pass, or a long wait for probes).
+    private var uploadsClaimedAt = -Double.infinity
+
+    /// Opens the engine's own connections (result files, lists, and the outbox's courier when
+    /// `association_command` is set) to the database at `store.databasePath`; throws when one
+    /// cannot be opened, rather than run without it.
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
-                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now }) {
+                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now },
+                monotonicClock: @escaping @Sendable () -> Double = { SystemClock.monotonic }) throws {
         self.configuration = configuration
         self.layout = SpoolLayout(root: configuration.spoolDirectory)
         self.store = store
         self.registry = registry
         self.log = log
         self.clock = clock
+        self.monotonicClock = monotonicClock
+        self.outageGate = OutageGate(backoff: Backoff(minimal: configuration.outageMinimalBackoffTime,
+                                                      maximal: configuration.outageMaximalBackoffTime))
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.commandProbe = CommandProbe(configuration, log: log)
@@ -78,14 +99,14 @@ public final class Engine {
         self.outbox = configuration.associationCommand == nil ? nil : store.outbox()
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
                                           outbox: outbox)
-        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv))
+        self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv),
+                                     clock: clock)
         self.chunkSize = max(1, configuration.activeQueueLimit)
-        self.courier = try? OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock)
-        self.pipeline = try? ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32)
-        self.lists = registry is EmbeddedRegistry
-            ? try? ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
-                              retention: configuration.resultRetention, log: log, clock: clock)
-            : nil
+        self.courier = try OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock)
+        self.pipeline = try ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32)
+        self.listConnection = try ListWriter.Connection(writer: results)
+        self.lists = try ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
+                                    retention: configuration.resultRetention, log: log, clock: clock)
     }
 
     /// What a pass did, and when something is due next.
@@ -100,72 +121,11 @@ public final class Engine {
         public var didWork: Bool { recorded + processed + retried + refreshed > 0 }
     }
 
-    /// Finishes what a crash left: claimed files not yet recorded, result files and lists not
-    /// yet written, folders of retired requests not yet removed.
-    public func recover() throws {
-        removeOrphanedTemporaryFiles()
-        // A stored status this release does not know (a damaged page, a hand edit) would stop
-        // every later list of its tenant: the request is failed with an error outcome first.
-        // Looked for here, at start-up, not in every pass: the query reads the whole history.
-        for (id, value) in try store.requestsWithUnknownStatus() {
-            let error = RecordError(table: "requests", key: id.description, column: "status", value: value)
-            log.log("request_failed", ["id": id.description, "error": "\(error)"])
-            try processor.fail(id, because: error, now: clock())
-        }
-        let ids = try intake.recover(tenants: try store.tenants(), now: clock())
-        if !ids.isEmpty { log.log("recovered", ["requests": String(ids.count)]) }
-        while try results.refreshFiles(limit: chunkSize) > 0 {}
-        try results.refreshRequestLists()
-        try results.removeRetiredFolders()
-        if let lists {
-            if !listsAtTheEndOnly { lists.schedule() }
-        } else {
-            try refreshAssociationLists()
-        }
-    }
-
-    /// Brings every list up to date and applies retention, on this thread: the end of
-    /// `serve --once`.
-    public func finishLists() throws {
-        try lists?.drain()
-        try applyRetention()
-        try results.refreshRequestLists()
-        try refreshAssociationLists()
-        courier?.schedule()  // events left by the last run
-    }
-
-    /// Retention (`result_retention`), on this thread.
-    func applyRetention() throws {
-        guard configuration.resultRetention > 0 else { return }
-        while !shouldStop() {
-            let removed = try results.applyRetention(cutoff: clock() - configuration.resultRetention, limit: chunkSize)
-            if removed > 0 { log.log("retired", ["folders": String(removed)]) }
-            if removed < chunkSize { break }
-        }
-    }
-
-    /// Result files being written when a process died stay in `private/tmp` (never in
-    /// `results/`): remove those whose writer is gone. A live writer (an operator command
-    /// running now) keeps its own.
-    func removeOrphanedTemporaryFiles() {
-        let directory = layout.temporaryDirectory
-        guard let names = try? FileSystem.listDirectory(directory) else { return }
-        var removed = 0
-        for name in names {
-            let parts = name.split(separator: ".")  // .tmp.<pid>.<counter>.<random>
-            guard parts.count >= 2, parts[0] == "tmp", let pid = Int32(parts[1]) else { continue }
-            if pid != CurrentProcess.id && !CurrentProcess.exists(pid) {
-                if (try? FileSystem.unlink(directory + "/" + name)) != nil { removed += 1 }
-            }
-        }
-        if removed > 0 { log.log("temporary_files_removed", ["count": String(removed), "path": directory]) }
-    }
-
     /// One round over everything due now.
     public func pass() throws -> PassSummary {
-        let started = SystemClock.monotonic
+        let started = monotonicClock()
         let summary = try passSteps()
-        metrics?.passEnded(duration: SystemClock.monotonic - started, now: SystemClock.now)
+        metrics?.passEnded(duration: monotonicClock() - started, now: clock())
         return summary
     }
 
@@ -189,56 +149,27 @@ public final class Engine {
                                               plan: { try processor.probesForDue($0, now: $1) },
                                               { try processor.retryDue($0, now: clock(), dueBy: $1, probe: $2) })
         }
-        if let pipeline, summary.processed + summary.retried > 0 {
+        if summary.processed + summary.retried > 0 {
             // More work may follow at once: let the result thread catch up meanwhile rather
             // than wait for it; the pass that finds nothing to process brings it up to date.
             try pipeline.record(on: results)
             pipeline.schedule()
             summary.refreshed += 1  // the files of this pass's requests are still to be written
         } else {
-            try pipeline?.drain(recordingOn: results)
+            try pipeline.drain(recordingOn: results)
             while !shouldStop() {
                 let n = try results.refreshFiles(limit: chunkSize)
                 summary.refreshed += n
                 if n == 0 { break }
             }
         }
-        if let lists {
-            if !listsAtTheEndOnly { lists.schedule() }
-        } else {
-            try results.refreshRequestLists()
-            if !summary.didWork { try applyRetention() }
-            if !summary.didWork || clock() - associationListsWrittenAt >= associationListInterval {
-                if try refreshAssociationLists() > 0 { associationListsWrittenAt = clock() }
-            } else {
-                wake.append(associationListsWrittenAt + associationListInterval)
-            }
-        }
+        if !listsAtTheEndOnly { lists.schedule() }
         courier?.schedule()  // new events, also from commands (associate, dissociate)
         wake.append(try store.nextDueTime())
         wake.append(registryPausedUntil)
         summary.nextWakeAt = wake.compactMap { $0 }.min()
         return summary
     }
-
-    /// The associazioni.csv lists that are stale, read through the registry, on this thread. While the registry
-    /// is down they stay stale (logged once) and are written when it answers again: an outage
-    /// pauses them as it pauses the rows, it does not fail the pass.
-    @discardableResult
-    private func refreshAssociationLists() throws -> Int {
-        do {
-            let n = try results.refreshAssociationLists(from: registry)
-            associationListsDeferred = false
-            return n
-        } catch let error as RegistryError {
-            if !associationListsDeferred {
-                log.log("association_lists_deferred", ["error": "\(error)"])
-                associationListsDeferred = true
-            }
-            return 0
-        }
-    }
-    private var associationListsDeferred = false
 
     /// Passes until nothing more is due now (`serve --once`).
     public func runUntilIdle() throws {
@@ -258,16 +189,21 @@ public final class Engine {
         courier?.stop(grace: .infinity)
     }
 
+    /// Brings every list up to date and applies retention, now: the end of `serve --once`.
+    public func finishLists() throws {
+        try lists.finish(on: listConnection, limit: chunkSize, shouldStop: shouldStop)
+        courier?.schedule()  // events left by the last run
+    }
+
     func isRegistryAvailable() -> Bool {
-        guard let until = registryPausedUntil else { return true }
-        return clock() >= until
+        outageGate.isOpen(at: clock())
     }
 
     /// While a pass waits for probes (on this queue, outside any transaction), about every
     /// quarter second: the daemon's heartbeat, and about every second the uploads that settled
     /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
     /// waiting in `incoming/` (they are processed by the passes after it).
-    private func whileProbing() {
+    func whileProbing() {
         heartbeat()
         guard clock() - uploadsClaimedAt >= 1 else { return }
         uploadsClaimedAt = clock()
@@ -275,142 +211,6 @@ public final class Engine {
             for tenant in try store.tenants() { _ = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize) }
         } catch {
             log.log("intake_deferred", ["error": "\(error)"])  // the next pass scans again
-        }
-    }
-    private var uploadsClaimedAt = -Double.infinity
-
-    /// Requests committed together: each request's pass is a savepoint (undone alone if it
-    /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
-    /// at most the group's work, which the next pass does again.
-    public var groupSize = 8
-
-    /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
-    /// or a stop is asked for; logs each request once its group is committed. Returns how many.
-    ///
-    /// With `probe_command`, the probes every request will need are planned first (`plan`, a
-    /// read of the registry) and run in parallel, at most `probe_concurrency` at once across
-    /// the requests; each request's pass then runs, on this thread, once all its answers are in,
-    /// with every decision taken in it as without probes (check order, attempts, backoff). A
-    /// request whose answers are in commits with the ready ones after it.
-    private func runGrouped(_ ids: [RequestID], at fixedNow: Double? = nil,
-                            plan: (RequestID, Double) throws -> [ProbeTarget],
-                            _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
-        var batch: ProbeBatch?
-        // The rows a pass takes are those due when its probes were planned (a row due later was
-        // not probed: it waits for the next pass); its attempts are dated when they are made.
-        var planNow: Double?
-        if let commandProbe, !ids.isEmpty {
-            let now = fixedNow ?? clock()
-            var groups: [[ProbeTarget]] = []
-            try store.readTransaction {
-                for id in ids {
-                    // A request that cannot be planned (a record that does not decode, a registry
-                    // error) gets no probes: its pass meets the same error and deals with it.
-                    groups.append((try? plan(id, now)) ?? [])
-                }
-            }
-            let started = ProbeBatch(groups: groups, probe: commandProbe, concurrency: probeConcurrency)
-            started.start()
-            batch = started
-            planNow = now
-        }
-        defer {
-            batch?.cancel()
-            batch?.drain()
-        }
-        var done = 0
-        var index = 0
-        var halted = false
-        while index < ids.count && !halted {
-            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
-            var reports: [RequestProcessor.PassReport] = []
-            try store.transaction {
-                let first = index
-                for id in ids[index..<min(ids.count, index + groupSize)] {
-                    if let batch, index > first, !batch.isDone(group: index) { break }
-                    if shouldStop() { halted = true; break }
-                    let probe = batch?.answers(group: index)
-                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
-                        halted = true
-                        break
-                    }
-                    done += 1
-                    index += 1
-                }
-            }
-            reports.forEach(logReport)
-            try pipeline?.record(on: results)
-            pipeline?.schedule()
-        }
-        return done
-    }
-
-    /// Runs one request's pass. Returns false when the registry is down (stop for now).
-    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
-                     reports: inout [RequestProcessor.PassReport]) throws -> Bool {
-        do {
-            if let report = try body() { reports.append(report) }
-            if consecutiveOutages > 0 || outageMayBeOpen {
-                recordOutage { try $0.registryOutageEnded(now: clock()) }
-                outageMayBeOpen = false
-            }
-            if consecutiveOutages > 0 {
-                log.log("registry_available", ["after_outages": String(consecutiveOutages)])
-                consecutiveOutages = 0
-                registryPausedUntil = nil
-            }
-            return true
-        } catch let error as ProbeNotAnswered {
-            // Undone, nothing spent: stopping (its probes were killed), or a row that reached
-            // check 15 only now (the registry changed since the probes were planned): the next
-            // pass plans it again.
-            if error.stopping { return false }
-            log.log("probe_replanned", ["request": id.description, "pod": error.pod])
-            return true
-        } catch let error as RegistryError {
-            consecutiveOutages += 1
-            if consecutiveOutages == 1 { recordOutage { try $0.registryOutageStarted(now: clock()) } }
-            let delay = Backoff(minimal: configuration.outageMinimalBackoffTime, maximal: configuration.outageMaximalBackoffTime)
-                .delay(afterAttempt: consecutiveOutages)
-            registryPausedUntil = clock() + delay
-            log.log("registry_unavailable", ["error": "\(error)", "request": id.description, "retry_in": "\(Int(delay.rounded(.up)))s"])
-            return false
-        } catch let error as DatabaseError where error.isBusy {
-            // Another process held the database too long: not this request's fault.
-            log.log("database_busy", ["request": id.description, "error": "\(error)"])
-            return false
-        } catch let error as DatabaseError {
-            // Disk full, I/O error: the database's trouble, not this request's. The pass fails
-            // and is tried again; rejecting the request would outlive the trouble.
-            throw error
-        } catch {
-            log.log("request_failed", ["id": id.description, "error": "\(error)"])
-            try processor.fail(id, because: error, now: clock())
-            return true
-        }
-    }
-
-    /// Records an outage's start or end in the database (its metrics), in the group's
-    /// transaction. Bookkeeping: a failure is logged, never the engine's.
-    private func recordOutage(_ body: (MetricsStore) throws -> Void) {
-        do {
-            try body(store.metricsStore())
-        } catch {
-            log.log("outage_record_failed", ["error": "\(error)"])
-        }
-    }
-
-    func logReport(_ r: RequestProcessor.PassReport) {
-        switch r.status {
-        case .done:
-            log.log("done", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
-                             "errors": String(r.rowsFailed)])
-        case .rejected:
-            log.log("rejected", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "reason": r.reason ?? ""])
-        case .processing:
-            log.log("deferred", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
-                                 "waiting": String(r.rowsWaiting), "errors": String(r.rowsFailed)])
-        default: break
         }
     }
 }

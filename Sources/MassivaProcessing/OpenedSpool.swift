@@ -49,11 +49,10 @@ extension Engine {
         try Engine(spool: OpenedSpool.open(configuration), clock: clock, log: log)
     }
 
-    /// The engine on a spool already opened (a command that also reads it directly).
-    public convenience init(spool: OpenedSpool, clock: Clock, log: EventLog) {
-        self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log,
-                  clock: clock.readWall)
-        // Until Engine.init hands its clock to its ResultWriter itself (Engine.swift, another branch).
-        results.clock = clock.readWall
+    /// The engine on a spool already opened (a command that also reads it directly); throws
+    /// when its own connections to the database cannot be opened.
+    public convenience init(spool: OpenedSpool, clock: Clock, log: EventLog) throws {
+        try self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log,
+                      clock: clock.readWall)
     }
 }

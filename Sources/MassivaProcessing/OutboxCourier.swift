@@ -27,8 +27,8 @@ public final class OutboxCourier: @unchecked Sendable {
     private let log: EventLog
     private let clock: @Sendable () -> Double
     private let cancellation = ChildProcess.Cancellation()
+    private let pending = CoalescingSignal()
     private struct Shared {
-        var scheduled = false
         var stopped = false
         var timer: DispatchSourceTimer?
     }
@@ -52,16 +52,9 @@ public final class OutboxCourier: @unchecked Sendable {
 
     /// Asks for a delivery round soon, on the courier's thread; cheap to call often.
     public func schedule() {
-        let start = shared.withLock { s -> Bool in
-            if s.scheduled || s.stopped { return false }
-            s.scheduled = true
-            return true
-        }
-        guard start else { return }
-        queue.async { [self] in
-            shared.withLock { $0.scheduled = false }
-            arm(deliverDue())
-        }
+        // A round asked for as `stop` begins finds it stopped, and neither delivers nor arms.
+        guard !isStopped else { return }
+        pending.schedule(on: queue) { [self] in arm(deliverDue()) }
     }
 
     /// Delivers every due event now, in the calling thread's time (`serve --once`), after

@@ -19,9 +19,9 @@ import Synchronization
 final class ResultPipeline: @unchecked Sendable {
     private let queue = DispatchQueue(label: "massiva.results")
     private let writer: ResultWriter
+    private let pending = CoalescingSignal()
     /// Shared by the engine's thread and the writer's.
     private struct Shared {
-        var scheduled = false
         var failure: Error?
         /// Written and not yet recorded: filled by the writer thread, taken by the engine.
         var unrecorded: [ResultWriter.Written] = []
@@ -42,14 +42,7 @@ final class ResultPipeline: @unchecked Sendable {
 
     /// Asks for a refresh soon; cheap to call often (at most one is pending).
     func schedule() {
-        let start = shared.withLock { state -> Bool in
-            if state.scheduled { return false }
-            state.scheduled = true
-            return true
-        }
-        guard start else { return }
-        queue.async { [self] in
-            shared.withLock { $0.scheduled = false }
+        pending.schedule(on: queue) { [self] in
             do {
                 while true {
                     let written = try writer.write(limit: chunk, skipping: writtenNotRecorded)
@@ -80,126 +73,6 @@ final class ResultPipeline: @unchecked Sendable {
     func drain(recordingOn results: ResultWriter) throws {
         queue.sync {}
         try record(on: results)
-        queue.sync {}
-        let error = shared.withLock { state -> Error? in
-            defer { state.failure = nil }
-            return state.failure
-        }
-        if let error { throw error }
-    }
-}
-
-/// The tenants' lists and retention, on a thread and a connection of their own, rate-limited by
-/// what they cost: after a run that took `d`, the next one starts no sooner than
-/// `max(requestListInterval, 4 d)` later, and associazioni.csv is written no sooner than
-/// `max(associationListInterval, 10 d)` after it last was (0.25 s both). So a list of any length takes at
-/// most a fifth (a tenth) of one core, and the requests' own files never wait for it.
-///
-/// Measured with 5,000 requests and 500,000 associations in one tenant (issue 10): writing
-/// richieste.csv and, every 5 s, associazioni.csv on the engine's path made a dropped file take
-/// p50 379 ms, p90 683 ms; see docs/performance.md for the figures with this thread.
-final class ListWriter: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "massiva.lists")
-    private let writer: ResultWriter
-    private let registry: EmbeddedRegistry
-    private let log: EventLog
-    private let retention: Double
-    private let clock: @Sendable () -> Double
-    var requestListInterval = 0.25
-    /// Appending costs little (a copy of the file), so the list follows within a moment; a list
-    /// written whole (2 s for 500,000 associations) waits ten times that before the next.
-    var associationListInterval = 0.25
-
-    private struct Shared {
-        var scheduled = false
-        var failure: Error?
-    }
-    private let shared = Mutex(Shared())
-    /// Owned by `queue`.
-    private var notBefore = -Double.infinity
-    private var associationsNotBefore = -Double.infinity
-    private var associationsDeferred = false
-
-    init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
-         clock: @escaping @Sendable () -> Double) throws {
-        let database = try Schema.open(path: databasePath)
-        writer = ResultWriter(layout: layout, store: try StateStore(database: database), files: files, clock: clock)
-        registry = try EmbeddedRegistry(database: database)
-        self.retention = retention
-        self.log = log
-        self.clock = clock
-    }
-
-    /// Asks for the lists to be brought up to date, as soon as the rate limit allows.
-    func schedule() {
-        let start = shared.withLock { state -> Bool in
-            if state.scheduled { return false }
-            state.scheduled = true
-            return true
-        }
-        guard start else { return }
-        queue.async { [self] in
-            let wait = notBefore - clock()
-            if wait > 0 {
-                queue.asyncAfter(deadline: .now() + wait) { [self] in run() }
-            } else {
-                run()
-            }
-        }
-    }
-
-    private func run() {
-        shared.withLock { $0.scheduled = false }
-        let start = clock()
-        do {
-            try writer.refreshRequestLists()
-            if retention > 0 {
-                let removed = try writer.applyRetention(cutoff: start - retention)
-                if removed > 0 { log.log("retired", ["folders": String(removed)]) }
-            }
-            let now = clock()
-            if now >= associationsNotBefore {
-                let written = try refreshAssociationLists()
-                if written > 0 {
-                    associationsNotBefore = clock() + max(associationListInterval, 10 * (clock() - now))
-                }
-            } else if !associationsDeferred, try !writer.store.staleAssociationLists().isEmpty {
-                // Stale and not yet due: come back when it is.
-                associationsDeferred = true
-                queue.asyncAfter(deadline: .now() + (associationsNotBefore - now)) { [self] in
-                    associationsDeferred = false
-                    schedule()
-                }
-            }
-        } catch {
-            // Disk full, permissions: logged, kept for `drain` (serve --once fails with it),
-            // and tried again later; the lists stay stale in the database meanwhile.
-            log.log("lists_failed", ["error": "\(error)", "retry_in": "5s"])
-            shared.withLock { $0.failure = error }
-            queue.asyncAfter(deadline: .now() + 5) { [weak self] in self?.schedule() }
-        }
-        notBefore = clock() + max(requestListInterval, 4 * (clock() - start))
-    }
-
-    /// associazioni.csv, read through the registry; while the registry is down they stay
-    /// stale (logged once) and are written when it answers again.
-    private var outageLogged = false
-    private func refreshAssociationLists() throws -> Int {
-        do {
-            let n = try writer.refreshAssociationLists(from: registry)
-            outageLogged = false
-            return n
-        } catch let error as RegistryError {
-            if !outageLogged {
-                log.log("association_lists_deferred", ["error": "\(error)"])
-                outageLogged = true
-            }
-            return 0
-        }
-    }
-
-    /// Waits for the run in hand (not for a rate-limited one to come); rethrows a failure.
-    func drain() throws {
         queue.sync {}
         let error = shared.withLock { state -> Error? in
             defer { state.failure = nil }

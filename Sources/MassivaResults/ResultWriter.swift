@@ -32,13 +32,6 @@ public final class ResultWriter {
         self.clock = clock
     }
 
-    /// For `Engine.init` until it passes its clock (Engine.swift is changed on another branch):
-    /// `Engine.open` and `Engine(spool:clock:log:)` set `clock` to the engine's right after.
-    @available(*, deprecated, message: "pass the engine's clock: init(layout:store:files:clock:)")
-    public convenience init(layout: SpoolLayout, store: StateStore, files: ResultFiles) {
-        self.init(layout: layout, store: store, files: files, clock: Clock.system.readWall)
-    }
-
     /// What one request's result files are made from, read in one snapshot.
     struct Snapshot {
         var request: RequestRecord

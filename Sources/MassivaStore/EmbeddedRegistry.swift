@@ -335,3 +335,9 @@ extension EmbeddedRegistry: RegistryImportTarget {
         return counts
     }
 }
+
+extension StateStore {
+    /// The embedded registry on this store's connection (the lists read its associations in the
+    /// transaction they are written in).
+    public func embeddedRegistry() throws -> EmbeddedRegistry { try EmbeddedRegistry(database: database) }
+}

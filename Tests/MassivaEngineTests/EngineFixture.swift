@@ -180,10 +180,8 @@ final class EngineFixture {
                                                        maximal: configuration.maximalBackoffTime),
                                       jitter: { 0 })
         let clock = self.clock
-        engine = Engine(configuration: configuration, store: store, registry: registry, log: log, policy: policy,
-                        clock: clock.wall)
-        // Until Engine.init hands its clock to its ResultWriter itself (Engine.swift, another branch).
-        engine.results.clock = clock.wall
+        engine = try Engine(configuration: configuration, store: store, registry: registry, log: log, policy: policy,
+                            clock: clock.wall)
         for tenant in ["acme", "voltaic"] { try addTenant(tenant) }
     }
 

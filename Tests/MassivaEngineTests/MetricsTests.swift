@@ -92,10 +92,10 @@ private typealias R = TestRegistry
         let f = try EngineFixture { $0.outageMinimalBackoffTime = 5; $0.outageMaximalBackoffTime = 5 }
         let registry = RetryTests.SwitchableRegistry(f.registry)
         let clock = f.clock
-        func engine() -> Engine {
-            Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log, clock: { clock.now })
+        func engine() throws -> Engine {
+            try Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log, clock: { clock.now })
         }
-        let first = engine()
+        let first = try engine()
         registry.down = true
         try f.drop("a.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"]))
         let start = clock.now
@@ -119,7 +119,7 @@ private typealias R = TestRegistry
         clock.advance(by: 10)
         try first.runUntilIdle()
         #expect(try snapshot(f).registryOutageInProgress)
-        let restarted = engine()
+        let restarted = try engine()
         try restarted.runUntilIdle()
         #expect(try snapshot(f).registryOutages == 2)
         registry.down = false

@@ -36,7 +36,7 @@ import MassivaSpool
         let f = try EngineFixture()
         let poison = TestRegistry.bankPOD(1)
         let clock = f.clock
-        let engine = Engine(configuration: f.configuration, store: f.store, registry: PoisonedRegistry(f.registry, poison: poison),
+        let engine = try Engine(configuration: f.configuration, store: f.store, registry: PoisonedRegistry(f.registry, poison: poison),
                             log: f.engine.log, clock: { clock.now })
         try f.drop("a.csv", text: EngineFixture.bulk(["\(poison);\(TestRegistry.bankSID(1));Standard"]))
         try f.drop("b.csv", text: EngineFixture.bulk(["\(TestRegistry.bankPOD(2));\(TestRegistry.bankSID(2));Standard"]))

@@ -164,7 +164,7 @@ import MassivaStore
         let f = try EngineFixture { $0.maxAttempts = 2; $0.outageMinimalBackoffTime = 5; $0.outageMaximalBackoffTime = 5 }
         let registry = SwitchableRegistry(f.registry)
         let clock = f.clock
-        let engine = Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log,
+        let engine = try Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log,
                             policy: ProcessingPolicy(maxRows: 100, maxAttempts: 2, backoff: Backoff(minimal: 10, maximal: 40), jitter: { 0 }),
                             clock: { clock.now })
         try f.drop("outage.csv", text: EngineFixture.bulk(["\(R.flaky1);\(R.mome(1));Standard", "\(R.ok1);\(R.mome(2));Standard"]))

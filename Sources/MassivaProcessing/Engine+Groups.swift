@@ -1,0 +1,126 @@
+import MassivaDatabase
+import MassivaDomain
+import MassivaRegistry
+import MassivaStore
+
+extension Engine {
+    /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
+    /// or a stop is asked for; logs each request once its group is committed. Returns how many.
+    ///
+    /// With `probe_command`, the probes every request will need are planned first (`plan`, a
+    /// read of the registry) and run in parallel, at most `probe_concurrency` at once across
+    /// the requests; each request's pass then runs, on this thread, once all its answers are in,
+    /// with every decision taken in it as without probes (check order, attempts, backoff). A
+    /// request whose answers are in commits with the ready ones after it.
+    func runGrouped(_ ids: [RequestID], at fixedNow: Double? = nil,
+                    plan: (RequestID, Double) throws -> [ProbeTarget],
+                    _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
+        var batch: ProbeBatch?
+        // The rows a pass takes are those due when its probes were planned (a row due later was
+        // not probed: it waits for the next pass); its attempts are dated when they are made.
+        var planNow: Double?
+        if let commandProbe, !ids.isEmpty {
+            let now = fixedNow ?? clock()
+            batch = try ProbeBatch.start(ids, at: now, store: store, probe: commandProbe, concurrency: probeConcurrency,
+                                         plan: plan)
+            planNow = now
+        }
+        defer {
+            batch?.cancel()
+            batch?.drain()
+        }
+        var done = 0
+        var index = 0
+        var halted = false
+        while index < ids.count && !halted {
+            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
+            var reports: [RequestProcessor.PassReport] = []
+            try store.transaction {
+                let first = index
+                for id in ids[index..<min(ids.count, index + groupSize)] {
+                    if let batch, index > first, !batch.isDone(group: index) { break }
+                    if shouldStop() { halted = true; break }
+                    let probe = batch?.answers(group: index)
+                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
+                        halted = true
+                        break
+                    }
+                    done += 1
+                    index += 1
+                }
+            }
+            reports.forEach(logReport)
+            try pipeline.record(on: results)
+            pipeline.schedule()
+        }
+        return done
+    }
+
+    /// Runs one request's pass. Returns false when the registry is down (stop for now).
+    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
+                     reports: inout [RequestProcessor.PassReport]) throws -> Bool {
+        do {
+            if let report = try body() { reports.append(report) }
+            switch outageGate.answered() {
+            case nil:
+                break
+            case .previous:
+                recordOutage { try $0.registryOutageEnded(now: clock()) }
+            case .outage(let outages):
+                recordOutage { try $0.registryOutageEnded(now: clock()) }
+                log.log("registry_available", ["after_outages": String(outages)])
+            }
+            return true
+        } catch let error as ProbeNotAnswered {
+            // Undone, nothing spent: stopping (its probes were killed), or a row that reached
+            // check 15 only now (the registry changed since the probes were planned): the next
+            // pass plans it again.
+            if error.stopping { return false }
+            log.log("probe_replanned", ["request": id.description, "pod": error.pod])
+            return true
+        } catch let error as RegistryError {
+            let now = clock()
+            let failure = outageGate.failed(now: now)
+            if failure.started { recordOutage { try $0.registryOutageStarted(now: now) } }
+            log.log("registry_unavailable", ["error": "\(error)", "request": id.description,
+                                             "retry_in": "\(Int(failure.delay.rounded(.up)))s"])
+            return false
+        } catch let error as DatabaseError where error.isBusy {
+            // Another process held the database too long: not this request's fault.
+            log.log("database_busy", ["request": id.description, "error": "\(error)"])
+            return false
+        } catch let error as DatabaseError {
+            // Disk full, I/O error: the database's trouble, not this request's. The pass fails
+            // and is tried again; rejecting the request would outlive the trouble.
+            throw error
+        } catch {
+            log.log("request_failed", ["id": id.description, "error": "\(error)"])
+            try processor.fail(id, because: error, now: clock())
+            return true
+        }
+    }
+
+    /// Records an outage's start or end in the database (its metrics), in the group's
+    /// transaction. Bookkeeping: a failure is logged, never the engine's.
+    private func recordOutage(_ body: (MetricsStore) throws -> Void) {
+        do {
+            try body(store.metricsStore())
+        } catch {
+            log.log("outage_record_failed", ["error": "\(error)"])
+        }
+    }
+
+    func logReport(_ r: RequestProcessor.PassReport) {
+        switch r.status {
+        case .done:
+            log.log("done", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
+                             "errors": String(r.rowsFailed)])
+        case .rejected:
+            log.log("rejected", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "reason": r.reason ?? ""])
+        case .processing:
+            log.log("deferred", ["id": r.id.description, "tenant": r.tenant, "file": r.fileName, "rows": String(r.rowsTotal),
+                                 "waiting": String(r.rowsWaiting), "errors": String(r.rowsFailed)])
+        default: break
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import MassivaSystem
+
+/// A tenant's `private/claim/` folder: uploads taken out of `incoming/` by rename (step 1 of the
+/// intake), their sidecars, and where a claim goes once recorded (away, or aside to
+/// `private/refused/` when it was refused unread).
+struct ClaimFolder {
+    let layout: SpoolLayout
+    let tenant: String
+    let log: EventLog
+
+    var path: String { layout.claimDirectory(tenant) }
+
+    func path(of claim: ClaimName) -> String { path + "/" + claim.rawValue }
+
+    /// Step 1: `entry` of `incoming/` renamed to `claim`, atomically. A claim whose name had to
+    /// be cut gets its sidecar first (NOME FILE once showed such a name cut).
+    func take(_ entry: RawFileName, as claim: ClaimName) throws(SystemError) {
+        let name = entry.displayName
+        if claim.isShortened(from: name), let sidecar = claim.sidecarName {
+            writeSidecar(sidecar, name: name)
+        }
+        try FileSystem.rename(entry, in: layout.incoming(tenant), to: path(of: claim))
+    }
+
+    /// The claims in the folder (what a crash or a failed pass left), in order; sidecars whose
+    /// claim is gone (a crash between the two) are removed: nothing will read them.
+    func leftovers() -> [ClaimName] {
+        let all = (try? FileSystem.listDirectory(path)) ?? []
+        let claims = all.filter { !ClaimName.isSidecar($0) }.sorted().map(ClaimName.init)
+        let prefixes = Set(claims.compactMap(\.prefix))
+        for entry in all {
+            if let prefix = ClaimName.prefix(ofSidecar: entry), !prefixes.contains(prefix) {
+                try? FileSystem.unlink(path + "/" + entry)
+            }
+        }
+        return claims
+    }
+
+    /// The whole name a claim was made for: its sidecar's, else the one in the claim name.
+    func fileName(of claim: ClaimName) -> String {
+        if claim.mayHaveSidecar, let sidecar = claim.sidecarName,
+           let bytes = try? RegularFile.read(path + "/" + sidecar, limit: 4096, followSymlinks: false),
+           let name = String(validating: bytes, as: UTF8.self), !name.isEmpty {
+            return name
+        }
+        return claim.originalName
+    }
+
+    /// Removes a recorded claim, and its sidecar; an entry refused unread is kept aside for the
+    /// operator instead.
+    func finish(_ claim: ClaimName, refused: Bool) {
+        if claim.mayHaveSidecar, let sidecar = claim.sidecarName {
+            try? FileSystem.unlink(path + "/" + sidecar)
+        }
+        if refused {
+            try? FileSystem.rename(from: path(of: claim), to: layout.refusedDirectory(tenant) + "/" + claim.rawValue)
+        } else {
+            try? FileSystem.unlink(path(of: claim))
+        }
+    }
+
+    private func writeSidecar(_ sidecar: String, name: String) {
+        do {
+            let fd = try FileDescriptor.open(path + "/" + sidecar, .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec],
+                                             permissions: 0o600)
+            try fd.closeAfter { try $0.writeAll(name.utf8) }
+        } catch {
+            // Only the shown name suffers: the claim keeps its shortened one.
+            log.log("claim_name_unsaved", ["tenant": tenant, "file": name, "error": "\(error)"])
+        }
+    }
+}

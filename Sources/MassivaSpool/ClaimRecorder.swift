@@ -1,0 +1,74 @@
+import MassivaDomain
+import MassivaStore
+import MassivaSystem
+
+/// Step 2 of the intake: each claimed entry becomes one request (queued, or rejected with its
+/// reason), committed in transactions synced to disk before any claimed file is removed. The
+/// claim name is unique in the database, so a crash between the commit and the removal is
+/// finished by the next look at the folder, never recorded twice.
+struct ClaimRecorder {
+    let folder: ClaimFolder
+    let store: StateStore
+    let maxFileSize: Int
+    let maxRows: Int
+    /// The most bytes of uploads held in memory and committed in one transaction (one upload
+    /// larger than this, up to `max_file_size`, goes alone).
+    let batchBytes: Int
+
+    var log: EventLog { folder.log }
+    var tenant: String { folder.tenant }
+
+    /// Records `claims`, in order. Returns the requests made.
+    func record(_ claims: [ClaimName], now: Double) throws -> [RequestID] {
+        var pending: [ClaimedUpload] = []
+        var pendingBytes = 0
+        var ids: [RequestID] = []
+        let enabled = try store.tenant(tenant)?.enabled ?? false
+        for claim in claims {
+            if let id = try store.requestID(claimName: claim.rawValue) {
+                // Recorded before a crash: only the clean-up was left. An entry recorded without
+                // its bytes was refused unread: it goes aside, not away.
+                folder.finish(claim, refused: try store.content(of: id) == nil)
+                continue
+            }
+            guard let claimed = try ClaimedUpload.read(claim, in: folder, store: store, tenantEnabled: enabled,
+                                                       maxFileSize: maxFileSize, maxRows: maxRows) else { continue }
+            // Memory bounded by bytes as well as by count: 256 claimed uploads of 1 MB each
+            // were once held together (338 MB). The transaction is committed once the uploads
+            // read reach `batchBytes`, then the next ones are read.
+            if !pending.isEmpty && pendingBytes + (claimed.content?.count ?? 0) > batchBytes {
+                ids += try commit(pending, now: now)
+                pending.removeAll()
+                pendingBytes = 0
+            }
+            pendingBytes += claimed.content?.count ?? 0
+            pending.append(claimed)
+        }
+        if !pending.isEmpty { ids += try commit(pending, now: now) }
+        return ids
+    }
+
+    /// Commits `pending` as requests in one transaction synced to disk, then removes their claims.
+    private func commit(_ pending: [ClaimedUpload], now: Double) throws -> [RequestID] {
+        let ids = try store.durably {
+            try store.transaction {
+                try pending.map { c in
+                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
+                                            configuratorPerson: c.configurator.person, claimName: c.claim.rawValue,
+                                            content: c.content, rejection: c.rejection,
+                                            rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt)
+                }
+            }
+        }
+        for (id, c) in zip(ids, pending) {
+            if let rejection = c.rejection {
+                log.log("rejected", ["id": id.description, "tenant": tenant, "file": c.fileName, "reason": rejection.reason])
+            } else {
+                log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
+                                     "bytes": String(c.content?.count ?? 0), "configurator": c.configurator.name])
+            }
+            folder.finish(c.claim, refused: c.isRefusedUnread)
+        }
+        return ids
+    }
+}
