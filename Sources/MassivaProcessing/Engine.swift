@@ -81,7 +81,7 @@ public final class Engine {
     /// `association_command` is set) to the database at `store.databasePath`; throws when one
     /// cannot be opened, rather than run without it.
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
-                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double = { SystemClock.now },
+                policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double,
                 monotonicClock: @escaping @Sendable () -> Double = { SystemClock.monotonic }) throws {
         self.configuration = configuration
         self.layout = SpoolLayout(root: configuration.spoolDirectory)
