@@ -5,7 +5,7 @@ import Testing
 /// The deployment as its users use it: SI accounts upload with the real `sftp` client through
 /// a real sshd (the package's example configuration) to the daemon running as its own user.
 @Suite(.serialized, .enabled(if: runningAsRoot, "creates Unix users and runs sshd: needs root"),
-       .enabled(if: access("/usr/sbin/sshd", X_OK) == 0, "needs openssh-server (scripts/ensure-deps installs it)"))
+       .enabled(if: access("/usr/sbin/sshd", X_OK) == 0, "needs openssh-server (scripts/ensure-deps --test installs it)"))
 struct SFTPTests {
     @Test func anSIUploadsOverSFTPAndDownloadsItsResults() throws {
         let deployment = try Deployment()
