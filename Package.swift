@@ -89,8 +89,8 @@ let package = Package(
                     dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
                                    "MassivaDatabase", "MassivaDomain", "MassivaConfig",
                                    "MassivaSystem", "MassivaCSV"]),
-        // Runs the built binary (.build/debug/massiva) as a process; links only what it imports.
-        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaSystem"]),
+        // Runs the built binary (.build/debug/massiva) as a process; the schema guard's tests migrate its database.
+        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaStore", "MassivaDatabase", "MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaTestSupport", "MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
                                    "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaCLI"]),

@@ -98,7 +98,7 @@ enum AccountCommands {
         }
         let keyFile = configuration.authorizedKeysDirectory + "/" + login
         if FileSystem.exists(keyFile) { try FileSystem.unlink(keyFile) }
-        try context.asSpoolOwner { try store.removeAccount(login: login) }
+        _ = try context.asSpoolOwner { try store.removeAccount(login: login) }
         Output.print("account \(login) removed (tenant \(account.tenant))")
         return 0
     }

@@ -1,10 +1,12 @@
+import MassivaStore
 import MassivaSystem
 
 /// The `massiva` program: finds the subcommand, parses its arguments, runs it (`Command.run`:
 /// its caller step, the one identity switch its `Privilege` calls for, then the rest).
 ///
 /// Exit status: 0 success, 1 the command failed (message on stderr), 2 usage or configuration
-/// error; some commands define more (see their `--help`).
+/// error, 65 the spool's database was written by a newer release (`SchemaError.exitStatus`);
+/// some commands define more (see their `--help`).
 public enum MassivaCommandLine {
     public static let commands: [Command] =
         OperatorCommands.all + MaintenanceCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
@@ -74,6 +76,11 @@ public enum MassivaCommandLine {
         } catch let error as CLIError {
             Output.error("\(name): \(error.message)")
             return error.status
+        } catch let error as SchemaError {
+            // A database of a newer release: its own status, so that systemd (which does not
+            // restart the daemon on it) and scripts can tell it from other failures.
+            Output.error("\(name): \(error)")
+            return SchemaError.exitStatus
         } catch {
             Output.error("\(name): \(error)")
             return 1

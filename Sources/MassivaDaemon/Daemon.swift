@@ -38,6 +38,8 @@ public final class Daemon: @unchecked Sendable {
     private var passPending = false
     private var failures = 0
     private var stopped = false
+    /// What `run` returns: 0, or `SchemaError.exitStatus` when a newer schema stopped it.
+    private var exitStatus: Int32 = 0
 
     /// - Parameters:
     ///   - loadConfiguration: how SIGHUP reads the configuration again.
@@ -64,7 +66,9 @@ public final class Daemon: @unchecked Sendable {
         try SignalMask.block(signals)
     }
 
-    /// Runs until SIGTERM or SIGINT (or `stop()`); returns the exit status.
+    /// Runs until SIGTERM or SIGINT (or `stop()`), or until the database turns out to have a
+    /// newer schema than this binary knows; returns the exit status (0, or
+    /// `SchemaError.exitStatus` in that last case).
     public func run() -> Int32 {
         Signal.ignoreBrokenPipe()
         // The caller blocked these in every thread before starting any (`Daemon.blockSignals`):
@@ -79,7 +83,7 @@ public final class Daemon: @unchecked Sendable {
         }
         queue.async { self.start() }
         finished.wait()
-        return 0
+        return exitStatus
     }
 
     /// Asks the daemon to finish the request in hand and exit (what SIGTERM does).
@@ -137,6 +141,7 @@ public final class Daemon: @unchecked Sendable {
 
     private func runPass() {
         guard !isStopping, !stopped else { return }
+        guard schemaIsKnown() else { return }
         syncTenants()  // one small query: a tenant added meanwhile is watched from now on
         do {
             let summary = try engine.pass()
@@ -204,7 +209,36 @@ public final class Daemon: @unchecked Sendable {
         let now = clock.monotonic
         if now - lastWatchdogPing >= interval / 2 {
             lastWatchdogPing = now
-            try? notifier.watchdog()
+            _ = try? notifier.watchdog()
+        }
+    }
+
+    /// A newer massiva's command (`massiva` of a later release run by an operator) migrates the
+    /// database when it opens it, also under this running daemon. A pass against tables this
+    /// binary does not know could write what the newer release then misreads, so before every
+    /// pass and on SIGHUP the schema version is read again (one `PRAGMA user_version`); a newer
+    /// one stops the daemon with a `schema_newer_than_binary` line and `SchemaError.exitStatus`.
+    /// Passes are short (work is taken in chunks), so none runs long after such a migration.
+    /// Returns whether the pass (or reload) may go on.
+    private func schemaIsKnown() -> Bool {
+        do {
+            try engine.store.checkSchema()
+            return true
+        } catch let error as SchemaError {
+            switch error {
+            case .newerThanBinary(let path, let found, let supported):
+                log.log("schema_newer_than_binary", [
+                    "database": path, "found": String(found), "supported": String(supported),
+                    "action": "stopping: a newer massiva migrated the database; run that release"])
+            }
+            exitStatus = SchemaError.exitStatus
+            stopRequested.withLock { $0 = true }
+            shutDown("the database's schema is newer than this massiva knows")
+            return false
+        } catch {
+            // Unreadable for now (the disk, a lock): the pass meets the same trouble and retries
+            // with its backoff, logging it; a reload goes on and keeps its configuration.
+            return true
         }
     }
 
@@ -212,6 +246,7 @@ public final class Daemon: @unchecked Sendable {
     /// running one kept.
     private func reload() {
         guard !isStopping else { return }
+        guard schemaIsKnown() else { return }
         _ = try? notifier.reloading()
         do {
             let fresh = try loadConfiguration()

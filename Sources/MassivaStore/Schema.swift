@@ -28,6 +28,16 @@ public enum Schema {
         try database.queryOne("PRAGMA user_version", []) { $0.int(0) } ?? 0
     }
 
+    /// Throws `SchemaError.newerThanBinary` when `database` is past `currentVersion`: a newer
+    /// massiva migrated it after this process opened it. One `PRAGMA user_version` (a read of
+    /// the database header), cheap enough for every pass of the daemon.
+    public static func ensureKnown(_ database: Database) throws {
+        let found = try version(of: database)
+        if found > currentVersion {
+            throw SchemaError.newerThanBinary(path: database.path, found: found, supported: currentVersion)
+        }
+    }
+
     /// Runs the migrations `database` lacks, each in one transaction with the version it sets.
     /// Returns those that ran. Throws `SchemaError.newerThanBinary` when the database is already
     /// past the last of `migrations` (tests pass a longer list to try a future migration).

@@ -3,6 +3,11 @@ public enum SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Written by a newer massiva: this one does not know its tables, and must not change them.
     case newerThanBinary(path: String, found: Int, supported: Int)
 
+    /// The exit status of a process that stops on this error: 65, sysexits' EX_DATAERR, which
+    /// systemd shows as "status=65/DATAERR" (the unit's RestartPreventExitStatus= names it, so
+    /// systemd does not start the daemon again and again on a database it cannot use).
+    public static let exitStatus: Int32 = 65
+
     public var description: String {
         switch self {
         case .newerThanBinary(let path, let found, let supported):

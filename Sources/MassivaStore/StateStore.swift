@@ -17,6 +17,12 @@ public final class StateStore: @unchecked Sendable {
         try Schema.migrate(database)
     }
 
+    /// Throws `SchemaError.newerThanBinary` when a newer massiva has migrated the database since
+    /// this store opened it (`Schema.ensureKnown`): the daemon asks before every pass.
+    public func checkSchema() throws {
+        try Schema.ensureKnown(database)
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in one write transaction (a savepoint when nested): all of it commits, or

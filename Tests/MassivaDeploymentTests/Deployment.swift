@@ -21,10 +21,31 @@ struct ProgramRun {
 /// `Process` was seen never to notice an `sftp` child's exit here, leaving it a zombie).
 @discardableResult
 func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> ProgramRun {
+    try start(arguments, environment: environment, input: input).finish()
+}
+
+/// A program started by `start`, running until `finish` waits for it.
+struct StartedProgram {
+    let pid: pid_t
+    let directory: String
+
+    /// Waits for the program's end and reads what it said.
+    func finish() -> ProgramRun {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ProgramRun(status: exit,
+                          output: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
+                          errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+    }
+}
+
+/// Starts a program without waiting for it (several at once: `finish` each).
+func start(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> StartedProgram {
     var template = Array("/tmp/massiva-run-XXXXXX".utf8CString)
     guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
     let directory = String(cString: made)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
     try (input ?? "").write(toFile: directory + "/in", atomically: false, encoding: .utf8)
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -40,13 +61,11 @@ func run(_ arguments: [String], environment: [String: String] = [:], input: Stri
     defer { for p in argv + envp { free(p) } }
     var pid = pid_t()
     let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-    guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO) }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return ProgramRun(status: exit,
-                      output: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
-                      errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+    guard spawned == 0 else {
+        try? FileManager.default.removeItem(atPath: directory)
+        throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO)
+    }
+    return StartedProgram(pid: pid, directory: directory)
 }
 
 /// Removes what an earlier run, killed before its clean-up, left: each deployment writes the
@@ -241,7 +260,12 @@ final class Deployment {
     /// `sftp -b -` as `login` with `commands`, one per line; the exit status says whether every
     /// command succeeded.
     func sftp(_ login: String, key: String, _ commands: [String]) throws -> ProgramRun {
-        try run(["sftp", "-q", "-b", "-", "-i", key, "-P", String(sshPort), "-o", "StrictHostKeyChecking=no",
+        try startSFTP(login, key: key, commands).finish()
+    }
+
+    /// `sftp` as `login` started, not waited for (`finish` it).
+    func startSFTP(_ login: String, key: String, _ commands: [String]) throws -> StartedProgram {
+        try start(["sftp", "-q", "-b", "-", "-i", key, "-P", String(sshPort), "-o", "StrictHostKeyChecking=no",
                  "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", login + "@127.0.0.1"],
                 input: commands.joined(separator: "\n") + "\n")
     }

@@ -5,7 +5,7 @@ import Testing
 /// The deployment as its users use it: SI accounts upload with the real `sftp` client through
 /// a real sshd (the package's example configuration) to the daemon running as its own user.
 @Suite(.serialized, .enabled(if: runningAsRoot, "creates Unix users and runs sshd: needs root"),
-       .enabled(if: access("/usr/sbin/sshd", X_OK) == 0, "needs openssh-server (scripts/ensure-deps installs it)"))
+       .enabled(if: access("/usr/sbin/sshd", X_OK) == 0, "needs openssh-server (scripts/ensure-deps --test installs it)"))
 struct SFTPTests {
     @Test func anSIUploadsOverSFTPAndDownloadsItsResults() throws {
         let deployment = try Deployment()
@@ -121,5 +121,32 @@ struct SFTPTests {
         }, "no answer to the cancellation: \(deployment.daemonLog)")
         #expect(!FileManager.default.fileExists(atPath: results + "/MOME-000000004"), "the folder or the cancel file became another request")
         #expect(daemon.isRunning)
+    }
+
+    /// Thirty SIs' sessions opened at the same moment: sshd's default MaxStartups (10:30:100)
+    /// drops some of them at the key exchange ("Connection reset by peer"); the package's
+    /// example raises it, and every session must get through.
+    @Test func thirtySessionsAtOnceAreAllServed() throws {
+        let deployment = try Deployment()
+        defer { deployment.tearDown() }
+        let acme = try deployment.addTenant("acme", name: "ACME IMPIANTI SRL")
+        let maria = try deployment.addAccount(tenant: acme, base: "sia", name: "Maria Rossi")
+        try deployment.startSSHD()
+        let local = deployment.root + "/local"
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: packageRoot + "/samples/requests/acme-clean.csv", toPath: local + "/clean.csv")
+
+        // All started before any is waited for: thirty connections in sshd's accept queue at once.
+        let sessions = 30
+        let started = try (0..<sessions).map { i in
+            try deployment.startSFTP(maria.login, key: maria.key, ["put \(local)/clean.csv incoming/.session-\(i).part", "ls -1 incoming"])
+        }
+        let runs = started.map { $0.finish() }
+        let refused = runs.enumerated().filter { $0.element.status != 0 }
+        #expect(refused.isEmpty, "\(refused.count) of \(sessions) sessions failed: \(refused.map { "#\($0.offset): \($0.element.errors)" }.prefix(5)); sshd: \(deployment.sshdLog.suffix(1500))")
+        let uploaded = (try? FileManager.default.contentsOfDirectory(atPath: deployment.spool + "/tenants/\(acme)/incoming")) ?? []
+        #expect(uploaded.filter { $0.hasPrefix(".session-") }.count == sessions)
+        #expect(!deployment.sshdLog.contains("drop connection"), "sshd dropped connections: \(deployment.sshdLog.suffix(1500))")
+        #expect(!deployment.sshdLog.contains("MaxStartups"), "\(deployment.sshdLog.suffix(1500))")
     }
 }

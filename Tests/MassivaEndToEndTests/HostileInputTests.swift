@@ -223,7 +223,7 @@ import Testing
         line = String(repeating: line, count: 1_040_000 / line.utf8.count)
         let upload = Data(line.utf8)
         for i in 0..<120 { try upload.write(to: URL(fileURLWithPath: spool.incoming("acme") + "/u\(i).csv")) }
-        guard let serve = try peakKiB(spool, ["serve", "--once"]) else { Issue.record("GNU time (/usr/bin/time) is missing: scripts/ensure-deps installs it"); return }
+        guard let serve = try peakKiB(spool, ["serve", "--once"]) else { Issue.record("GNU time (/usr/bin/time) is missing: scripts/ensure-deps --test installs it"); return }
         #expect(try spool.requestList("acme").count == 120)
         #expect(serve < 90 * 1024, "serve --once peaked at \(serve / 1024) MB")
         let short = spool.root + "/short.csv"

@@ -17,7 +17,7 @@ import Testing
     func tool(_ name: String, package: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin", "/usr/sbin"]
         if let found = path.map({ $0 + "/" + name }).first(where: { access($0, X_OK) == 0 }) { return found }
-        Issue.record("\(name) is not installed: scripts/ensure-deps installs it (apt package \(package))", sourceLocation: sourceLocation)
+        Issue.record("\(name) is not installed: scripts/ensure-deps --test installs it (apt package \(package))", sourceLocation: sourceLocation)
         throw POSIXError(.ENOENT)
     }
 
