@@ -36,6 +36,8 @@ public final class Engine {
     public let commandProbe: CommandProbe?
     /// The most probes at once (`probe_concurrency`).
     public var probeConcurrency: Int
+    /// The most probes of one tenant at once while another's wait (`tenant_probe_concurrency`).
+    public var tenantProbeConcurrency: Int
     /// The outbox of association events, when `association_command` is set, and the courier
     /// that delivers them (on its own thread and connection).
     public let outbox: Outbox?
@@ -50,7 +52,7 @@ public final class Engine {
         didSet { lists?.associationListInterval = associationListInterval }
     }
     /// Result files are written on a second thread while requests are processed.
-    private let pipeline: ResultPipeline?
+    let pipeline: ResultPipeline?
     /// The tenants' lists and retention, on a third thread (with the embedded registry; a
     /// registry of another kind, such as a test's wrapper, has them written on this thread).
     private let lists: ListWriter?
@@ -59,6 +61,8 @@ public final class Engine {
     /// The metrics file's writer (`metrics_file`), told of each pass that did not fail; `serve`
     /// sets it, other commands leave it nil.
     public var metrics: MetricsReporter?
+    /// What SIs at their `tenant_queue_limit` are told (`scanUploads`).
+    lazy var queueNotice = QueueNotice(layout: layout, log: log)
     /// An outage recorded before this engine (a restart, a reload) may still be open: the first
     /// request the registry answers closes it.
     private var outageMayBeOpen = true
@@ -75,6 +79,7 @@ public final class Engine {
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
+        self.tenantProbeConcurrency = configuration.effectiveTenantProbeConcurrency
         self.outbox = configuration.associationCommand == nil ? nil : store.outbox()
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
                                           outbox: outbox)
@@ -172,22 +177,28 @@ public final class Engine {
     private func passSteps() throws -> PassSummary {
         var summary = PassSummary()
         var wake: [Double?] = []
-        for tenant in try store.tenants() {
-            let scan = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize)
-            summary.recorded += scan.recorded.count
-            wake.append(scan.nextSettleAt)
-        }
+        let scan = try scanUploads()
+        summary.recorded += scan.recorded
+        wake.append(scan.nextSettleAt)
         uploadsClaimedAt = clock()
-        if isRegistryAvailable() {
-            summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize),
-                                                plan: { try processor.probesForQueued($0, now: $1) },
-                                                { id, _, probe in try processor.processQueued(id, now: clock(), probe: probe) })
-        }
-        if isRegistryAvailable() {
-            let now = clock()
-            summary.retried += try runGrouped(try store.dueRequests(now: now, limit: chunkSize), at: now,
-                                              plan: { try processor.probesForDue($0, now: $1) },
-                                              { try processor.retryDue($0, now: clock(), dueBy: $1, probe: $2) })
+        if commandProbe != nil {
+            if isRegistryAvailable() {
+                let work = try runFairly()
+                summary.processed += work.processed
+                summary.retried += work.retried
+            }
+        } else {
+            if isRegistryAvailable() {
+                summary.processed += try runGrouped(try store.queuedRequestsFairly(limit: chunkSize)) { id in
+                    try processor.processQueued(id, now: clock())
+                }
+            }
+            if isRegistryAvailable() {
+                let now = clock()
+                summary.retried += try runGrouped(try store.dueRequestsFairly(now: now, limit: chunkSize)) { id in
+                    try processor.retryDue(id, now: clock(), dueBy: now)
+                }
+            }
         }
         if let pipeline, summary.processed + summary.retried > 0 {
             // More work may follow at once: let the result thread catch up meanwhile rather
@@ -266,16 +277,18 @@ public final class Engine {
     /// While a pass waits for probes (on this queue, outside any transaction), about every
     /// quarter second: the daemon's heartbeat, and about every second the uploads that settled
     /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
-    /// waiting in `incoming/` (they are processed by the passes after it).
-    private func whileProbing() {
+    /// waiting in `incoming/` (they join the probes running: `runFairly`). Returns true when it
+    /// looked (about every second): work may have come, uploads or retries fallen due.
+    func whileProbing() -> Bool {
         heartbeat()
-        guard clock() - uploadsClaimedAt >= 1 else { return }
+        guard clock() - uploadsClaimedAt >= 1 else { return false }
         uploadsClaimedAt = clock()
         do {
-            for tenant in try store.tenants() { _ = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize) }
+            _ = try scanUploads()
         } catch {
             log.log("intake_deferred", ["error": "\(error)"])  // the next pass scans again
         }
+        return true
     }
     private var uploadsClaimedAt = -Double.infinity
 
@@ -286,51 +299,17 @@ public final class Engine {
 
     /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
     /// or a stop is asked for; logs each request once its group is committed. Returns how many.
-    ///
-    /// With `probe_command`, the probes every request will need are planned first (`plan`, a
-    /// read of the registry) and run in parallel, at most `probe_concurrency` at once across
-    /// the requests; each request's pass then runs, on this thread, once all its answers are in,
-    /// with every decision taken in it as without probes (check order, attempts, backoff). A
-    /// request whose answers are in commits with the ready ones after it.
-    private func runGrouped(_ ids: [RequestID], at fixedNow: Double? = nil,
-                            plan: (RequestID, Double) throws -> [ProbeTarget],
-                            _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
-        var batch: ProbeBatch?
-        // The rows a pass takes are those due when its probes were planned (a row due later was
-        // not probed: it waits for the next pass); its attempts are dated when they are made.
-        var planNow: Double?
-        if let commandProbe, !ids.isEmpty {
-            let now = fixedNow ?? clock()
-            var groups: [[ProbeTarget]] = []
-            try store.readTransaction {
-                for id in ids {
-                    // A request that cannot be planned (a record that does not decode, a registry
-                    // error) gets no probes: its pass meets the same error and deals with it.
-                    groups.append((try? plan(id, now)) ?? [])
-                }
-            }
-            let started = ProbeBatch(groups: groups, probe: commandProbe, concurrency: probeConcurrency)
-            started.start()
-            batch = started
-            planNow = now
-        }
-        defer {
-            batch?.cancel()
-            batch?.drain()
-        }
+    /// (With `probe_command`, `runFairly` runs the pass's work instead.)
+    private func runGrouped(_ ids: [RequestID], _ pass: (RequestID) throws -> RequestProcessor.PassReport?) throws -> Int {
         var done = 0
         var index = 0
         var halted = false
         while index < ids.count && !halted {
-            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
             var reports: [RequestProcessor.PassReport] = []
             try store.transaction {
-                let first = index
                 for id in ids[index..<min(ids.count, index + groupSize)] {
-                    if let batch, index > first, !batch.isDone(group: index) { break }
                     if shouldStop() { halted = true; break }
-                    let probe = batch?.answers(group: index)
-                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
+                    guard try run({ try pass(id) }, id, reports: &reports) else {
                         halted = true
                         break
                     }
@@ -346,7 +325,7 @@ public final class Engine {
     }
 
     /// Runs one request's pass. Returns false when the registry is down (stop for now).
-    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
+    func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
                      reports: inout [RequestProcessor.PassReport]) throws -> Bool {
         do {
             if let report = try body() { reports.append(report) }
