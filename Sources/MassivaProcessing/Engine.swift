@@ -279,10 +279,19 @@ public final class Engine {
     /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
     /// waiting in `incoming/` (they join the probes running: `runFairly`). Returns true when it
     /// looked (about every second): work may have come, uploads or retries fallen due.
+    /// Meanwhile too, the result files written since are recorded (their `result_at`: the
+    /// drop-to-result latency), and the lists and the outbox's courier are asked to catch up.
     func whileProbing() -> Bool {
         heartbeat()
+        do {
+            try pipeline?.record(on: results)
+        } catch {
+            log.log("results_unrecorded", ["error": "\(error)"])  // the next commit records them
+        }
         guard clock() - uploadsClaimedAt >= 1 else { return false }
         uploadsClaimedAt = clock()
+        if !listsAtTheEndOnly { lists?.schedule() }
+        courier?.schedule()
         do {
             _ = try scanUploads()
         } catch {
