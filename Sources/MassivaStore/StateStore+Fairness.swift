@@ -64,6 +64,10 @@ extension StateStore {
     /// Each tenant's queued requests (tenants with none are absent): `tenant_queue_limit`, the
     /// metrics and `status`. Reads the queued requests only (the partial index `requests_queued`).
     public func queuedRequestsByTenant() throws -> [String: Int] {
+        try Self.queuedRequestsByTenant(database)
+    }
+
+    static func queuedRequestsByTenant(_ database: Database) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         try database.each("SELECT tenant, count(*) FROM requests WHERE status = 'queued' GROUP BY tenant", []) { s in
             counts[s.text(0)] = s.int(1)

@@ -4,6 +4,7 @@ import Glibc
 import Testing
 import MassivaConfig
 import MassivaDomain
+import MassivaMetrics
 import MassivaStore
 import MassivaSystem
 import Synchronization
@@ -303,6 +304,21 @@ import Synchronization
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.incoming("acme")).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: notice), "removed once nothing waits for room")
         #expect(f.logged.events("tenant_queue_open").count == 1)
+    }
+
+    @Test func theMetricsShowEachTenantsQueueAndThoseAtTheirLimit() throws {
+        let f = try EngineFixture()
+        _ = try Self.queue(f, "acme", 2)
+        _ = try Self.queue(f, "voltaic", 1)
+        let path = f.root + "/massiva.prom"
+        let r = MetricsReporter(path: path, databasePath: f.layout.databasePath, maximalBackoff: 40, tenantQueueLimit: 2,
+                                log: f.engine.log, process: ProcessMetrics(startTime: 0), heartbeat: 0)
+        #expect(r.writeNow())
+        let lines = Set(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init))
+        for expected in ["massiva_tenant_queued_requests{tenant=\"acme\"} 2", "massiva_tenant_queued_requests{tenant=\"voltaic\"} 1",
+                         "massiva_tenant_queue_full{tenant=\"acme\"} 1", "massiva_tenant_queue_full{tenant=\"voltaic\"} 0"] {
+            #expect(lines.contains(expected), "missing: \(expected)")
+        }
     }
 
     @Test func theTenantLimitsDefaults() throws {
