@@ -83,9 +83,11 @@ extension Engine {
             if ready.isEmpty {
                 if batch.itemCount == 0 { break }
                 batch.waitForProgress(timeout: 0.25)
-                if whileProbing() { refillDue = true }
-                continue
             }
+            // Between commits as well as while waiting: a round that commits without pause
+            // still pings the watchdog and claims the uploads (both rate-limited inside).
+            if whileProbing() { refillDue = true }
+            if ready.isEmpty { continue }
             var reports: [RequestProcessor.PassReport] = []
             try store.transaction {
                 for item in ready {
