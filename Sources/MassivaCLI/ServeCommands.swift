@@ -59,7 +59,8 @@ enum ServeCommands {
         let configuration = engine.configuration
         guard !configuration.metricsFile.isEmpty else { return }
         engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.databasePath,
-                                         maximalBackoff: configuration.maximalBackoffTime, log: log,
+                                         maximalBackoff: configuration.maximalBackoffTime,
+                                         tenantQueueLimit: configuration.tenantQueueLimit, log: log,
                                          process: process, clock: clock)
     }
 
@@ -75,6 +76,11 @@ enum ServeCommands {
             Output.print("massiva serve is not running on \(layout.root)")
         }
         Output.print("queued: \(figures.queued)")
+        // Each tenant's queue, and the tenants at tenant_queue_limit (their uploads wait in incoming/).
+        let limit = try context.configuration().tenantQueueLimit
+        for (tenant, count) in try context.store().queuedRequestsByTenant().sorted(by: { $0.key < $1.key }) {
+            Output.print("  \(tenant): \(count)" + (count >= limit ? " (at tenant_queue_limit \(limit): new uploads wait in incoming/)" : ""))
+        }
         Output.print("in progress: \(figures.processing)")
         Output.print("rows waiting for a retry: \(figures.waitingRows)")
         if let next = try context.store().nextDueTime() { Output.print("next retry: \(SystemClock.iso8601(next))") }

@@ -51,6 +51,13 @@ public struct Configuration: Sendable, Equatable {
     public var probeTimeout: Double
     /// `probe_concurrency`: the most probes running at once.
     public var probeConcurrency: Int
+    /// `tenant_probe_concurrency`: the most probes of one tenant running at once while another
+    /// tenant's probes wait for a slot (a tenant alone still uses every slot); 0: half of
+    /// `probe_concurrency`, at least 1 (`effectiveTenantProbeConcurrency`).
+    public var tenantProbeConcurrency: Int
+    /// `tenant_queue_limit`: the most queued requests of one tenant; the uploads beyond it wait
+    /// in its `incoming/`, unclaimed, until its queue is below the limit again.
+    public var tenantQueueLimit: Int
     /// `association_command`: run once for every association made or removed (the outbox).
     public var associationCommand: CommandTemplate?
     /// `association_timeout`: an association command still running then is killed (not delivered).
@@ -85,6 +92,8 @@ public struct Configuration: Sendable, Equatable {
         probeCommand: CommandTemplate? = nil,
         probeTimeout: Double = 10,
         probeConcurrency: Int = 16,
+        tenantProbeConcurrency: Int = 0,
+        tenantQueueLimit: Int = 1000,
         associationCommand: CommandTemplate? = nil,
         associationTimeout: Double = 30,
         associationMinimalBackoffTime: Double = 10,
@@ -111,11 +120,20 @@ public struct Configuration: Sendable, Equatable {
         self.probeCommand = probeCommand
         self.probeTimeout = probeTimeout
         self.probeConcurrency = probeConcurrency
+        self.tenantProbeConcurrency = tenantProbeConcurrency
+        self.tenantQueueLimit = tenantQueueLimit
         self.associationCommand = associationCommand
         self.associationTimeout = associationTimeout
         self.associationMinimalBackoffTime = associationMinimalBackoffTime
         self.associationMaximalBackoffTime = associationMaximalBackoffTime
         self.metricsFile = metricsFile
+    }
+
+    /// `tenant_probe_concurrency` as it applies: 0 is half of `probe_concurrency` (at least 1),
+    /// and no value above `probe_concurrency` counts.
+    public var effectiveTenantProbeConcurrency: Int {
+        let limit = tenantProbeConcurrency == 0 ? probeConcurrency / 2 : tenantProbeConcurrency
+        return max(1, min(limit, probeConcurrency))
     }
 
     /// The built-in values, used for every parameter a file does not set.

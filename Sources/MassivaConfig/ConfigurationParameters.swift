@@ -29,6 +29,8 @@ struct ConfigurationParameter: Sendable {
         command("probe_command", \.probeCommand, placeholders: CommandTemplate.probePlaceholders),
         duration("probe_timeout", \.probeTimeout, minimum: 0.001, maximum: 3600),
         integer("probe_concurrency", \.probeConcurrency, in: 1...256),
+        integer("tenant_probe_concurrency", \.tenantProbeConcurrency, in: 0...256),
+        positiveInteger("tenant_queue_limit", \.tenantQueueLimit, maximum: Limits.tenantQueueLimit),
         command("association_command", \.associationCommand, placeholders: CommandTemplate.associationPlaceholders),
         duration("association_timeout", \.associationTimeout, minimum: 0.001, maximum: 3600),
         duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, minimum: 0.001),
@@ -237,6 +239,8 @@ enum Limits {
     static let maxAttempts = 1000
     /// `active_queue_limit`: the largest value.
     static let activeQueueLimit = 100_000
+    /// `tenant_queue_limit`: the largest value.
+    static let tenantQueueLimit = 10_000_000
     /// The longest path (`PATH_MAX` is 4096 bytes with its NUL).
     static let pathLength = 4095
 

@@ -72,6 +72,8 @@ public final class MetricsReporter: @unchecked Sendable {
     public let minimalInterval: Double
     /// `maximal_backoff_time`, shown so an alert rule can compare a row's wait with it.
     let maximalBackoff: Double
+    /// `tenant_queue_limit`: a tenant with this many queued requests is at its limit.
+    let tenantQueueLimit: Int
     private let databasePath: String
     private let log: EventLog
     private let process: ProcessMetrics
@@ -86,11 +88,12 @@ public final class MetricsReporter: @unchecked Sendable {
     /// How long the last snapshot and rendering took (shown in the next file).
     private var lastSnapshotSeconds = 0.0
 
-    public init(path: String, databasePath: String, maximalBackoff: Double, log: EventLog,
+    public init(path: String, databasePath: String, maximalBackoff: Double, tenantQueueLimit: Int = 1000, log: EventLog,
                 process: ProcessMetrics, clock: Clock, minimalInterval: Double = 5, heartbeat: Double = 30) {
         self.path = path
         self.databasePath = databasePath
         self.maximalBackoff = maximalBackoff
+        self.tenantQueueLimit = tenantQueueLimit
         self.log = log
         self.process = process
         self.clock = clock
@@ -215,6 +218,13 @@ public final class MetricsReporter: @unchecked Sendable {
 
         t.family("massiva_queued_requests", .gauge, "Requests recorded and not started.")
         t.sample("massiva_queued_requests", m.queued)
+        t.family("massiva_tenant_queued_requests", .gauge, "Requests recorded and not started, by tenant.")
+        for tenant in tenants { t.sample("massiva_tenant_queued_requests", ["tenant": tenant], m.queuedByTenant[tenant] ?? 0) }
+        t.family("massiva_tenant_queue_full", .gauge,
+                 "1 while the tenant has tenant_queue_limit (\(tenantQueueLimit)) queued requests: its new uploads wait in incoming/.")
+        for tenant in tenants {
+            t.sample("massiva_tenant_queue_full", ["tenant": tenant], (m.queuedByTenant[tenant] ?? 0) >= tenantQueueLimit ? 1 : 0)
+        }
         t.family("massiva_processing_requests", .gauge, "Requests in progress (rows waiting for a retry included).")
         t.sample("massiva_processing_requests", m.processing)
         t.family("massiva_due_requests", .gauge, "Requests in progress whose waiting rows are due for a retry now.")

@@ -6,42 +6,17 @@ import MassivaStore
 extension Engine {
     /// Runs `pass` on each of `ids`, `groupSize` to a transaction, until the registry goes down
     /// or a stop is asked for; logs each request once its group is committed. Returns how many.
-    ///
-    /// With `probe_command`, the probes every request will need are planned first (`plan`, a
-    /// read of the registry) and run in parallel, at most `probe_concurrency` at once across
-    /// the requests; each request's pass then runs, on this thread, once all its answers are in,
-    /// with every decision taken in it as without probes (check order, attempts, backoff). A
-    /// request whose answers are in commits with the ready ones after it.
-    func runGrouped(_ ids: [RequestID], at fixedNow: Double? = nil,
-                    plan: (RequestID, Double) throws -> [ProbeTarget],
-                    _ pass: (RequestID, Double, RowProcessor.Probe?) throws -> RequestProcessor.PassReport?) throws -> Int {
-        var batch: ProbeBatch?
-        // The rows a pass takes are those due when its probes were planned (a row due later was
-        // not probed: it waits for the next pass); its attempts are dated when they are made.
-        var planNow: Double?
-        if let commandProbe, !ids.isEmpty {
-            let now = fixedNow ?? clock()
-            batch = try ProbeBatch.start(ids, at: now, store: store, probe: commandProbe, concurrency: probeConcurrency,
-                                         plan: plan)
-            planNow = now
-        }
-        defer {
-            batch?.cancel()
-            batch?.drain()
-        }
+    /// (With `probe_command`, `runFairly` runs the pass's work instead.)
+    func runGrouped(_ ids: [RequestID], _ pass: (RequestID) throws -> RequestProcessor.PassReport?) throws -> Int {
         var done = 0
         var index = 0
         var halted = false
         while index < ids.count && !halted {
-            if let batch, !batch.wait(group: index, shouldStop: shouldStop, heartbeat: whileProbing) { break }
             var reports: [RequestProcessor.PassReport] = []
             try store.transaction {
-                let first = index
                 for id in ids[index..<min(ids.count, index + groupSize)] {
-                    if let batch, index > first, !batch.isDone(group: index) { break }
                     if shouldStop() { halted = true; break }
-                    let probe = batch?.answers(group: index)
-                    guard try run({ try pass(id, planNow ?? fixedNow ?? clock(), probe) }, id, reports: &reports) else {
+                    guard try run({ try pass(id) }, id, reports: &reports) else {
                         halted = true
                         break
                     }
@@ -57,7 +32,7 @@ extension Engine {
     }
 
     /// Runs one request's pass. Returns false when the registry is down (stop for now).
-    private func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
+    func run(_ body: () throws -> RequestProcessor.PassReport?, _ id: RequestID,
                      reports: inout [RequestProcessor.PassReport]) throws -> Bool {
         do {
             if let report = try body() { reports.append(report) }

@@ -15,7 +15,8 @@ import MassivaSystem
 ///
 /// Its parts, a file each: the pass (here), the groups of requests and what the registry's
 /// answers do to them (`Engine+Groups`), the outage backoff (`OutageGate`), start-up recovery
-/// (`Engine+Recovery`), the probes (`ProbeBatch`), and three threads of their own: result files
+/// (`Engine+Recovery`), the probes shared fairly between tenants (`Engine+FairProbing`,
+/// `FairProbeBatch`, `FairProbeScheduler`), the tenants' backlog limit (`Engine+TenantQueue`), and three threads of their own: result files
 /// (`ResultPipeline`), the tenants' lists and retention (`ListWriter`), the outbox
 /// (`OutboxCourier`).
 public final class Engine {
@@ -45,6 +46,8 @@ public final class Engine {
     public let commandProbe: CommandProbe?
     /// The most probes at once (`probe_concurrency`).
     public var probeConcurrency: Int
+    /// The most probes of one tenant at once while another's wait (`tenant_probe_concurrency`).
+    public var tenantProbeConcurrency: Int
     /// The outbox of association events, when `association_command` is set, and the courier
     /// that delivers them (on its own thread and connection).
     public let outbox: Outbox?
@@ -65,6 +68,8 @@ public final class Engine {
     /// The metrics file's writer (`metrics_file`), told of each pass that did not fail; `serve`
     /// sets it, other commands leave it nil.
     public var metrics: MetricsReporter?
+    /// What SIs at their `tenant_queue_limit` are told (`scanUploads`).
+    lazy var queueNotice = QueueNotice(layout: layout, log: log)
 
     /// Result files are written on a second thread while requests are processed.
     let pipeline: ResultPipeline
@@ -96,6 +101,7 @@ public final class Engine {
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
+        self.tenantProbeConcurrency = configuration.effectiveTenantProbeConcurrency
         self.outbox = configuration.associationCommand == nil ? nil : store.outbox()
         self.processor = RequestProcessor(store: store, registry: registry, policy: policy ?? ProcessingPolicy(configuration),
                                           outbox: outbox)
@@ -132,22 +138,28 @@ public final class Engine {
     private func passSteps() throws -> PassSummary {
         var summary = PassSummary()
         var wake: [Double?] = []
-        for tenant in try store.tenants() {
-            let scan = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize)
-            summary.recorded += scan.recorded.count
-            wake.append(scan.nextSettleAt)
-        }
+        let scan = try scanUploads()
+        summary.recorded += scan.recorded
+        wake.append(scan.nextSettleAt)
         uploadsClaimedAt = clock()
-        if isRegistryAvailable() {
-            summary.processed += try runGrouped(try store.queuedRequests(limit: chunkSize),
-                                                plan: { try processor.probesForQueued($0, now: $1) },
-                                                { id, _, probe in try processor.processQueued(id, now: clock(), probe: probe) })
-        }
-        if isRegistryAvailable() {
-            let now = clock()
-            summary.retried += try runGrouped(try store.dueRequests(now: now, limit: chunkSize), at: now,
-                                              plan: { try processor.probesForDue($0, now: $1) },
-                                              { try processor.retryDue($0, now: clock(), dueBy: $1, probe: $2) })
+        if commandProbe != nil {
+            if isRegistryAvailable() {
+                let work = try runFairly()
+                summary.processed += work.processed
+                summary.retried += work.retried
+            }
+        } else {
+            if isRegistryAvailable() {
+                summary.processed += try runGrouped(try store.queuedRequestsFairly(limit: chunkSize)) { id in
+                    try processor.processQueued(id, now: clock())
+                }
+            }
+            if isRegistryAvailable() {
+                let now = clock()
+                summary.retried += try runGrouped(try store.dueRequestsFairly(now: now, limit: chunkSize)) { id in
+                    try processor.retryDue(id, now: clock(), dueBy: now)
+                }
+            }
         }
         if summary.processed + summary.retried > 0 {
             // More work may follow at once: let the result thread catch up meanwhile rather
@@ -202,15 +214,26 @@ public final class Engine {
     /// While a pass waits for probes (on this queue, outside any transaction), about every
     /// quarter second: the daemon's heartbeat, and about every second the uploads that settled
     /// meanwhile are claimed and recorded, so a long round of probes does not leave SIs' files
-    /// waiting in `incoming/` (they are processed by the passes after it).
-    func whileProbing() {
+    /// waiting in `incoming/` (they join the probes running: `runFairly`). Returns true when it
+    /// looked (about every second): work may have come, uploads or retries fallen due.
+    /// Meanwhile too, the result files written since are recorded (their `result_at`: the
+    /// drop-to-result latency), and the lists and the outbox's courier are asked to catch up.
+    func whileProbing() -> Bool {
         heartbeat()
-        guard clock() - uploadsClaimedAt >= 1 else { return }
-        uploadsClaimedAt = clock()
         do {
-            for tenant in try store.tenants() { _ = try intake.scan(tenant: tenant, now: clock(), limit: chunkSize) }
+            try pipeline.record(on: results)
+        } catch {
+            log.log("results_unrecorded", ["error": "\(error)"])  // the next commit records them
+        }
+        guard clock() - uploadsClaimedAt >= 1 else { return false }
+        uploadsClaimedAt = clock()
+        if !listsAtTheEndOnly { lists.schedule() }
+        courier?.schedule()
+        do {
+            _ = try scanUploads()
         } catch {
             log.log("intake_deferred", ["error": "\(error)"])  // the next pass scans again
         }
+        return true
     }
 }

@@ -1,8 +1,6 @@
-import Dispatch
 import MassivaConfig
 import MassivaRegistry
 import MassivaSystem
-import Synchronization
 
 /// `probe_command`, the DSO's own program asked whether a meter answers now (as Postfix's
 /// `pipe(8)` runs a configured program): exit 0 reachable; 1 unreachable; 75 (EX_TEMPFAIL) the

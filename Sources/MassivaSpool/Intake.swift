@@ -55,6 +55,8 @@ public final class Intake {
         public var recorded: [RequestID] = []
         /// Regular files seen but not settled yet: the earliest time one of them may be ready.
         public var nextSettleAt: Double?
+        /// Settled uploads left in `incoming/` because `limit` was reached (`tenant_queue_limit`).
+        public var heldBack = 0
     }
 
     /// Claims and records every complete file in `tenant`'s `incoming/`, at most `limit` of them.
@@ -90,7 +92,6 @@ public final class Intake {
             // The name people see; the entry itself is always reached by its bytes.
             let name = entry.displayName
             if Self.isIgnoredName(name) { continue }
-            if claimed.count >= limit { break }
             guard let status = try? FileStatus.ofLink(entry, in: incoming) else { continue }  // vanished meanwhile
             if status.kind == .regular {
                 let ready = status.modificationTime + settleTime
@@ -103,6 +104,12 @@ public final class Intake {
                     continue
                 }
             } else if inPlace.isAnswered(name: name, status: status) {
+                continue
+            }
+            // Past the limit an entry stays where it is, for a later scan; a cancellation (above)
+            // still goes through: it is how an SI makes room.
+            if claimed.count >= limit {
+                result.heldBack += 1
                 continue
             }
             if let claim = claim(tenant: tenant.id, entry: entry, inode: status.inode, now: now,

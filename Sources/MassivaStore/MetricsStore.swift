@@ -22,6 +22,8 @@ public struct MetricsSnapshot: Sendable, Equatable {
     public var latencySum: Double = 0
 
     public var queued = 0
+    /// Each tenant's queued requests (`tenant_queue_limit` applies to them); absent: none.
+    public var queuedByTenant: [String: Int] = [:]
     public var processing = 0
     public var waitingRows = 0
     /// Requests whose waiting rows are due now (work the engine should be doing).
@@ -109,6 +111,7 @@ public struct MetricsStore {
             let outbox = try Outbox(database: database).figures()
             (m.outboxDepth, m.outboxOldestAt) = (outbox.depth, outbox.oldest?.createdAt)
             m.tenants = try database.query("SELECT id FROM tenants ORDER BY id", [], { $0.text("id") })
+            m.queuedByTenant = try StateStore.queuedRequestsByTenant(database)
             for tenant in m.tenants { m.rejectedRun[tenant] = try rejectedRun(tenant: tenant) }
             return m
         }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import Testing
@@ -18,7 +19,22 @@ import Synchronization
 final class LogCapture: Sendable {
     private let stored = Mutex<[String]>([])
 
-    func append(_ line: String) { stored.withLock { $0.append(line) } }
+    private let appended = DispatchSemaphore(value: 0)
+
+    func append(_ line: String) {
+        stored.withLock { $0.append(line) }
+        appended.signal()
+    }
+
+    /// Waits until a line satisfies `predicate` (woken by each line logged, not polling); false
+    /// after `timeout` seconds, a guard against a hang, not a speed target.
+    func wait(timeout: Double = 120, for predicate: (String) -> Bool) -> Bool {
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout * 1000))
+        while !lines.contains(where: predicate) {
+            if appended.wait(timeout: deadline) == .timedOut { return lines.contains(where: predicate) }
+        }
+        return true
+    }
     var lines: [String] { stored.withLock { $0 } }
     func events(_ name: String) -> [String] { lines.filter { $0 == name || $0.hasPrefix(name + " ") } }
 }
