@@ -79,6 +79,10 @@ let package = Package(
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
+        // A test target per module: SQLite's wrapper, the result files' archive, the command line.
+        .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase"]),
+        .testTarget(name: "MassivaResultsTests", dependencies: ["MassivaResults", "MassivaSpool"]),
+        .testTarget(name: "MassivaCLITests", dependencies: ["MassivaCLI"]),
         .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI"]),
         .testTarget(name: "MassivaSystemTests", dependencies: ["MassivaTestSupport", "MassivaSystem"]),
         .testTarget(name: "MassivaStoreTests",
