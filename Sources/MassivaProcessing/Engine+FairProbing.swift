@@ -57,7 +57,8 @@ extension Engine {
             let now = clock()
             let candidates = try store.pendingWorkFairly(now: now, limit: room + seen.count).filter { !seen.contains($0.id) }
             var waiting: [String: Int] = [:]
-            try store.readTransaction {
+            // Added together: no probe starts before the last is in, so the slots go by turns.
+            try batch.adding { try store.readTransaction {
                 for work in candidates {
                     let queued = waiting[work.tenant] ?? batch.waiting(tenant: work.tenant)
                     // Enough of this tenant waits to fill every slot: its next request would
@@ -74,7 +75,7 @@ extension Engine {
                     seen.insert(work.id)
                     waiting[work.tenant] = queued + targets.count
                 }
-            }
+            } }
         }
 
         while !halted && !shouldStop() {
