@@ -34,7 +34,7 @@ extension StateStore {
             SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) AS turn
                             FROM requests WHERE status = 'queued')
             WHERE turn <= ?1 ORDER BY turn, id LIMIT ?1
-            """, [.int(limit)]) { RequestID($0.int(0)) }
+            """, [.int(limit)]) { RequestID($0.int("id")) }
     }
 
     /// Requests with rows due for a retry at `now`, round-robin between tenants: each tenant's
@@ -44,7 +44,7 @@ extension StateStore {
             SELECT id FROM (SELECT id, next_due_at, row_number() OVER (PARTITION BY tenant ORDER BY next_due_at, id) AS turn
                             FROM requests WHERE status = 'processing' AND next_due_at <= ?1)
             WHERE turn <= ?2 ORDER BY turn, next_due_at, id LIMIT ?2
-            """, [.double(now), .int(limit)]) { RequestID($0.int(0)) }
+            """, [.double(now), .int(limit)]) { RequestID($0.int("id")) }
     }
 
     /// Queued requests and retries due at `now` together, round-robin between tenants; within
@@ -56,9 +56,11 @@ extension StateStore {
                 SELECT id, tenant, retry, row_number() OVER (PARTITION BY tenant ORDER BY since, id) AS turn FROM (
                     SELECT id, tenant, 0 AS retry, submitted_at AS since FROM requests WHERE status = 'queued'
                     UNION ALL
-                    SELECT id, tenant, 1, next_due_at FROM requests WHERE status = 'processing' AND next_due_at <= ?1))
+                    SELECT id, tenant, 1 AS retry, next_due_at AS since FROM requests WHERE status = 'processing' AND next_due_at <= ?1))
             WHERE turn <= ?2 ORDER BY turn, id LIMIT ?2
-            """, [.double(now), .int(limit)]) { PendingWork(id: RequestID($0.int(0)), tenant: $0.text(1), isRetry: $0.bool(2)) }
+            """, [.double(now), .int(limit)]) {
+            PendingWork(id: RequestID($0.int("id")), tenant: $0.text("tenant"), isRetry: $0.bool("retry"))
+        }
     }
 
     /// Each tenant's queued requests (tenants with none are absent): `tenant_queue_limit`, the
@@ -69,8 +71,8 @@ extension StateStore {
 
     static func queuedRequestsByTenant(_ database: Database) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        try database.each("SELECT tenant, count(*) FROM requests WHERE status = 'queued' GROUP BY tenant", []) { s in
-            counts[s.text(0)] = s.int(1)
+        try database.each("SELECT tenant, count(*) AS queued FROM requests WHERE status = 'queued' GROUP BY tenant", []) { s in
+            counts[s.text("tenant")] = s.int("queued")
         }
         return counts
     }

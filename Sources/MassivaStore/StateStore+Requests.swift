@@ -80,17 +80,6 @@ extension StateStore {
         try database.queryOne("SELECT content FROM requests WHERE id = ? AND content IS NOT NULL", [.int(id.number)]) { $0.blob("content") }
     }
 
-    /// Oldest queued requests first.
-    public func queuedRequests(limit: Int) throws -> [RequestID] {
-        try database.query("SELECT id FROM requests WHERE status = 'queued' ORDER BY id LIMIT ?", [.int(limit)]) { RequestID($0.int("id")) }
-    }
-
-    /// Requests with rows due for a retry at `now`, earliest first.
-    public func dueRequests(now: Double, limit: Int) throws -> [RequestID] {
-        try database.query("SELECT id FROM requests WHERE status = 'processing' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
-                           [.double(now), .int(limit)]) { RequestID($0.int("id")) }
-    }
-
     /// When the next waiting row falls due, if any.
     public func nextDueTime() throws -> Double? {
         try database.queryOne("SELECT min(next_due_at) AS next_due_at FROM requests WHERE status = 'processing'", []) {

@@ -23,7 +23,7 @@ import MassivaStore
         #expect(failed.status == .rejected)
         #expect(failed.reason?.contains("configuration \"Hybrid\" is not a known value") == true)
         #expect(f.logged.events("request_failed").count == 1)
-        #expect(try f.store.dueRequests(now: f.clock.now + 1e6, limit: 10).isEmpty)
+        #expect(try f.store.dueRequestsFairly(now: f.clock.now + 1e6, limit: 10).isEmpty)
         #expect(try f.store.queueFigures().waitingRows == 0)
     }
 
