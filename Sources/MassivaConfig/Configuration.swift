@@ -34,6 +34,10 @@ public struct Configuration: Sendable, Equatable {
     /// line in richieste.csv) after it finished, or after `show --restore` wrote it back, in
     /// seconds; 0 keeps them forever. Its data stays in the database whatever this says.
     public var resultRetention: Double
+    /// `duplicate_upload_window`: an upload with the same name and bytes as one of its tenant's
+    /// requests recorded this many seconds before (or less) is rejected as a re-upload, naming
+    /// the earlier one; 0 turns the check off.
+    public var duplicateUploadWindow: Double
     /// `log_format`: how log lines are written.
     public var logFormat: LogFormat
     /// `results_encoding`: how result CSV files are encoded.
@@ -85,6 +89,7 @@ public struct Configuration: Sendable, Equatable {
         outageMaximalBackoffTime: Double = 300,
         activeQueueLimit: Int = 256,
         resultRetention: Double = 90 * 86400,
+        duplicateUploadWindow: Double = 86400,
         logFormat: LogFormat = .text,
         resultsEncoding: ResultsEncoding = .utf8BOM,
         sftpGroup: String = "massiva-sftp",
@@ -113,6 +118,7 @@ public struct Configuration: Sendable, Equatable {
         self.outageMaximalBackoffTime = outageMaximalBackoffTime
         self.activeQueueLimit = activeQueueLimit
         self.resultRetention = resultRetention
+        self.duplicateUploadWindow = duplicateUploadWindow
         self.logFormat = logFormat
         self.resultsEncoding = resultsEncoding
         self.sftpGroup = sftpGroup

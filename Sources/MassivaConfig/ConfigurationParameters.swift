@@ -22,6 +22,7 @@ struct ConfigurationParameter: Sendable {
         duration("outage_maximal_backoff_time", \.outageMaximalBackoffTime),
         positiveInteger("active_queue_limit", \.activeQueueLimit, maximum: Limits.activeQueueLimit),
         duration("result_retention", \.resultRetention),
+        duration("duplicate_upload_window", \.duplicateUploadWindow),
         enumeration("log_format", \.logFormat),
         enumeration("results_encoding", \.resultsEncoding),
         unixName("sftp_group", \.sftpGroup),

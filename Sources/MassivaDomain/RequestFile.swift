@@ -26,6 +26,16 @@ public enum FileRejection: Error, Sendable, Equatable {
     case nameNotUTF8
     /// UTF-16 text (what Excel's "Unicode text" writes): readable, but not the agreed format.
     case utf16
+    /// The same name and bytes as `earlier`, one of the tenant's requests recorded at
+    /// `submittedAt` (its time as the result files write it) within `duplicate_upload_window`.
+    case duplicateUpload(earlier: RequestID, submittedAt: String)
+    /// A folder in `incoming/`: its files are not read (kept aside for the operator).
+    case folder
+    /// A `.cancel` naming a request that is not one of the tenant's: the same words whether it
+    /// does not exist or is another SI's, so no SI learns which numbers are in use.
+    case cancelTargetNotFound(RequestID)
+    /// A `.cancel` whose name is not a request's number.
+    case cancelNameInvalid(String)
 
     public var reason: String {
         switch self {
@@ -40,6 +50,14 @@ public enum FileRejection: Error, Sendable, Equatable {
             return "il nome del file contiene caratteri non validi (non UTF-8): rinominare il file usando lettere, cifre, '-' e '_' e caricarlo di nuovo"
         case .utf16:
             return "il file è in codifica UTF-16: salvarlo come CSV UTF-8 (in Excel: \"CSV UTF-8 (delimitato da virgole)\") e caricarlo di nuovo"
+        case .duplicateUpload(let earlier, let submittedAt):
+            return "file già caricato: identico (stesso nome e stesso contenuto) alla richiesta \(earlier) del \(submittedAt), le sue righe non sono state lavorate una seconda volta"
+        case .folder:
+            return "è una cartella (directory): le cartelle non sono accettate, i file al suo interno non sono stati letti; caricarli direttamente in incoming/"
+        case .cancelTargetNotFound(let id):
+            return "annullamento non eseguito: la richiesta \(id) non è stata trovata tra quelle della ditta"
+        case .cancelNameInvalid(let name):
+            return "annullamento non eseguito: \"\(name)\" non indica una richiesta (il file deve chiamarsi come la richiesta, ad esempio MOME-000000012.cancel)"
         }
     }
 }

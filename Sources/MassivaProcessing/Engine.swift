@@ -99,6 +99,7 @@ public final class Engine {
                                                       maximal: configuration.outageMaximalBackoffTime))
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
+        self.intake.duplicateUploadWindow = configuration.duplicateUploadWindow
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
         self.tenantProbeConcurrency = configuration.effectiveTenantProbeConcurrency

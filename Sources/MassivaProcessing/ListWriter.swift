@@ -59,12 +59,17 @@ final class ListWriter: @unchecked Sendable {
     private var associationsNotBefore = -Double.infinity
     private var associationsDeferred = false
     private var outageLogged = false
+    /// `private/refused/` is pruned by the same retention (`RefusedFolder.prune`), at most once
+    /// a minute: a look at every tenant's folder, not worth a run of every burst of work.
+    private let layout: SpoolLayout
+    private var refusedNotBefore = -Double.infinity
 
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
          clock: @escaping @Sendable () -> Double) throws {
         let store = try StateStore(database: try Schema.open(path: databasePath))
         own = try Connection(writer: ResultWriter(layout: layout, store: store, files: files, clock: clock))
         self.retention = retention
+        self.layout = layout
         self.log = log
         self.clock = clock
     }
@@ -91,6 +96,10 @@ final class ListWriter: @unchecked Sendable {
             if retention > 0 {
                 let removed = try writer.applyRetention(cutoff: start - retention)
                 if removed > 0 { log.log("retired", ["folders": String(removed)]) }
+                if start >= refusedNotBefore {
+                    refusedNotBefore = start + 60
+                    pruneRefused(cutoff: start - retention)
+                }
             }
             let now = clock()
             if now >= associationsNotBefore {
@@ -114,6 +123,12 @@ final class ListWriter: @unchecked Sendable {
             queue.asyncAfter(deadline: .now() + 5) { [weak self] in self?.schedule() }
         }
         notBefore = clock() + max(requestListInterval, 4 * (clock() - start))
+    }
+
+    /// Refused uploads kept aside longer than `result_retention` removed.
+    private func pruneRefused(cutoff: Double) {
+        let removed = RefusedFolder.prune(layout, before: cutoff, log: log)
+        if removed > 0 { log.log("refused_pruned", ["entries": String(removed)]) }
     }
 
     /// associazioni.csv, read through the registry; while the registry is down they stay
@@ -166,6 +181,7 @@ final class ListWriter: @unchecked Sendable {
                     if removed > 0 { log.log("retired", ["folders": String(removed)]) }
                     if removed < limit { break }
                 }
+                pruneRefused(cutoff: clock() - retention)
             }
             _ = try writer.refreshRequestLists()
             _ = try refreshAssociationLists(on: connection)

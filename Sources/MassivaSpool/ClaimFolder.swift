@@ -47,13 +47,13 @@ struct ClaimFolder {
     }
 
     /// Removes a recorded claim, and its sidecar; an entry refused unread is kept aside for the
-    /// operator instead.
-    func finish(_ claim: ClaimName, refused: Bool) {
+    /// operator instead, bounded and dated `now` (`RefusedFolder`).
+    func finish(_ claim: ClaimName, refused: Bool, now: Double) {
         if claim.mayHaveSidecar, let sidecar = claim.sidecarName {
             try? FileSystem.unlink(path + "/" + sidecar)
         }
         if refused {
-            try? FileSystem.rename(from: path(of: claim), to: layout.refusedDirectory(tenant) + "/" + claim.rawValue)
+            RefusedFolder(layout: layout, tenant: tenant, log: log).keep(path(of: claim), as: claim.rawValue, now: now)
         } else {
             try? FileSystem.unlink(path(of: claim))
         }

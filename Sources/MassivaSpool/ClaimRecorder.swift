@@ -14,6 +14,8 @@ struct ClaimRecorder {
     /// The most bytes of uploads held in memory and committed in one transaction (one upload
     /// larger than this, up to `max_file_size`, goes alone).
     let batchBytes: Int
+    /// `duplicate_upload_window`: re-uploads within it are rejected (`DuplicateUploads`).
+    var duplicateWindow: Double = 0
 
     var log: EventLog { folder.log }
     var tenant: String { folder.tenant }
@@ -28,7 +30,7 @@ struct ClaimRecorder {
             if let id = try store.requestID(claimName: claim.rawValue) {
                 // Recorded before a crash: only the clean-up was left. An entry recorded without
                 // its bytes was refused unread: it goes aside, not away.
-                folder.finish(claim, refused: try store.content(of: id) == nil)
+                folder.finish(claim, refused: try store.content(of: id) == nil, now: now)
                 continue
             }
             guard let claimed = try ClaimedUpload.read(claim, in: folder, store: store, tenantEnabled: enabled,
@@ -49,26 +51,32 @@ struct ClaimRecorder {
     }
 
     /// Commits `pending` as requests in one transaction synced to disk, then removes their claims.
+    /// A re-upload is recognised inside that transaction (`DuplicateUploads`).
     private func commit(_ pending: [ClaimedUpload], now: Double) throws -> [RequestID] {
-        let ids = try store.durably {
+        let duplicates = DuplicateUploads(store: store, window: duplicateWindow)
+        let recorded = try store.durably {
             try store.transaction {
-                try pending.map { c in
-                    try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
-                                            configuratorPerson: c.configurator.person, claimName: c.claim.rawValue,
-                                            content: c.content, rejection: c.rejection,
-                                            rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt)
+                try pending.map { c -> (RequestID, FileRejection?) in
+                    let duplicate = try duplicates.check(c, tenant: tenant, now: now)
+                    let rejection = duplicate?.rejection ?? c.rejection
+                    let id = try store.createRequest(tenant: tenant, fileName: c.fileName, configurator: c.configurator.name,
+                                                     configuratorPerson: c.configurator.person, claimName: c.claim.rawValue,
+                                                     content: c.content, rejection: rejection,
+                                                     rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt,
+                                                     contentDigest: c.digest, duplicateOf: duplicate?.earlier)
+                    return (id, rejection)
                 }
             }
         }
-        for (id, c) in zip(ids, pending) {
-            if let rejection = c.rejection {
+        for ((id, rejection), c) in zip(recorded, pending) {
+            if let rejection {
                 log.log("rejected", ["id": id.description, "tenant": tenant, "file": c.fileName, "reason": rejection.reason])
             } else {
                 log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
                                      "bytes": String(c.content?.count ?? 0), "configurator": c.configurator.name])
             }
-            folder.finish(c.claim, refused: c.isRefusedUnread)
+            folder.finish(c.claim, refused: c.isRefusedUnread, now: now)
         }
-        return ids
+        return recorded.map(\.0)
     }
 }

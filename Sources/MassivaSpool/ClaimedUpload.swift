@@ -14,6 +14,9 @@ struct ClaimedUpload {
     var rowsTotal = 0
     /// Its modification time: when the SI finished the upload (the metrics' latency starts).
     var droppedAt: Double? = nil
+    /// SHA-256 of `content`, taken before the recording transaction: what a re-upload is
+    /// recognised by (`DuplicateUploads`).
+    var digest: [UInt8]? = nil
 
     /// Whether the entry is kept aside once recorded, rather than removed: it was not read.
     var isRefusedUnread: Bool { !regular || content == nil }
@@ -32,6 +35,8 @@ struct ClaimedUpload {
             // Refused unread, kept aside: the SI sees the request under the name's display form.
             claimed.rejection = .nameNotUTF8
             claimed.regular = false
+        } else if status.kind == .directory {
+            claimed.rejection = .folder
         } else if status.kind != .regular {
             claimed.rejection = .notRegularFile(kind: status.kind.italianName)
         } else if status.size > maxFileSize {
@@ -64,6 +69,7 @@ struct ClaimedUpload {
         if claimed.rejection == nil, let content = claimed.content {
             claimed.rowsTotal = BulkFile.dataRowCount(content, maxRows: maxRows)
         }
+        if let content = claimed.content { claimed.digest = SHA256.hash(content) }
         return claimed
     }
 }

@@ -31,14 +31,25 @@ struct InPlaceAnswer {
         guard let current = try? FileStatus.ofLink(entry, in: incoming), current.inode == status.inode, current.kind != .regular else { return nil }
         let name = entry.displayName
         let who = try store.configurator(ofOwner: current.userID, tenant: tenant.id)
-        let rejection = entry.isUTF8 ? FileRejection.notRegularFile(kind: current.kind.italianName) : FileRejection.nameNotUTF8
+        let rejection: FileRejection = !entry.isUTF8 ? .nameNotUTF8
+            : current.kind == .directory ? .folder : .notRegularFile(kind: current.kind.italianName)
         let id = try store.transaction {
             try store.createRequest(tenant: tenant.id, fileName: name, configurator: who.name,
                                     configuratorPerson: who.person, claimName: Self.key(name: name, status: current),
                                     content: nil, rejection: rejection, now: now)
         }
         log.log("rejected", ["id": id.description, "tenant": tenant.id, "file": name, "reason": rejection.reason])
-        if current.kind == .directory { try? FileSystem.removeDirectory(entry, in: incoming) }
+        if current.kind == .directory {
+            do {
+                try FileSystem.removeDirectory(entry, in: incoming)
+            } catch {
+                // Not claimed (moved), so the daemon may not write the folder (an SI's, mode
+                // 0755: CAP_DAC_READ_SEARCH reads it, no more): its files stay where they are,
+                // unread; the answer tells the SI to send them again as files. Logged once, with
+                // the answer: the entry is keyed until it goes.
+                log.log("folder_left", ["id": id.description, "tenant": tenant.id, "file": name, "error": "\(error)"])
+            }
+        }
         return id
     }
 }

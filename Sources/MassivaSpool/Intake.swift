@@ -26,6 +26,9 @@ public final class Intake {
     /// The most bytes of uploads held in memory and committed in one transaction (one upload
     /// larger than this, up to `max_file_size`, goes alone).
     public var batchBytes = 8 * 1_048_576
+    /// `duplicate_upload_window`: an upload with the name and bytes of one of the tenant's
+    /// requests of this many seconds before is rejected as a re-upload (`DuplicateUploads`); 0: off.
+    public var duplicateUploadWindow: Double = 86400
     /// Claims made by this intake: with the time, it makes claim names unique.
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
@@ -157,6 +160,7 @@ public final class Intake {
     }
 
     private func recorder(tenant: String) -> ClaimRecorder {
-        ClaimRecorder(folder: folder(tenant), store: store, maxFileSize: maxFileSize, maxRows: maxRows, batchBytes: batchBytes)
+        ClaimRecorder(folder: folder(tenant), store: store, maxFileSize: maxFileSize, maxRows: maxRows, batchBytes: batchBytes,
+                      duplicateWindow: duplicateUploadWindow)
     }
 }

@@ -11,7 +11,7 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7, version8]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -309,5 +309,18 @@ public enum Schema {
                 WHERE true
                 ON CONFLICT(metric, tenant, key) DO UPDATE SET value = value + excluded.value;
         END;
+        """)
+
+    /// Re-uploads recognised (`duplicate_upload_window`, issue 22): `content_digest` is the
+    /// SHA-256 of a request's uploaded bytes (NULL when none were read), and `duplicate_of` the
+    /// earlier request a rejected re-upload repeats. `requests_uploads` finds the twin of an
+    /// upload by (tenant, name, digest, time) from the index alone, inside the recording
+    /// transaction; only requests with a digest are in it. Requests recorded before this
+    /// migration have no digest: a re-upload of one of them is taken as a new request, once.
+    static let version8 = Migration(version: 8, summary: "upload digests, for re-uploads", sql: """
+        ALTER TABLE requests ADD COLUMN content_digest BLOB;
+        ALTER TABLE requests ADD COLUMN duplicate_of INTEGER;
+        CREATE INDEX requests_uploads ON requests(tenant, file_name, content_digest, submitted_at)
+            WHERE content_digest IS NOT NULL;
         """)
 }

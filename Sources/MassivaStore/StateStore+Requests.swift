@@ -9,19 +9,23 @@ extension StateStore {
     /// the file was read at intake, so a queued request shows `0/N` (Figura 12) before its pass.
     /// `droppedAt`, the upload's modification time, starts its drop-to-result latency (the
     /// metrics); without it, its recording does.
+    /// `contentDigest` (SHA-256 of `content`) is what a later re-upload is recognised by
+    /// (`earlierUpload`); `duplicateOf`, the request a rejected re-upload repeats.
     public func createRequest(tenant: String, fileName: String, configurator: String, configuratorPerson: PersonName = .unknown,
                               claimName: String?, content: [UInt8]?, rejection: FileRejection?, rowsTotal: Int = 0,
-                              now: Double, droppedAt: Double? = nil) throws -> RequestID {
+                              now: Double, droppedAt: Double? = nil, contentDigest: [UInt8]? = nil,
+                              duplicateOf: RequestID? = nil) throws -> RequestID {
         if let claimName, let existing = try requestID(claimName: claimName) { return existing }
         let status: RequestStatus = rejection == nil ? .queued : .rejected
         try database.run("""
             INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
-                                 rows_total, configurator_given_name, configurator_surname, dropped_at)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 rows_total, configurator_given_name, configurator_surname, dropped_at, content_digest, duplicate_of)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
                   SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
                   rejection == nil ? .null : .double(now), .int(rejection == nil ? max(0, rowsTotal) : 0),
-                  .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) })])
+                  .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) }),
+                  contentDigest.map { .blob($0) } ?? .null, duplicateOf.map { .int($0.number) } ?? .null])
         return RequestID(database.lastInsertRowID)
     }
 

@@ -188,12 +188,16 @@ import MassivaTestSupport
         #expect(note.contains("non eseguito"), "\(note)")
         #expect(f.list(f.layout.incoming("acme")).isEmpty)
 
-        // A cancel naming no request is consumed too, and nothing else changes.
+        // A cancel naming no request is consumed too, and answered (issue 22: each with a
+        // rejected request of its own, as voltaic's cancel of acme's request above); the
+        // requests it names change in nothing.
         try f.drop("MOME-000000999.cancel", text: "")
         try f.drop("garbage.cancel", text: "")
         try f.runUntilIdle()
         #expect(f.list(f.layout.incoming("acme")).isEmpty)
-        #expect(try f.store.requests(tenant: nil).count == 2)
+        #expect(try f.store.requests(tenant: "acme").filter { !$0.fileName.hasSuffix(".cancel") }.count == 2)
+        #expect(try f.store.requests(tenant: "acme").filter { $0.fileName.hasSuffix(".cancel") }.map(\.status) == [.rejected, .rejected])
+        #expect(try f.store.requests(tenant: "voltaic").map(\.fileName) == ["\(queued.id).cancel"])
         #expect(f.logged.events("cancelled").count == 1)
     }
 
