@@ -74,8 +74,11 @@ let package = Package(
         // Micro-benchmarks (SCP/1 rendering, scp.zip writing, the store's decoders): `scripts/bench --micro`.
         .executableTarget(name: "massiva-bench",
                          dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaStore", "MassivaSystem"]),
-        // What the test targets share: a fake clock, files' times set from it.
-        .target(name: "MassivaTestSupport", dependencies: ["MassivaSystem"]),
+        // What the test targets share: a fake clock, files' times set from it, temporary
+        // directories, the engine on a temporary spool with the test registry (EngineFixture).
+        .target(name: "MassivaTestSupport",
+                dependencies: ["MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
+                               "MassivaDomain", "MassivaRegistry", "MassivaResults", "MassivaSpool", "MassivaStore"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
@@ -89,15 +92,23 @@ let package = Package(
                     dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaRegistry", "MassivaDomain",
                                    "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MassivaEngineTests",
-                    dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
-                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig",
-                                   "MassivaSystem", "MassivaCSV"]),
+        .testTarget(name: "MassivaRegistryTests",
+                    dependencies: ["MassivaRegistry", "MassivaStore", "MassivaDatabase", "MassivaDomain"]),
+        // Intake (taking uploads, cancellation, claim names), driven by the engine's passes.
+        .testTarget(name: "MassivaSpoolTests",
+                    dependencies: ["MassivaTestSupport", "MassivaSpool", "MassivaProcessing", "MassivaResults", "MassivaStore",
+                                   "MassivaDomain", "MassivaSystem"]),
+        .testTarget(name: "MassivaMetricsTests",
+                    dependencies: ["MassivaTestSupport", "MassivaMetrics", "MassivaProcessing", "MassivaRegistry", "MassivaStore",
+                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
+        .testTarget(name: "MassivaProcessingTests",
+                    dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore",
+                                   "MassivaResults", "MassivaSpool", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCSV"]),
         // Runs the built binary (.build/debug/massiva) as a process; the schema guard's tests migrate its database.
         .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaStore", "MassivaDatabase", "MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaTestSupport", "MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
-                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaCLI"]),
+                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaConfig", "MassivaCLI"]),
         .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
         .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
