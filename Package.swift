@@ -75,9 +75,10 @@ let package = Package(
         .executableTarget(name: "massiva-bench",
                          dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaStore", "MassivaSystem"]),
         // What the test targets share: a fake clock, files' times set from it, temporary
-        // directories, the engine on a temporary spool with the test registry (EngineFixture).
+        // directories, a process runner, waits on a condition, the engine on a temporary spool
+        // with the test registry (EngineFixture).
         .target(name: "MassivaTestSupport",
-                dependencies: ["MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
+                dependencies: ["CGlibc", "MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
                                "MassivaDomain", "MassivaRegistry", "MassivaResults", "MassivaSpool", "MassivaStore"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
@@ -105,13 +106,13 @@ let package = Package(
                     dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore",
                                    "MassivaResults", "MassivaSpool", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCSV"]),
         // Runs the built binary (.build/debug/massiva) as a process; the schema guard's tests migrate its database.
-        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaStore", "MassivaDatabase", "MassivaSystem"]),
+        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaTestSupport", "MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
                                    "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaConfig", "MassivaCLI"]),
         .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
-        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaCSV"]),
+        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaTestSupport", "MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
-        .testTarget(name: "MassivaDeploymentTests"),
+        .testTarget(name: "MassivaDeploymentTests", dependencies: ["MassivaTestSupport"]),
     ]
 )
