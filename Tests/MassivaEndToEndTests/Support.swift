@@ -61,6 +61,18 @@ final class Spool {
         started.process.finish(timeout: 600)
     }
 
+    /// Starts `massiva ARGS` with its wall clock a day ahead (`faketime -f +1d`; the monotonic
+    /// clock is the kernel's, and files' times are read as they are, so what was written before
+    /// looks a day old): a later time without the test waiting for it.
+    func startADayAhead(_ arguments: [String]) throws -> (process: SpawnedProcess, stdout: String, stderr: String) {
+        try start(["faketime", "-f", "+1d", massivaBinary] + arguments,
+                  environment: ["FAKETIME_DONT_FAKE_MONOTONIC": "1", "NO_FAKE_STAT": "1"], binary: "/usr/bin/faketime")
+    }
+
+    /// Runs `massiva ARGS` a day ahead (see `startADayAhead`).
+    @discardableResult
+    func runADayAhead(_ arguments: [String]) throws -> RunResult { finish(try startADayAhead(arguments)) }
+
     @discardableResult
     func run(_ arguments: [String], environment: [String: String] = [:], useEnvironment: Bool = true,
              binary: String = massivaBinary) throws -> RunResult {
