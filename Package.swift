@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",

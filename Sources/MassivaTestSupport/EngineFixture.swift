@@ -42,7 +42,7 @@ public final class EngineFixture {
         }
         // Ahead of the real time, so every file written during the test has settled.
         clock = FakeClock(SystemClock.now.rounded(.down) + 1000)
-        database = try Database(path: layout.databasePath)
+        database = try Schema.open(path: layout.databasePath)
         store = try StateStore(database: database)
         registry = try EmbeddedRegistry(database: database)
         try FileSystem.makeDirectory(root + "/registry", intermediate: true)
