@@ -41,7 +41,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
@@ -74,8 +74,12 @@ let package = Package(
         // Micro-benchmarks (SCP/1 rendering, scp.zip writing, the store's decoders): `scripts/bench --micro`.
         .executableTarget(name: "massiva-bench",
                          dependencies: ["MassivaDomain", "MassivaResults", "MassivaSpool", "MassivaStore", "MassivaSystem"]),
-        // What the test targets share: a fake clock, files' times set from it.
-        .target(name: "MassivaTestSupport", dependencies: ["MassivaSystem"]),
+        // What the test targets share: a fake clock, files' times set from it, temporary
+        // directories, a process runner, waits on a condition, the engine on a temporary spool
+        // with the test registry (EngineFixture).
+        .target(name: "MassivaTestSupport",
+                dependencies: ["CGlibc", "MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
+                               "MassivaDomain", "MassivaRegistry", "MassivaResults", "MassivaSpool", "MassivaStore"]),
 
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
@@ -89,18 +93,26 @@ let package = Package(
                     dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaRegistry", "MassivaDomain",
                                    "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "MassivaEngineTests",
-                    dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore", "MassivaResults", "MassivaSpool",
-                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig",
-                                   "MassivaSystem", "MassivaCSV"]),
+        .testTarget(name: "MassivaRegistryTests",
+                    dependencies: ["MassivaRegistry", "MassivaStore", "MassivaDatabase", "MassivaDomain"]),
+        // Intake (taking uploads, cancellation, claim names), driven by the engine's passes.
+        .testTarget(name: "MassivaSpoolTests",
+                    dependencies: ["MassivaTestSupport", "MassivaSpool", "MassivaProcessing", "MassivaResults", "MassivaStore",
+                                   "MassivaDomain", "MassivaSystem"]),
+        .testTarget(name: "MassivaMetricsTests",
+                    dependencies: ["MassivaTestSupport", "MassivaMetrics", "MassivaProcessing", "MassivaRegistry", "MassivaStore",
+                                   "MassivaDatabase", "MassivaDomain", "MassivaConfig", "MassivaSystem"]),
+        .testTarget(name: "MassivaProcessingTests",
+                    dependencies: ["MassivaTestSupport", "MassivaProcessing", "MassivaMetrics", "MassivaRegistry", "MassivaStore",
+                                   "MassivaResults", "MassivaSpool", "MassivaDomain", "MassivaConfig", "MassivaSystem", "MassivaCSV"]),
         // Runs the built binary (.build/debug/massiva) as a process; the schema guard's tests migrate its database.
-        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaStore", "MassivaDatabase", "MassivaSystem"]),
+        .testTarget(name: "MassivaDaemonTests", dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaSystem"]),
         .testTarget(name: "MassivaServicesTests",
                     dependencies: ["MassivaTestSupport", "MassivaServices", "MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
-                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaCLI"]),
+                                   "MassivaSpool", "MassivaDatabase", "MassivaDomain", "MassivaSystem", "MassivaConfig", "MassivaCLI"]),
         .testTarget(name: "MassivaFuzzTests", dependencies: ["MassivaFuzz"]),
-        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaCSV"]),
+        .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaTestSupport", "MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
-        .testTarget(name: "MassivaDeploymentTests"),
+        .testTarget(name: "MassivaDeploymentTests", dependencies: ["MassivaTestSupport"]),
     ]
 )

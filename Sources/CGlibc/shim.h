@@ -18,6 +18,9 @@ extern int pipe2(int pipefd[2], int flags);
 #include <spawn.h>
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
+/// Changes a posix_spawn child's working directory before exec (glibc 2.29, __USE_GNU).
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+
 /// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL): prctl is variadic, which Swift cannot call.
 #include <sys/prctl.h>
 static inline int massiva_clear_ambient_capabilities(void) { return prctl(47, 4, 0, 0, 0); }

@@ -1,4 +1,3 @@
-import MassivaDatabase
 import MassivaDomain
 import MassivaStore
 import MassivaSystem
@@ -10,7 +9,7 @@ public enum SpoolMaintenance {
         public let description: String
     }
 
-    /// Copies the database of `layout` to `destination` (see `Maintenance.backup`): into a
+    /// Copies the database of `layout` to `destination` (see `BackupCopy`): into a
     /// temporary name beside the destination (so the final `rename` never crosses file
     /// systems), synced, then renamed into place and its folder synced. Without `replace` an
     /// existing destination is refused, atomically (`RENAME_NOREPLACE`), even if it appears
@@ -29,7 +28,7 @@ public enum SpoolMaintenance {
         let directory = FileSystem.parentDirectory(of: destination)
         let temporary = directory + "/" + TemporaryName.make()
         do {
-            let (file, copy) = try caller.run { () throws -> (FileDescriptor, BackupDestination) in
+            let (file, copy) = try caller.run { () throws -> (FileDescriptor, BackupCopy) in
                 if !replace && FileSystem.exists(destination) {
                     throw BackupError(description: "\(destination) exists; --force replaces it")
                 }
@@ -40,7 +39,7 @@ public enum SpoolMaintenance {
                                                       options: [.create, .exclusiveCreate, .noFollow, .closeOnExec], permissions: 0o600)
                 do {
                     try created.setPermissions(0o600)
-                    return (created, try BackupDestination(newFile: temporary))
+                    return (created, try BackupCopy(newFile: temporary))
                 } catch {
                     try? created.close()
                     throw error
@@ -48,8 +47,7 @@ public enum SpoolMaintenance {
             }
             try file.closeAfter { file in
                 // Its own connection (and no migration): a backup copies what is there.
-                let database = try Database(path: layout.databasePath)
-                try Maintenance.backup(database, to: copy)
+                try copy.copy(from: layout.databasePath)
                 // SQLite syncs what it writes only as its journal mode asks: sync the whole file
                 // before it takes the final name, so a crash never leaves a backup half on disk.
                 try file.sync()
@@ -90,19 +88,19 @@ public enum SpoolMaintenance {
     public static func check(_ layout: SpoolLayout) -> [String] {
         var problems: [String] = []
         guard FileSystem.exists(layout.databasePath) else { return ["\(layout.databasePath): no database"] }
-        let database: Database
-        do { database = try Database(path: layout.databasePath) } catch {
+        let database: Maintenance
+        do { database = try Maintenance(path: layout.databasePath) } catch {
             return ["\(layout.databasePath): cannot be opened: \(error)"]
         }
         do {
-            for line in try Maintenance.integrityProblems(database) {
+            for line in try database.integrityProblems() {
                 problems.append("\(layout.databasePath): integrity_check: \(line)")
             }
         } catch {
             problems.append("\(layout.databasePath): integrity_check failed: \(error)")
         }
         do {
-            let version = try Schema.version(of: database)
+            let version = try database.schemaVersion()
             if version > Schema.currentVersion || version < 0 {
                 problems.append("\(layout.databasePath): schema version \(version) is unknown to this binary (it knows up to \(Schema.currentVersion))")
             }
@@ -110,7 +108,7 @@ public enum SpoolMaintenance {
             problems.append("\(layout.databasePath): schema version unreadable: \(error)")
         }
         do {
-            for record in try Maintenance.undecodableRecords(database) {
+            for record in try database.undecodableRecords() {
                 problems.append("\(layout.databasePath): unknown stored value: \(record)")
             }
         } catch {
@@ -121,14 +119,14 @@ public enum SpoolMaintenance {
         return problems
     }
 
-    static func checkClaims(_ layout: SpoolLayout, _ database: Database, _ problems: inout [String]) {
+    static func checkClaims(_ layout: SpoolLayout, _ database: Maintenance, _ problems: inout [String]) {
         let claimRoot = layout.privateDirectory + "/claim"
         for tenant in ((try? FileSystem.listDirectory(claimRoot)) ?? []).sorted() {
             let directory = layout.claimDirectory(tenant)
             for name in ((try? FileSystem.listDirectory(directory)) ?? []).sorted() where !name.hasPrefix(".") {
                 // Dot-names are the sidecars of shortened claim names, never claims themselves.
                 do {
-                    if try !Maintenance.isClaimRecorded(database, claimName: name) {
+                    if try !database.isClaimRecorded(claimName: name) {
                         problems.append("\(directory)/\(name): claimed upload not recorded as a request (serve records it when it next starts)")
                     }
                 } catch {
@@ -138,7 +136,7 @@ public enum SpoolMaintenance {
         }
     }
 
-    static func checkResults(_ layout: SpoolLayout, _ database: Database, _ problems: inout [String]) {
+    static func checkResults(_ layout: SpoolLayout, _ database: Maintenance, _ problems: inout [String]) {
         let tenants = ((try? FileSystem.listDirectory(layout.tenantsDirectory)) ?? []).sorted()
         // Tenants whose results/ is a real folder: a linked one is refused by the engine, and
         // nothing is read through it here either.
@@ -152,14 +150,14 @@ public enum SpoolMaintenance {
             }
             readable.insert(tenant)
             walkForHidden(results, &problems)
-            let known = (try? Maintenance.requestIDs(database, tenant: tenant)) ?? []
+            let known = (try? database.requestIDs(tenant: tenant)) ?? []
             for name in ((try? FileSystem.listDirectory(results)) ?? []).sorted() where name.hasPrefix("MOME-") {
                 if let id = RequestID(parsing: name), known.contains(id.number) { continue }
                 problems.append("\(results)/\(name): result folder of no request of tenant \(tenant)")
             }
         }
         do {
-            try Maintenance.eachRequestFolder(database) { number, tenant, expected in
+            try database.eachRequestFolder { number, tenant, expected in
                 guard readable.contains(tenant) else { return }
                 let folder = layout.resultFolder(tenant, RequestID(number).description)
                 switch expected {

@@ -2,22 +2,36 @@ import MassivaDatabase
 import MassivaDomain
 
 /// What `massiva backup` and `massiva check` ask of the database: the online backup, SQLite's
-/// own integrity check, and the records the spool's files are checked against.
-public enum Maintenance {
-    /// A consistent copy of `database` in the new file `destination` (SQLite's online backup:
+/// own integrity check, the schema's version, and the records the spool's files are checked
+/// against.
+public struct Maintenance {
+    private let database: Database
+
+    /// Opens the database at `path` on a connection of its own, without migrating it: a backup
+    /// copies what is there, a check reports what it finds.
+    public init(path: String) throws {
+        database = try Database(path: path)
+    }
+
+    /// A consistent copy of the database in the new file `destination` (SQLite's online backup:
     /// one snapshot, taken while the daemon keeps writing).
-    public static func backup(_ database: Database, to destination: BackupDestination) throws {
+    func backup(to destination: BackupDestination) throws {
         try database.backup(to: destination)
     }
 
+    /// The schema version the database records (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int {
+        try Schema.version(of: database)
+    }
+
     /// `PRAGMA integrity_check`'s findings; empty when it says `ok`.
-    public static func integrityProblems(_ database: Database) throws -> [String] {
+    public func integrityProblems() throws -> [String] {
         let lines = try database.query("PRAGMA integrity_check", []) { $0.text(0) }
         return lines == ["ok"] ? [] : lines
     }
 
     /// Whether a claim file's name is recorded as a request (the claim name is unique).
-    public static func isClaimRecorded(_ database: Database, claimName: String) throws -> Bool {
+    public func isClaimRecorded(claimName: String) throws -> Bool {
         try database.queryOne("SELECT 1 FROM requests WHERE claim_name = ?", [.text(claimName)]) { _ in true } ?? false
     }
 
@@ -32,8 +46,7 @@ public enum Maintenance {
     }
 
     /// Every request with the folder its state calls for, in id order, streamed.
-    public static func eachRequestFolder(_ database: Database,
-                                         _ body: (_ id: Int, _ tenant: String, _ expected: ExpectedFolder) throws -> Void) throws {
+    public func eachRequestFolder(_ body: (_ id: Int, _ tenant: String, _ expected: ExpectedFolder) throws -> Void) throws {
         try database.each("SELECT id, tenant, results_version, results_state FROM requests ORDER BY id", []) { s in
             let expected: ExpectedFolder
             switch (s.int("results_version"), s.text("results_state")) {
@@ -46,14 +59,14 @@ public enum Maintenance {
     }
 
     /// The ids of `tenant`'s requests (to tell a result folder of no request).
-    public static func requestIDs(_ database: Database, tenant: String) throws -> Set<Int> {
+    public func requestIDs(tenant: String) throws -> Set<Int> {
         Set(try database.query("SELECT id FROM requests WHERE tenant = ?", [.text(tenant)]) { $0.int("id") })
     }
 
     /// Every request and row whose stored values do not decode (an unknown status, row state,
     /// code or configuration type), each as its `RecordError`, at most `limit`: the engine
     /// fails such a request alone, but `check` should say which before it does.
-    public static func undecodableRecords(_ database: Database, limit: Int = 100) throws -> [String] {
+    public func undecodableRecords(limit: Int = 100) throws -> [String] {
         var found: [String] = []
         try database.each("SELECT \(StateStore.requestColumns) FROM requests ORDER BY id", []) { s in
             guard found.count < limit else { return }

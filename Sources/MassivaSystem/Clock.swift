@@ -37,6 +37,17 @@ public enum SystemClock {
         return format(parts)
     }
 
+    /// Like `iso8601(_:)` but at a UTC offset given in seconds (a zone's offset at that time,
+    /// e.g. from tzdata) instead of the process's zone: no `TZ` involved, so a test of a zone's
+    /// times changes nothing for the rest of the process.
+    public static func iso8601(_ seconds: Double, utcOffset: Int) -> String {
+        var time = SystemClock.clampedTime(seconds) + time_t(utcOffset)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        parts.tm_gmtoff = utcOffset
+        return format(parts)
+    }
+
     /// Like `iso8601(_:)` but in UTC, with offset `+00:00`.
     public static func iso8601UTC(_ seconds: Double) -> String {
         var time = SystemClock.clampedTime(seconds)
@@ -143,6 +154,15 @@ public struct CalendarDay: Comparable, Hashable, Sendable, CustomStringConvertib
         localtime_r(&time, &parts)
         return CalendarDay(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1,
                            day: Int(parts.tm_mday))!
+    }
+
+    /// The calendar day containing `seconds` since the epoch at a UTC offset given in seconds
+    /// (see `SystemClock.iso8601(_:utcOffset:)`).
+    public init(at seconds: Double, utcOffset: Int) {
+        var time = SystemClock.clampedTime(seconds) + time_t(utcOffset)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        self.init(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday))!
     }
 
     /// The first second of this day in local time (`mktime`, DST decided by the zone).

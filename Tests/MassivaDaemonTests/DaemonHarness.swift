@@ -1,16 +1,13 @@
 import Foundation
 import Glibc
 import MassivaSystem
+import MassivaTestSupport
 
 /// A temporary spool with the sample registry and two tenants, and the built `massiva` binary
 /// run against it as a real process.
 final class DaemonHarness {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-    static let binary = packageRoot + "/.build/debug/massiva"
+    static let packageRoot = BuiltProgram.packageRoot
+    static let binary = BuiltProgram.massiva
 
     let root: String
     var spool: String { root + "/spool" }
@@ -42,18 +39,9 @@ final class DaemonHarness {
     /// Runs a command to completion: (status, stdout).
     @discardableResult
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(["MASSIVA_CONFIG": configPath]) { $1 }
-            .merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try SpawnedProcess.run([Self.binary] + arguments,
+                                            environment: ["MASSIVA_CONFIG": configPath].merging(environment) { $1 })
+        return (result.status, result.stdout)
     }
 
     func check(_ arguments: [String]) throws {
@@ -62,32 +50,17 @@ final class DaemonHarness {
     }
 
     /// Starts `massiva serve` in the background, its stderr appended to `logPath`.
-    func startDaemon(environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["MASSIVA_CONFIG": configPath]) { $1 }
-            .merging(environment) { $1 }
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return process
+    func startDaemon(environment: [String: String] = [:]) throws -> SpawnedProcess {
+        try SpawnedProcess([Self.binary, "serve"], environment: ["MASSIVA_CONFIG": configPath].merging(environment) { $1 },
+                           standardOutput: .discard, standardError: .appending(logPath))
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Polls `condition` every 20 ms for up to `seconds`.
+    /// Checks `condition` every 20 ms until it holds, for up to `seconds`.
     @discardableResult
     func waitUntil(_ seconds: Double = 20, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(20_000)
-        }
-        return try condition()
+        try MassivaTestSupport.waitUntil(timeout: seconds, every: 0.02, condition)
     }
 
     /// Drops `content` into a tenant's incoming folder the way an SFTP client should: written
@@ -105,17 +78,9 @@ final class DaemonHarness {
 
     /// One SQL answer from the spool's database through the sqlite3 shell, or nil without it.
     func sql(_ query: String) -> String? {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [spool + "/private/massiva.db", query]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
+              let result = try? SpawnedProcess.run(["/usr/bin/sqlite3", spool + "/private/massiva.db", query]) else { return nil }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 

@@ -3,6 +3,7 @@ import Glibc
 import MassivaDatabase
 import MassivaStore
 import Testing
+import MassivaTestSupport
 
 /// A newer release migrating the database under a running daemon: the real `massiva serve`
 /// process must stop with `SchemaError.exitStatus` and a `schema_newer_than_binary` line, and
@@ -20,16 +21,12 @@ import Testing
 
     /// One statement through the sqlite3 shell (waiting up to 5 s for the daemon's lock).
     static func sqlite3(_ h: DaemonHarness, _ statement: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = ["-cmd", ".timeout 5000", h.spool + "/private/massiva.db", statement]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "sqlite3 \(statement)")
+        let result = try SpawnedProcess.run(["/usr/bin/sqlite3", "-cmd", ".timeout 5000", h.spool + "/private/massiva.db", statement])
+        #expect(result.status == 0, "sqlite3 \(statement)")
     }
 
     /// Waits for the daemon to exit (polling its state, not sleeping a fixed time).
-    static func exited(_ daemon: Process, _ h: DaemonHarness) -> Bool {
+    static func exited(_ daemon: SpawnedProcess, _ h: DaemonHarness) -> Bool {
         h.waitUntil(20) { !daemon.isRunning }
     }
 

@@ -1,11 +1,11 @@
 import Foundation
 import Glibc
+import MassivaTestSupport
 import Testing
 
-/// The package root, from this file's path.
-let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-let massivaBinary = packageRoot + "/.build/debug/massiva"
+/// The package root.
+let packageRoot = BuiltProgram.packageRoot
+let massivaBinary = BuiltProgram.massiva
 
 /// Whether this process may do what a deployment does (create users, run sshd): root only.
 let runningAsRoot = geteuid() == 0
@@ -17,55 +17,27 @@ struct ProgramRun {
     var errors: String
 }
 
-/// Runs a program to its end (`posix_spawnp` and `waitpid`, output through files: Foundation's
-/// `Process` was seen never to notice an `sftp` child's exit here, leaving it a zombie).
+/// Runs a program to its end (`SpawnedProcess`: `posix_spawnp` and `waitpid`, output through
+/// files).
 @discardableResult
 func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> ProgramRun {
     try start(arguments, environment: environment, input: input).finish()
 }
 
 /// A program started by `start`, running until `finish` waits for it.
-struct StartedProgram {
-    let pid: pid_t
-    let directory: String
+typealias StartedProgram = SpawnedProcess
 
-    /// Waits for the program's end and reads what it said.
+extension SpawnedProcess {
+    /// Waits for the program's end and reads what it said (a signal's end as 128 + its number).
     func finish() -> ProgramRun {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ProgramRun(status: exit,
-                          output: (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "",
-                          errors: (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "")
+        let result = finish(timeout: 600)
+        return ProgramRun(status: result.killed ? 128 + result.status : result.status, output: result.stdout, errors: result.stderr)
     }
 }
 
 /// Starts a program without waiting for it (several at once: `finish` each).
 func start(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> StartedProgram {
-    var template = Array("/tmp/massiva-run-XXXXXX".utf8CString)
-    guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
-    let directory = String(cString: made)
-    try (input ?? "").write(toFile: directory + "/in", atomically: false, encoding: .utf8)
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, directory + "/in", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, directory + "/out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, directory + "/err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "MASSIVA_CONFIG")
-    for (k, v) in environment { env[k] = v }
-    let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0.key + "=" + $0.value) } + [nil]
-    defer { for p in argv + envp { free(p) } }
-    var pid = pid_t()
-    let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-    guard spawned == 0 else {
-        try? FileManager.default.removeItem(atPath: directory)
-        throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EIO)
-    }
-    return StartedProgram(pid: pid, directory: directory)
+    try SpawnedProcess(arguments, environment: environment, input: input ?? "")
 }
 
 /// Removes what an earlier run, killed before its clean-up, left: each deployment writes the
@@ -272,12 +244,7 @@ final class Deployment {
 
     /// Waits until `condition` holds, at most `seconds`.
     func wait(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
+        waitUntil(timeout: seconds, every: 0.05, condition)
     }
 
     private func startProcess(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {

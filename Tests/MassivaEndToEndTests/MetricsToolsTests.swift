@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Glibc
+import MassivaTestSupport
 import Testing
 
 /// The metrics file with the real tools from Debian's packages (`scripts/ensure-deps` installs
@@ -118,19 +119,17 @@ import Testing
         }
 
         // node_exporter on a free loopback port, only its textfile collector.
-        var exporter: Process?
+        var exporter: SpawnedProcess?
         var port = 0
+        func answers(_ port: Int) -> Bool { (try? Data(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!)) != nil }
         for _ in 0..<10 {
             port = Int.random(in: 20_000..<60_000)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: nodeExporter)
-            p.arguments = ["--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
-                           "--collector.textfile.directory=\(folder)"]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(300_000)
-            if p.isRunning { exporter = p; break }  // else the port was taken: another one
+            let p = try SpawnedProcess([nodeExporter, "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults",
+                                        "--collector.textfile", "--collector.textfile.directory=\(folder)"],
+                                       standardOutput: .discard, standardError: .discard)
+            // Serving, or ended (the port was taken: another one).
+            waitUntil(timeout: 30) { !p.isRunning || answers(port) }
+            if p.isRunning { exporter = p; break }
         }
         let running = try #require(exporter, "node_exporter did not start")
         defer {

@@ -126,8 +126,8 @@ import Testing
         #expect(made.stdout.contains("massiva scp --tenant acme --pod \(Self.pod1)"))
         let name = "/\(Self.sid1)_\(Self.pod1).scp"
         let original = try #require(bytes(first + name))
-        sleep(1)  // a later generation time would show
-        let r = try spool.run(["scp", "--tenant", "acme", "--pod", Self.pod1.lowercased(), "--out", again])
+        // A day later (the command's clock moved, not the test's time spent): a later generation time would show.
+        let r = try spool.runADayAhead(["scp", "--tenant", "acme", "--pod", Self.pod1.lowercased(), "--out", again])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("file SCP: \(again + name)"))
         #expect(bytes(again + name) == original)

@@ -2,22 +2,16 @@ import Foundation
 import Glibc
 import Testing
 import MassivaCSV
+import MassivaTestSupport
 
-/// The package root, from this file's path: Tests/MassivaEndToEndTests/Support.swift.
-let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
+/// The package root.
+let packageRoot = BuiltProgram.packageRoot
 /// The built binary under test.
-let massivaBinary = packageRoot + "/.build/debug/massiva"
+let massivaBinary = BuiltProgram.massiva
 let samplesDirectory = packageRoot + "/samples"
 
 /// What a finished run of the binary said.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    /// True when it ended by a signal (our SIGKILL) rather than by exiting.
-    var killed: Bool
-}
+typealias RunResult = ProcessRun
 
 /// A temporary spool with its configuration file, driven through the binary.
 final class Spool {
@@ -52,34 +46,32 @@ final class Spool {
 
     /// Starts `massiva ARGS` with the configuration in MASSIVA_CONFIG; output goes to files.
     func start(_ arguments: [String], environment extra: [String: String] = [:], useEnvironment: Bool = true,
-               binary: String = massivaBinary) throws -> (process: Process, stdout: String, stderr: String) {
+               binary: String = massivaBinary) throws -> (process: SpawnedProcess, stdout: String, stderr: String) {
         outputSequence += 1
         let out = root + "/out-\(outputSequence).txt", err = root + "/err-\(outputSequence).txt"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = binary == massivaBinary ? arguments : Array(arguments.dropFirst())
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "MASSIVA_CONFIG")
-        if useEnvironment { environment["MASSIVA_CONFIG"] = configPath }
+        var environment = useEnvironment ? ["MASSIVA_CONFIG": configPath] : [:]
         for (k, v) in extra { environment[k] = v }
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = try SpawnedProcess([binary] + (binary == massivaBinary ? arguments : Array(arguments.dropFirst())),
+                                         environment: environment, directory: root,
+                                         standardOutput: .file(out), standardError: .file(err))
         return (process, out, err)
     }
 
-    func finish(_ started: (process: Process, stdout: String, stderr: String)) -> RunResult {
-        started.process.waitUntilExit()
-        let out = (try? String(contentsOfFile: started.stdout, encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: started.stderr, encoding: .utf8)) ?? ""
-        return RunResult(status: started.process.terminationStatus, stdout: out, stderr: err,
-                         killed: started.process.terminationReason == .uncaughtSignal)
+    func finish(_ started: (process: SpawnedProcess, stdout: String, stderr: String)) -> RunResult {
+        started.process.finish(timeout: 600)
     }
+
+    /// Starts `massiva ARGS` with its wall clock a day ahead (`faketime -f +1d`; the monotonic
+    /// clock is the kernel's, and files' times are read as they are, so what was written before
+    /// looks a day old): a later time without the test waiting for it.
+    func startADayAhead(_ arguments: [String]) throws -> (process: SpawnedProcess, stdout: String, stderr: String) {
+        try start(["faketime", "-f", "+1d", massivaBinary] + arguments,
+                  environment: ["FAKETIME_DONT_FAKE_MONOTONIC": "1", "NO_FAKE_STAT": "1"], binary: "/usr/bin/faketime")
+    }
+
+    /// Runs `massiva ARGS` a day ahead (see `startADayAhead`).
+    @discardableResult
+    func runADayAhead(_ arguments: [String]) throws -> RunResult { finish(try startADayAhead(arguments)) }
 
     @discardableResult
     func run(_ arguments: [String], environment: [String: String] = [:], useEnvironment: Bool = true,
@@ -260,26 +252,11 @@ struct SampleExpectations {
     }
 }
 
-/// NSTemporaryDirectory() without its trailing slash.
-func temporaryRoot() -> String {
-    var t = NSTemporaryDirectory()
-    while t.count > 1 && t.hasSuffix("/") { t.removeLast() }
-    return t
-}
-
 /// The sqlite3 CLI on any database file (a test reads or damages stored state with it); one
 /// array of cells per line.
 func sqlite(_ database: String, _ query: String) throws -> [[String]] {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = ["-separator", "|", database, query]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "sqlite3 \(database) \(query)")
-    return String(decoding: data, as: UTF8.self).split(separator: "\n")
+    let result = try SpawnedProcess.run(["/usr/bin/sqlite3", "-separator", "|", database, query])
+    #expect(result.status == 0, "sqlite3 \(database) \(query)")
+    return result.stdout.split(separator: "\n")
         .map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
 }

@@ -1,37 +1,41 @@
+import Foundation
 import Glibc
 import MassivaSystem
 import Testing
 
-/// Everything depending on the local time zone lives here, serialized, because one test
-/// changes `TZ` for the whole process.
-@Suite("Local time", .serialized)
+/// Local times: a zone's times are formatted at the offset tzdata gives for them (Foundation's
+/// `TimeZone`), so no test sets `TZ`, which the whole process (and every suite running beside
+/// this one) would see; the process's own zone is checked against `localtime_r`.
+@Suite("Local time")
 struct LocalTimeTests {
-    /// Runs `body` with `TZ` set to `zone`, restoring the previous value afterwards.
-    func withTimeZone(_ zone: String, _ body: () throws -> Void) rethrows {
-        let previous = getenv("TZ").map { String(cString: $0) }
-        setenv("TZ", zone, 1)
-        tzset()
-        defer {
-            if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
-            tzset()
-        }
-        try body()
+    /// The UTC offset of `zone` at `seconds` since the epoch, from tzdata.
+    func offset(_ zone: String, at seconds: Double) throws -> Int {
+        try #require(TimeZone(identifier: zone)).secondsFromGMT(for: Date(timeIntervalSince1970: seconds))
     }
 
-    @Test func formatsKnownTimestampsInRome() {
-        withTimeZone("Europe/Rome") {
-            #expect(SystemClock.iso8601(1_795_921_925) == "2026-11-29T04:12:05+01:00")
-            #expect(SystemClock.iso8601(1_795_921_925.999) == "2026-11-29T04:12:05+01:00")
-            #expect(SystemClock.iso8601(1_782_900_000) == "2026-07-01T12:00:00+02:00")
-            #expect(CalendarDay.local(at: 1_795_921_925) == CalendarDay(year: 2026, month: 11, day: 29))
-        }
-        withTimeZone("America/New_York") {
-            #expect(SystemClock.iso8601(1_795_921_925) == "2026-11-28T22:12:05-05:00")
-            #expect(CalendarDay.local(at: 1_795_921_925) == CalendarDay(year: 2026, month: 11, day: 28))
-        }
-        withTimeZone("UTC") {
-            #expect(SystemClock.iso8601(0) == "1970-01-01T00:00:00+00:00")
-            #expect(SystemClock.iso8601(-1) == "1969-12-31T23:59:59+00:00")
+    @Test func formatsKnownTimestampsInRome() throws {
+        let rome = { (seconds: Double) in try offset("Europe/Rome", at: seconds) }
+        #expect(SystemClock.iso8601(1_795_921_925, utcOffset: try rome(1_795_921_925)) == "2026-11-29T04:12:05+01:00")
+        #expect(SystemClock.iso8601(1_795_921_925.999, utcOffset: try rome(1_795_921_925.999)) == "2026-11-29T04:12:05+01:00")
+        #expect(SystemClock.iso8601(1_782_900_000, utcOffset: try rome(1_782_900_000)) == "2026-07-01T12:00:00+02:00")
+        #expect(CalendarDay(at: 1_795_921_925, utcOffset: try rome(1_795_921_925)) == CalendarDay(year: 2026, month: 11, day: 29))
+        let newYork = try offset("America/New_York", at: 1_795_921_925)
+        #expect(SystemClock.iso8601(1_795_921_925, utcOffset: newYork) == "2026-11-28T22:12:05-05:00")
+        #expect(CalendarDay(at: 1_795_921_925, utcOffset: newYork) == CalendarDay(year: 2026, month: 11, day: 28))
+        #expect(SystemClock.iso8601(0, utcOffset: try offset("UTC", at: 0)) == "1970-01-01T00:00:00+00:00")
+        #expect(SystemClock.iso8601(-1, utcOffset: 0) == "1969-12-31T23:59:59+00:00")
+        #expect(SystemClock.iso8601(-1, utcOffset: 5 * 3600 + 30 * 60) == "1970-01-01T05:29:59+05:30")
+    }
+
+    /// The process's own zone (whatever `TZ` the suite runs under: scripts/test's second pass
+    /// uses Europe/Rome) gives the same text as at the offset `localtime_r` reports.
+    @Test func localFormattingIsTheZonesOffsetFormatting() {
+        for seconds in [1_795_921_925.0, 1_782_900_000, 0, -1] {
+            var time = time_t(seconds.rounded(.down))
+            var parts = tm()
+            localtime_r(&time, &parts)
+            #expect(SystemClock.iso8601(seconds) == SystemClock.iso8601(seconds, utcOffset: Int(parts.tm_gmtoff)))
+            #expect(CalendarDay.local(at: seconds) == CalendarDay(at: seconds, utcOffset: Int(parts.tm_gmtoff)))
         }
     }
 

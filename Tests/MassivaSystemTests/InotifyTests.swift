@@ -1,11 +1,12 @@
 import Dispatch
 import Glibc
 import MassivaSystem
+import MassivaTestSupport
 import Testing
 
 @Suite("Inotify")
 struct InotifyTests {
-    /// Reads events until `done` says enough has arrived (or 5 s pass).
+    /// Reads events until `done` says enough has arrived (or the wait's generous deadline passes).
     func collect(_ inotify: Inotify, until done: ([InotifyEvent]) -> Bool) async throws -> [InotifyEvent] {
         var events: [InotifyEvent] = []
         _ = try await eventually {

@@ -1,35 +1,15 @@
 import Glibc
 import MassivaSystem
+import MassivaTestSupport
 
-/// A fresh directory under /tmp for one test, removed (recursively) afterwards.
+/// A fresh directory for one test, removed (recursively) afterwards.
 func withTemporaryDirectory<Result>(_ body: (String) throws -> Result) throws -> Result {
-    var template = Array("/tmp/massiva-system-test.XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    guard made != nil else { throw SystemError("mkdtemp", errno: .current) }
-    let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    defer { removeTree(path) }
-    return try body(path)
+    try MassivaTestSupport.withTemporaryDirectory(prefix: "massiva-system-test", body)
 }
 
 /// Async variant of `withTemporaryDirectory`.
 func withTemporaryDirectory<Result>(_ body: (String) async throws -> Result) async throws -> Result {
-    var template = Array("/tmp/massiva-system-test.XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    guard made != nil else { throw SystemError("mkdtemp", errno: .current) }
-    let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    defer { removeTree(path) }
-    return try await body(path)
-}
-
-/// `rm -rf path`, without following symlinks.
-func removeTree(_ path: String) {
-    guard let status = try? FileStatus.ofLink(path) else { return }
-    if status.kind == .directory {
-        for name in (try? FileSystem.listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
-        try? FileSystem.removeDirectory(path)
-    } else {
-        try? FileSystem.unlink(path)
-    }
+    try await MassivaTestSupport.withTemporaryDirectory(prefix: "massiva-system-test", body)
 }
 
 /// Writes `text` to `path` (test setup; not atomic).
@@ -43,14 +23,4 @@ func readFile(_ path: String) throws -> String {
     let fd = try FileDescriptor.open(path, .readOnly)
     let contents = try fd.closeAfter { try $0.read(upTo: 1 << 24) }
     return String(decoding: contents.bytes, as: UTF8.self)
-}
-
-/// Polls `condition` every 10 ms until it holds or `seconds` pass.
-func eventually(within seconds: Double = 5, _ condition: () throws -> Bool) async rethrows -> Bool {
-    let deadline = SystemClock.monotonic + seconds
-    while SystemClock.monotonic < deadline {
-        if try condition() { return true }
-        try? await Task.sleep(nanoseconds: 10_000_000)
-    }
-    return try condition()
 }

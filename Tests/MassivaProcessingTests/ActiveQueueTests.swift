@@ -3,6 +3,7 @@ import Testing
 import MassivaConfig
 import MassivaDomain
 import MassivaStore
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// `active_queue_limit`: how many requests one step of a pass takes, as configured (it used to

@@ -5,6 +5,7 @@ import MassivaRegistry
 import MassivaSpool
 import MassivaResults
 import MassivaStore
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// Retries of unreachable meters, driven by the fake clock.
@@ -131,33 +132,6 @@ import MassivaStore
         #expect(stato["rows_processed"] as? Int == 2)
         list = try f.requestList()
         #expect(list[1][4] == "2/3")
-    }
-
-    /// A registry whose back end can be switched off: every call throws `unavailable`.
-    final class SwitchableRegistry: Registry, @unchecked Sendable {
-        let base: EmbeddedRegistry
-        var down = false
-        var probes = 0
-        init(_ base: EmbeddedRegistry) { self.base = base }
-        func check() throws { if down { throw RegistryError.unavailable("test outage") } }
-        func pod(_ code: String) throws -> PODRecord? { try check(); return try base.pod(code) }
-        func device(_ sid: String) throws -> DeviceRecord? { try check(); return try base.device(sid) }
-        func device(nid: String) throws -> DeviceRecord? { try check(); return try base.device(nid: nid) }
-        func probeReachability(pod: String) throws -> Bool { try check(); probes += 1; return try base.probeReachability(pod: pod) }
-        func association(pod: String) throws -> Association? { try check(); return try base.association(pod: pod) }
-        func association(sid: String) throws -> Association? { try check(); return try base.association(sid: sid) }
-        func association(productionPOD pod: String) throws -> Association? { try check(); return try base.association(productionPOD: pod) }
-        func createAssociation(_ a: Association) throws { try check(); try base.createAssociation(a) }
-        func deleteAssociation(pod: String) throws { try check(); try base.deleteAssociation(pod: pod) }
-        func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {
-            try check()
-            try base.eachAssociation(tenant: tenant, after: after, body)
-        }
-        func associationCount(tenant: String) throws -> Int { try check(); return try base.associationCount(tenant: tenant) }
-        func eachAssociation(tenant: String?, _ body: (ListedAssociation) throws -> Void) throws {
-            try check()
-            try base.eachAssociation(tenant: tenant, body)
-        }
     }
 
     @Test func aRegistryOutageDoesNotSpendAttempts() throws {

@@ -90,7 +90,7 @@ private typealias R = TestRegistry
 
     @Test func registryOutagesAreRecordedOncePerOutageAndClosedAfterARestart() throws {
         let f = try EngineFixture { $0.outageMinimalBackoffTime = 5; $0.outageMaximalBackoffTime = 5 }
-        let registry = RetryTests.SwitchableRegistry(f.registry)
+        let registry = SwitchableRegistry(f.registry)
         let clock = f.clock
         func engine() throws -> Engine {
             try Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log, clock: { clock.now })

@@ -4,6 +4,7 @@ import MassivaStore
 import MassivaDomain
 import MassivaRegistry
 import MassivaSpool
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// The brief: "Fields of a device or POD that belongs to another SI stay empty in this SI's

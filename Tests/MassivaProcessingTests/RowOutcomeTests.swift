@@ -4,6 +4,7 @@ import MassivaDomain
 import MassivaSpool
 import MassivaResults
 import MassivaStore
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// Row outcomes: every code of the brief's table, the order of the checks, the prosumer rule,

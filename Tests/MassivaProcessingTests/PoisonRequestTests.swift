@@ -4,6 +4,7 @@ import MassivaDomain
 import MassivaProcessing
 import MassivaRegistry
 import MassivaSpool
+import MassivaTestSupport
 
 /// A failure that is neither the database's nor the registry's (a bug, data no check foresaw)
 /// finishes that request with an error outcome the SI sees; the engine goes on with the rest.

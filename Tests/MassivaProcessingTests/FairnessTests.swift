@@ -8,6 +8,7 @@ import MassivaMetrics
 import MassivaStore
 import MassivaSystem
 import Synchronization
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// A fair share for every SI (issue 19): work taken round-robin between tenants, probe slots

@@ -3,6 +3,7 @@ import Testing
 import MassivaDomain
 import MassivaRegistry
 import MassivaStore
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// Stored values are decoded strictly: a record that does not decode is an error of its request,

@@ -1,6 +1,7 @@
 import Testing
 import MassivaCSV
 import MassivaDomain
+import MassivaTestSupport
 @testable import MassivaProcessing
 import MassivaRegistry
 
@@ -57,7 +58,7 @@ import MassivaRegistry
         // The lists are read from the spool's database whatever registry the requests are
         // checked against: a wrapper that fails (here, down for the rows) changes nothing.
         let f = try EngineFixture { $0.outageMinimalBackoffTime = 5; $0.outageMaximalBackoffTime = 5 }
-        let registry = RetryTests.SwitchableRegistry(f.registry)
+        let registry = SwitchableRegistry(f.registry)
         let clock = f.clock
         let engine = try Engine(configuration: f.configuration, store: f.store, registry: registry, log: f.engine.log,
                                 clock: { clock.now })

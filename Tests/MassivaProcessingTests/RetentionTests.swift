@@ -7,6 +7,7 @@ import MassivaResults
 import MassivaSpool
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// `result_retention` and richieste.csv: what the SI sees in `results/` stays consistent (every

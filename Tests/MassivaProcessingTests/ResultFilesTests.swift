@@ -6,6 +6,7 @@ import MassivaSpool
 import MassivaResults
 import MassivaStore
 import MassivaSystem
+import MassivaTestSupport
 @testable import MassivaProcessing
 
 /// The files an SI downloads: their columns, keys, order and dialect, and no temporary files.

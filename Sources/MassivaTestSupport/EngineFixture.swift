@@ -1,0 +1,163 @@
+import Foundation
+import Glibc
+import Testing
+import MassivaConfig
+import MassivaCSV
+import MassivaDatabase
+import MassivaDomain
+import MassivaProcessing
+import MassivaResults
+import MassivaStore
+import MassivaRegistry
+import MassivaSpool
+import MassivaSystem
+
+/// One engine on its own temporary spool, with a fake clock, jitter 0 and a captured log.
+public final class EngineFixture {
+    public let root: String
+    public let layout: SpoolLayout
+    public let clock: FakeClock
+    public let configuration: Configuration
+    public let database: Database
+    public let store: StateStore
+    public let registry: EmbeddedRegistry
+    public let logged = LogCapture()
+    public let engine: Engine
+
+    /// - Parameter change: adjusts `Configuration.defaults` (spool, settle time 0 already set).
+    public init(_ change: (inout Configuration) -> Void = { _ in }) throws {
+        var template = Array((temporaryRoot() + "/massiva-engine-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        root = String(cString: made)
+        var configuration = Configuration.defaults
+        configuration.spoolDirectory = root + "/spool"
+        configuration.settleTime = 0
+        configuration.minimalBackoffTime = 10
+        configuration.maximalBackoffTime = 40
+        change(&configuration)
+        self.configuration = configuration
+        layout = SpoolLayout(root: configuration.spoolDirectory)
+        for d in [layout.tenantsDirectory, layout.privateDirectory, layout.temporaryDirectory] {
+            try FileSystem.makeDirectory(d, intermediate: true)
+        }
+        // Ahead of the real time, so every file written during the test has settled.
+        clock = FakeClock(SystemClock.now.rounded(.down) + 1000)
+        database = try Schema.open(path: layout.databasePath)
+        store = try StateStore(database: database)
+        registry = try EmbeddedRegistry(database: database)
+        try FileSystem.makeDirectory(root + "/registry", intermediate: true)
+        try TestRegistry.write(to: root + "/registry")
+        try RegistryImporter.importDirectory(root + "/registry", into: registry)
+        let capture = logged
+        let log = EventLog(format: .text, sink: { capture.append($0) })
+        let policy = ProcessingPolicy(maxRows: configuration.maxRows, maxAttempts: configuration.maxAttempts,
+                                      backoff: Backoff(minimal: configuration.minimalBackoffTime,
+                                                       maximal: configuration.maximalBackoffTime),
+                                      jitter: { 0 })
+        let clock = self.clock
+        engine = try Engine(configuration: configuration, store: store, registry: registry, log: log, policy: policy,
+                            clock: clock.wall)
+        for tenant in ["acme", "voltaic"] { try addTenant(tenant) }
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: root) }
+
+    public func addTenant(_ id: String) throws {
+        for d in [layout.incoming(id), layout.results(id), layout.claimDirectory(id), layout.refusedDirectory(id)] {
+            try FileSystem.makeDirectory(d, intermediate: true)
+        }
+        try store.addTenant(id: id, name: id == "acme" ? "ACME Impianti S.r.l." : "Voltaic Integrazioni S.p.A.", now: clock.now)
+    }
+
+    // MARK: Dropping files
+
+    @discardableResult
+    public func drop(_ name: String, _ bytes: [UInt8], tenant: String = "acme") throws -> String {
+        let path = layout.incoming(tenant) + "/" + name
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw POSIXError(.EIO) }
+        return path
+    }
+
+    @discardableResult
+    public func drop(_ name: String, text: String, tenant: String = "acme") throws -> String {
+        try drop(name, Array(text.utf8), tenant: tenant)
+    }
+
+    /// A bulk file with the template's header, `;` and CRLF.
+    public static func bulk(_ rows: [String], header: Bool = true) -> String {
+        ((header ? ["POD;Identificativo MOME/Smart INFO;Tipo Configurazione"] : []) + rows).map { $0 + "\r\n" }.joined()
+    }
+
+    // MARK: Running
+
+    /// `serve --once`: recovery, then passes until nothing more is due at the fake time.
+    public func runUntilIdle() throws { try engine.runUntilIdle() }
+
+    /// Drops `rows` as one file, runs the engine, returns the request.
+    public func submit(_ name: String, rows: [String], tenant: String = "acme") throws -> RequestRecord {
+        let before = Set(try store.requests(tenant: nil).map(\.id))
+        try drop(name, text: Self.bulk(rows), tenant: tenant)
+        try runUntilIdle()
+        let new = try store.requests(tenant: nil).filter { !before.contains($0.id) }
+        guard new.count == 1 else {
+            Issue.record("expected one new request for \(name), got \(new.count)")
+            throw POSIXError(.EIO)
+        }
+        return new[0]
+    }
+
+    public func request(_ id: RequestID) throws -> RequestRecord {
+        guard let r = try store.request(id) else { throw POSIXError(.ENOENT) }
+        return r
+    }
+
+    // MARK: Reading results
+
+    public func resultFolder(_ r: RequestRecord) -> String { layout.resultFolder(r.tenant, r.id.description) }
+
+    public func read(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// esito.csv as rows of named cells, plus its raw bytes and header.
+    public func esito(_ r: RequestRecord) throws -> (header: [String], rows: [[String: String]], bytes: [UInt8]) {
+        let bytes = try read(resultFolder(r) + "/esito.csv")
+        let document = try CSVReader.read(bytes)
+        guard let header = document.records.first?.cells else { return ([], [], bytes) }
+        let rows = document.records.dropFirst().map { record in
+            Dictionary(uniqueKeysWithValues: zip(header, record.cells + Array(repeating: "", count: max(0, header.count - record.cells.count))))
+        }
+        return (header, rows, bytes)
+    }
+
+    public func stato(_ r: RequestRecord) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: resultFolder(r) + "/stato.json"))
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    public func scripts(_ r: RequestRecord) throws -> [String: ScpScript] {
+        var out: [String: ScpScript] = [:]
+        for entry in try ZipArchive.entries(at: resultFolder(r) + "/scp.zip") {
+            out[entry.name] = try ScpScript.parse(entry.bytes)
+        }
+        return out
+    }
+
+    public func requestList(tenant: String = "acme") throws -> [[String]] {
+        let bytes = try read(layout.results(tenant) + "/richieste.csv")
+        return try CSVReader.read(bytes).records.map(\.cells)
+    }
+
+    public func list(_ directory: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    }
+
+    /// Every path under `directory`, recursively, relative to it.
+    public func walk(_ directory: String) -> [String] {
+        (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    public func associationCount() throws -> Int {
+        try database.queryOne("SELECT count(*) FROM associations", []) { $0.int(0) } ?? -1
+    }
+}
