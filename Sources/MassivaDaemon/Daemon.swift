@@ -280,6 +280,9 @@ public final class Daemon: @unchecked Sendable {
         watcher?.stop()
         // A delivery under way gets 2 s to finish, then is killed (delivered again next start).
         engine.courier?.stop(grace: 2)
+        // The figures as the daemon leaves them, as `serve --once` does at its end: the file then
+        // says what was done up to the stop, not up to the last write (at most every 5 s).
+        engine.metrics?.writeNow()
         log.log("stopped", [:])
         finished.signal()
     }
