@@ -1,0 +1,68 @@
+import MassivaSystem
+
+/// One look at a regular file of `incoming/` for `UploadCompletion`: opened read-only (never
+/// followed, never blocking), its status, whether someone writes it (`WriteLease`), its last
+/// byte. The lease, when granted, is held until `close()`: the intake claims the file meanwhile,
+/// so no writer can open it between the look and the rename.
+struct IncomingLook {
+    /// Nil when the file could not be opened (its mode refuses this process): then nobody knows
+    /// whether it is written, and `settle_time` applies to it.
+    let descriptor: FileDescriptor?
+    let lease: WriteLease?
+    let observation: UploadCompletion.Observation
+    /// Why leases cannot tell, when asking for one failed otherwise than with a writer.
+    let leaseUnavailable: SystemError?
+
+    /// Looks at `entry` of `directory`, which `linkStatus` (its `lstat`) says is a regular file;
+    /// nil when it is gone or no longer a regular file (the next look sees what it became).
+    /// `askLease`: the spool's mode is `.lease`. `checkEnding`: whether its last byte matters
+    /// (not for a `.cancel` file, which is empty).
+    static func look(_ entry: RawFileName, in directory: String, linkStatus: FileStatus, askLease: Bool,
+                     checkEnding: Bool) -> IncomingLook? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(entry, in: directory, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
+        } catch {
+            if error.errno == .noSuchFileOrDirectory { return nil }
+            // Unreadable to this process: taken by the settle time from the changes seen, and
+            // then refused with its reason (`ClaimedUpload`), never left unanswered.
+            return IncomingLook(descriptor: nil, lease: nil,
+                                observation: .init(inode: linkStatus.inode, size: linkStatus.size, changeTime: linkStatus.changeTime,
+                                                   writer: .unknown, endsWithLineEnd: true),
+                                leaseUnavailable: nil)
+        }
+        guard let status = try? fd.status(), status.kind == .regular else {
+            try? fd.close()
+            return nil
+        }
+        var writer = UploadCompletion.Writer.unknown
+        var lease: WriteLease?
+        var unavailable: SystemError?
+        if askLease {
+            switch WriteLease.ask(on: fd) {
+            case .noWriter(let granted):
+                writer = .none
+                lease = granted
+            case .writerOpen:
+                writer = .open
+            case .unavailable(let error):
+                unavailable = error
+            }
+        }
+        var endsWithLineEnd = true
+        if checkEnding && writer != .open && status.size > 0 {
+            let last = (try? fd.read(at: status.size - 1, count: 1)) ?? []
+            endsWithLineEnd = last == [0x0A] || last == [0x0D]
+        }
+        return IncomingLook(descriptor: fd, lease: lease,
+                            observation: .init(inode: status.inode, size: status.size, changeTime: status.changeTime,
+                                               writer: writer, endsWithLineEnd: endsWithLineEnd),
+                            leaseUnavailable: unavailable)
+    }
+
+    /// Releases the lease and closes the file.
+    func close() {
+        lease?.release()
+        try? descriptor?.close()
+    }
+}
