@@ -48,11 +48,15 @@ import Testing
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         for i in 0..<5 {
             // lftp's sequence: write under the final name, close, set the local file's date (a
-            // year ago), chmod. Each must find the file in incoming/.
+            // year ago), chmod, each request 50 ms after the previous one (a client's round trip
+            // over a WAN link). Each must find the file in incoming/. (The old rule, an mtime
+            // settle_time old, took the file as soon as its date was set: the chmod failed.)
             let path = h.incoming("acme") + "/dated-\(i).csv"
             try SampleRows.clean(count: 2, firstPOD: 1 + 2 * i, firstSID: 1 + 2 * i).write(toFile: path, atomically: false, encoding: .utf8)
+            usleep(50_000)
             var times = [timespec(tv_sec: time(nil) - 365 * 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) - 365 * 86_400, tv_nsec: 0)]
             #expect(utimensat(AT_FDCWD, path, &times, 0) == 0, "setstat of the date: errno \(errno)")
+            usleep(50_000)
             #expect(chmod(path, 0o644) == 0, "chmod after the close: errno \(errno)")
         }
         #expect(h.waitUntil { (1...5).allSatisfy { h.stato("acme", String(format: "MOME-%09d", $0))?["status"] as? String == "done" } },
