@@ -51,13 +51,22 @@ struct IncomingLook {
         }
         var endsWithLineEnd = true
         if checkEnding && writer != .open && status.size > 0 {
-            let last = (try? fd.read(at: status.size - 1, count: 1)) ?? []
-            endsWithLineEnd = last == [0x0A] || last == [0x0D]
+            let tail = (try? fd.read(at: max(0, status.size - 2), count: 2)) ?? []
+            endsWithLineEnd = Self.endsWithLineEnd(tail)
         }
         return IncomingLook(descriptor: fd, lease: lease,
                             observation: .init(inode: status.inode, size: status.size, changeTime: status.changeTime,
                                                writer: writer, endsWithLineEnd: endsWithLineEnd),
                             leaseUnavailable: unavailable)
+    }
+
+    /// Whether the last two bytes of a file (or its only one) end a line: `\n` or `\r` (UTF-8,
+    /// Windows-1252 and UTF-16BE all end so), `\n\0` or `\r\0` (UTF-16LE, which Windows'
+    /// Notepad writes as "Unicode"), or DOS's end-of-file mark `^Z` that old Windows tools append.
+    static func endsWithLineEnd(_ tail: [UInt8]) -> Bool {
+        guard let last = tail.last else { return true }
+        if last == 0x0A || last == 0x0D || last == 0x1A { return true }
+        return tail.count == 2 && last == 0x00 && (tail[0] == 0x0A || tail[0] == 0x0D)
     }
 
     /// Releases the lease and closes the file.

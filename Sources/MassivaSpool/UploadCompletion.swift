@@ -17,7 +17,7 @@ import MassivaSystem
 /// measured from the last change seen in the same way.
 ///
 /// An upload cut short by a lost connection is closed like a complete one (sftp-server closes
-/// the handle when the session ends). How to tell: the file's last byte. A bulk CSV ends every
+/// the handle when the session ends). How to tell: the file's last bytes. A bulk CSV ends every
 /// line with a line end (the template's, Excel's and LibreOffice's "save as CSV" all end the
 /// last row with one), while a transfer cut mid-way ends where the last write packet ended,
 /// almost always inside a row. The other signal, sftp-server's `forced close` log line
@@ -62,7 +62,8 @@ public struct UploadCompletion: Sendable {
         /// The status-change time (ctime), which every write and attribute change moves.
         public var changeTime: Double
         public var writer: Writer
-        /// Whether its last byte is a line end (`\n` or `\r`), or it is empty (nothing to cut).
+        /// Whether it ends with a line end (`\n`, `\r`, UTF-16LE's `\n\0`, or DOS's `^Z` after
+        /// one: `IncomingLook.endsWithLineEnd`), or is empty (nothing to cut).
         public var endsWithLineEnd: Bool
 
         public init(inode: UInt64, size: Int64, changeTime: Double, writer: Writer, endsWithLineEnd: Bool) {

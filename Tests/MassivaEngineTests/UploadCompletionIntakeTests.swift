@@ -145,6 +145,26 @@ import MassivaTestSupport
         #expect(f.logged.events("upload_resumed").count == 1)
     }
 
+    @Test func everyKindOfLineEndMakesAWholeFileAndOnlyACutRowWaits() throws {
+        let f = try Self.fixture(resume: 3600)
+        let row = "\(R.bankPOD(1));\(R.bankSID(1));Standard"
+        var utf16 = [UInt8(0xFF), 0xFE]
+        for unit in (row + "\r\n").utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let whole: [(String, [UInt8])] = [
+            ("crlf.csv", Array((row + "\r\n").utf8)), ("lf.csv", Array((row + "\n").utf8)), ("cr.csv", Array((row + "\r").utf8)),
+            ("utf16le.csv", utf16), ("ctrlz.csv", Array((row + "\r\n").utf8) + [0x1A]), ("empty.csv", []),
+        ]
+        for (name, bytes) in whole { try f.drop(name, bytes) }
+        try f.drop("cut.csv", text: String(row.dropLast(3)))
+        let scan = try f.engine.intake.scan(tenant: try #require(try f.store.tenant("acme")), now: f.clock.now)
+        #expect(scan.recorded.count == whole.count)
+        #expect(f.list(f.layout.incoming("acme")) == ["cut.csv"])
+        guard case .cutShort = f.engine.intake.uploadState(tenant: "acme", name: "cut.csv") else {
+            Issue.record("cut.csv: \(String(describing: f.engine.intake.uploadState(tenant: "acme", name: "cut.csv")))")
+            return
+        }
+    }
+
     @Test func anEmptyCancelFileIsNotTakenForACutUpload() throws {
         let f = try Self.fixture(resume: 600)
         try f.drop("queued.csv", text: Self.rows(0..<2))
