@@ -11,8 +11,15 @@ public struct Configuration: Sendable, Equatable {
     public var maxRows: Int
     /// `max_file_size`: the largest request file accepted, in bytes.
     public var maxFileSize: Int
-    /// `settle_time`: how long a file must stay unchanged before it is picked up, in seconds.
+    /// `settle_time`: where the kernel cannot tell whether an upload is still open for writing
+    /// (no leases: NFS and other network filesystems), how long it must stay unchanged, from the
+    /// last change the daemon saw, before it is picked up; where it can, the cap of the short
+    /// quiet time after the writer's close (`UploadCompletion`). In seconds.
     public var settleTime: Double
+    /// `resume_time`: how long an upload that looks cut short (closed without a line end at its
+    /// end) waits, from its last change, for its client to resume or replace it before it is
+    /// taken as it is, in seconds.
+    public var resumeTime: Double
     /// `rescan_interval`: how often the incoming directory is scanned even without notifications, in seconds.
     public var rescanInterval: Double
     /// `max_attempts`: how many times a row is tried before it is given up.
@@ -81,6 +88,7 @@ public struct Configuration: Sendable, Equatable {
         maxRows: Int = 100,
         maxFileSize: Int = 1_048_576,
         settleTime: Double = 2,
+        resumeTime: Double = 900,
         rescanInterval: Double = 30,
         maxAttempts: Int = 5,
         minimalBackoffTime: Double = 300,
@@ -110,6 +118,7 @@ public struct Configuration: Sendable, Equatable {
         self.maxRows = maxRows
         self.maxFileSize = maxFileSize
         self.settleTime = settleTime
+        self.resumeTime = resumeTime
         self.rescanInterval = rescanInterval
         self.maxAttempts = maxAttempts
         self.minimalBackoffTime = minimalBackoffTime

@@ -14,6 +14,7 @@ struct ConfigurationParameter: Sendable {
         positiveInteger("max_rows", \.maxRows, maximum: Limits.maxRows),
         size("max_file_size", \.maxFileSize, maximum: Limits.maxFileSize),
         duration("settle_time", \.settleTime),
+        duration("resume_time", \.resumeTime),
         duration("rescan_interval", \.rescanInterval, minimum: Limits.shortestRescan),
         positiveInteger("max_attempts", \.maxAttempts, maximum: Limits.maxAttempts),
         duration("minimal_backoff_time", \.minimalBackoffTime),

@@ -108,14 +108,33 @@ public final class Daemon: @unchecked Sendable {
         log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
                             "settle_time": DurationSyntax.format(configuration.settleTime),
                             "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
+        logCompletionMode()
         _ = try? notifier.ready(status: statusLine())
         requestPass()
+    }
+
+    /// How this spool tells that an upload is complete (`UploadCompletion.Mode`), once at start
+    /// and after a reload.
+    private func logCompletionMode() {
+        switch engine.intake.completionMode {
+        case .lease:
+            log.log("upload_completion", ["mode": "lease", "quiet_time": DurationSyntax.format(
+                min(UploadCompletion.defaultQuietTime, configuration.settleTime)),
+                "resume_time": DurationSyntax.format(configuration.resumeTime)])
+        case .settleTime(let reason):
+            log.log("upload_completion", ["mode": "settle_time", "settle_time": DurationSyntax.format(configuration.settleTime),
+                                          "resume_time": DurationSyntax.format(configuration.resumeTime), "reason": reason])
+        }
     }
 
     private func startWatching() {
         watcher?.stop()
         let watcher = SpoolWatcher(layout: engine.layout, log: log, queue: queue) { [weak self] in self?.requestPass() }
         watcher.onTenantFolder = { [weak self] in self?.syncTenants() }
+        watcher.onUploadChange = { [weak self] tenant, name in
+            guard let self else { return }
+            engine.intake.noteChange(tenant: tenant, name: RawFileName(name), at: engine.clock())
+        }
         watcher.start()
         self.watcher = watcher
         syncTenants()
@@ -263,6 +282,7 @@ public final class Daemon: @unchecked Sendable {
             startWatching()
             armRescan()
             log.log("reloaded", ["spool": fresh.spoolDirectory])
+            logCompletionMode()
         } catch {
             log.log("reload_failed", ["error": "\(error)", "action": "keeping the running configuration"])
         }

@@ -4,7 +4,8 @@ import MassivaStore
 import MassivaSystem
 
 /// Watches the spool with inotify: `tenants/` (a tenant folder appearing), every tenant's
-/// `incoming/` (a file closed after writing, or renamed in), and `private/` (the operator
+/// `incoming/` (a file created, closed after writing, its attributes set, or renamed in: each also
+/// a change seen for its upload's quiet time), and `private/` (the operator
 /// commands' wakeup file). Any event just asks for a pass: the pass itself looks at the folders,
 /// so a lost or coalesced event costs nothing but latency, and the periodic rescan covers
 /// inotify queue overflow and filesystems without inotify.
@@ -21,6 +22,10 @@ final class SpoolWatcher {
     private var privateWatch: WatchDescriptor?
     /// Called when a folder appears in `tenants/` (a tenant added while running).
     var onTenantFolder: () -> Void = {}
+    /// Called for every event on an upload in a tenant's `incoming/` (closed after writing,
+    /// attributes set, created, renamed in): a change seen, from which its quiet time starts
+    /// again (`UploadCompletion`).
+    var onUploadChange: (_ tenant: String, _ name: String) -> Void = { _, _ in }
     private var tenantsWatch: WatchDescriptor?
 
     init(layout: SpoolLayout, log: EventLog, queue: DispatchQueue, onChange: @escaping () -> Void) {
@@ -59,6 +64,10 @@ final class SpoolWatcher {
         for tenant in tenants where incomingWatches[tenant] == nil {
             let path = layout.incoming(tenant)
             do {
+                // Not IN_MODIFY: every write of an upload would wake the daemon (a 50 MB upload in
+                // sftp's 32 KiB writes: 1,600 events) and it says nothing the lease and the ctime
+                // do not: a write needs the file open for writing (no lease is granted), then
+                // IN_CLOSE_WRITE comes; a truncate by path moves the ctime the next look compares.
                 let wd = try inotify.addWatch(path, mask: [.closeWrite, .movedTo, .create, .attributes, .onlyDirectory, .dontFollow,
                                                            .deleteSelf, .moveSelf])
                 incomingWatches[tenant] = wd
@@ -107,6 +116,7 @@ final class SpoolWatcher {
             if let name = event.name, name.hasPrefix(".") || name.hasSuffix(".part") || name.hasSuffix(".tmp") || name.hasSuffix(".filepart") {
                 continue  // an upload in progress: its rename or close comes later
             }
+            if let name = event.name, let tenant = tenantsByWatch[event.watch] { onUploadChange(tenant, name) }
             changed = true
         }
         if changed { onChange() }

@@ -97,7 +97,7 @@ public final class Engine {
         self.monotonicClock = monotonicClock
         self.outageGate = OutageGate(backoff: Backoff(minimal: configuration.outageMinimalBackoffTime,
                                                       maximal: configuration.outageMaximalBackoffTime))
-        self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime,
+        self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime, resumeTime: configuration.resumeTime,
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.intake.duplicateUploadWindow = configuration.duplicateUploadWindow
         self.commandProbe = CommandProbe(configuration, log: log)

@@ -5,6 +5,8 @@
 ///   both in hexadecimal: unique for one intake, and across restarts while time goes forward;
 /// - `<inode>` is the upload's inode in hexadecimal, followed by `n` (`notUTF8Marker`) when the
 ///   upload's name is not UTF-8: it is claimed under its display name and refused for its name;
+///   then by `i` (`cutShortMarker`) when the upload looked cut short and was not resumed in time
+///   (`UploadCompletion`): its answer says so;
 /// - `<name>` is the upload's name, so it survives a crash, cut so that the whole claim name
 ///   takes at most `maxBytes` bytes. The whole name of a cut one is kept in a sidecar,
 ///   `.<time><sequence>-<inode>-name` beside it (`sidecarName`): a dot-name, never a claim.
@@ -19,6 +21,8 @@ struct ClaimName: Hashable, Sendable, CustomStringConvertible {
     static let maxBytes = 250
     /// Ends the inode part of a claim name whose upload's name is not UTF-8 (not a hex digit).
     static let notUTF8Marker = "n"
+    /// Ends the inode part of a claim name whose upload looked cut short (not a hex digit).
+    static let cutShortMarker = "i"
 
     /// A name read back (from the claim folder, from a test).
     init(_ rawValue: String) {
@@ -27,8 +31,8 @@ struct ClaimName: Hashable, Sendable, CustomStringConvertible {
 
     /// The claim of an upload named `name` (its display form when `nameIsUTF8` is false), its
     /// inode `inode`, claimed at `now` as the intake's `sequence`-th claim.
-    init(now: Double, sequence: Int, inode: UInt64, name: String, nameIsUTF8: Bool) {
-        let marker = nameIsUTF8 ? "" : Self.notUTF8Marker
+    init(now: Double, sequence: Int, inode: UInt64, name: String, nameIsUTF8: Bool, cutShort: Bool = false) {
+        let marker = (nameIsUTF8 ? "" : Self.notUTF8Marker) + (cutShort ? Self.cutShortMarker : "")
         let prefix = "\(String(UInt64(max(0, now) * 1_000_000), radix: 16))\(String(sequence, radix: 16))-\(String(inode, radix: 16))\(marker)-"
         var shortName = name
         while (prefix + shortName).utf8.count > Self.maxBytes { shortName.removeLast() }
@@ -57,7 +61,13 @@ struct ClaimName: Hashable, Sendable, CustomStringConvertible {
     /// Whether the upload's name was not UTF-8.
     var isNotUTF8: Bool {
         let parts = parts
-        return parts.count == 3 && parts[1].hasSuffix(Self.notUTF8Marker)
+        return parts.count == 3 && parts[1].contains(Self.notUTF8Marker)
+    }
+
+    /// Whether the upload looked cut short when it was taken.
+    var looksCutShort: Bool {
+        let parts = parts
+        return parts.count == 3 && parts[1].hasSuffix(Self.cutShortMarker)
     }
 
     /// Whether the name was made shorter than the upload's: `originalName` is not all of it.

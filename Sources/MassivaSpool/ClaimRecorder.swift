@@ -18,6 +18,14 @@ struct ClaimRecorder {
     var duplicateWindow: Double = 0
 
     var log: EventLog { folder.log }
+
+    /// stato.json's note for an upload taken after it looked cut short (`UploadCompletion`):
+    /// what happened, and what the SI should do.
+    static let cutShortNote = "caricamento apparentemente interrotto: il file non terminava con un a capo e non è stato "
+        + "ripreso né sostituito entro il tempo di attesa, quindi è stato lavorato così com'era. Se il file era incompleto, "
+        + "caricate di nuovo le righe mancanti in un nuovo file; se era completo, terminate l'ultima riga con un a capo "
+        + "per evitare l'attesa."
+
     var tenant: String { folder.tenant }
 
     /// Records `claims`, in order. Returns the requests made.
@@ -64,6 +72,8 @@ struct ClaimRecorder {
                                                      content: c.content, rejection: rejection,
                                                      rowsTotal: c.rowsTotal, now: now, droppedAt: c.droppedAt,
                                                      contentDigest: c.digest, duplicateOf: duplicate?.earlier)
+                    // In the same transaction: stato.json's note tells the SI from the first version.
+                    if c.claim.looksCutShort { try store.setNote(id, Self.cutShortNote) }
                     return (id, rejection)
                 }
             }
@@ -74,6 +84,9 @@ struct ClaimRecorder {
             } else {
                 log.log("accepted", ["id": id.description, "tenant": tenant, "file": c.fileName,
                                      "bytes": String(c.content?.count ?? 0), "configurator": c.configurator.name])
+                if c.claim.looksCutShort {
+                    log.log("accepted_cut_short", ["id": id.description, "tenant": tenant, "file": c.fileName])
+                }
             }
             folder.finish(c.claim, refused: c.isRefusedUnread, now: now)
         }

@@ -18,7 +18,15 @@ import MassivaSystem
 public final class Intake {
     public let layout: SpoolLayout
     public let store: StateStore
-    public var settleTime: Double
+    /// `settle_time`: where leases cannot tell whether an upload is still written, how long it
+    /// must stay untouched (and the cap of the quiet time where they can: `UploadCompletion`).
+    public var settleTime: Double {
+        didSet { for tenant in completions.keys { completions[tenant]!.settleTime = settleTime } }
+    }
+    /// `resume_time`: how long an upload that looks cut short waits to be resumed.
+    public var resumeTime: Double {
+        didSet { for tenant in completions.keys { completions[tenant]!.resumeTime = resumeTime } }
+    }
     public var maxFileSize: Int
     /// Only to count a file's data rows when it is recorded (`BulkFile.dataRowCount`).
     public var maxRows: Int
@@ -35,14 +43,64 @@ public final class Intake {
     private var unreadable: Set<String> = []
     /// Tenants whose folders are links (`TenantFolderCheck`), refused at the last look.
     private var refusedTenants: Set<String> = []
+    /// Where each tenant's uploads stand (`UploadCompletion`).
+    private var completions: [String: UploadCompletion] = [:]
+    /// How this spool tells that an upload is no longer written, found at the first look
+    /// (`WriteLease.unavailability` in `private/tmp/`), and changed to `.settleTime` for good
+    /// if a lease on an upload fails otherwise than with a writer (no `CAP_LEASE`).
+    private var mode: UploadCompletion.Mode?
 
-    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, maxFileSize: Int, maxRows: Int = .max, log: EventLog) {
+    public init(layout: SpoolLayout, store: StateStore, settleTime: Double, resumeTime: Double = 900, maxFileSize: Int,
+                maxRows: Int = .max, log: EventLog) {
         self.layout = layout
         self.store = store
         self.settleTime = settleTime
+        self.resumeTime = resumeTime
         self.maxFileSize = maxFileSize
         self.maxRows = maxRows
         self.log = log
+    }
+
+    /// How this spool tells that an upload is no longer written: found at the first call (the
+    /// daemon logs it at start), `.settleTime` once a lease on an upload has failed.
+    public var completionMode: UploadCompletion.Mode {
+        if let mode { return mode }
+        let found: UploadCompletion.Mode
+        if let problem = WriteLease.unavailability(in: layout.temporaryDirectory) {
+            found = .settleTime(reason: "\(problem)")
+        } else {
+            found = .lease
+        }
+        mode = found
+        return found
+    }
+
+    /// inotify said `name` in `tenant`'s `incoming/` changed (closed after writing, attributes
+    /// set, renamed in) at `time`: its quiet time starts again.
+    public func noteChange(tenant: String, name: RawFileName, at time: Double) {
+        completions[tenant, default: makeCompletion()].noteChange(name, at: time)
+    }
+
+    /// Where an upload stands after the last look (tests, `status`).
+    public func uploadState(tenant: String, name: String) -> UploadCompletion.State? {
+        completions[tenant]?.state(of: RawFileName(name))
+    }
+
+    private func makeCompletion() -> UploadCompletion {
+        UploadCompletion(mode: completionMode, settleTime: settleTime, resumeTime: resumeTime)
+    }
+
+    /// A lease on an upload failed otherwise than with a writer: the whole spool goes by the
+    /// settle time from now on (logged once, with the cure).
+    private func leasesFailed(_ error: SystemError, tenant: String) {
+        guard mode == .lease else { return }
+        let reason = "\(error)"
+        mode = .settleTime(reason: reason)
+        for id in completions.keys { completions[id]!.mode = .settleTime(reason: reason) }
+        log.log("upload_completion", ["mode": "settle_time", "settle_time": "\(settleTime)s", "reason": reason,
+                                      "tenant": tenant,
+                                      "hint": error.errno == .permissionDenied
+                                        ? "the daemon needs CAP_LEASE to lease the SIs' files (massiva.service)" : "no leases here"])
     }
 
     /// Upload names that are not complete yet, or not uploads at all.
@@ -91,39 +149,81 @@ public final class Intake {
         result.recorded += try recordLeftovers(tenant: tenant.id, now: now)
         let inPlace = InPlaceAnswer(layout: layout, store: store, log: log)
         var claimed: [ClaimName] = []
+        var completion = completions[tenant.id] ?? makeCompletion()
+        defer {
+            completion.keepOnly(Set(entries))
+            completions[tenant.id] = completion
+        }
         for entry in entries {
             // The name people see; the entry itself is always reached by its bytes.
             let name = entry.displayName
             if Self.isIgnoredName(name) { continue }
             guard let status = try? FileStatus.ofLink(entry, in: incoming) else { continue }  // vanished meanwhile
+            var look: IncomingLook?
+            var cutShort = false
             if status.kind == .regular {
-                let ready = status.modificationTime + settleTime
-                if ready > now {
-                    result.nextSettleAt = min(result.nextSettleAt ?? ready, ready)
+                let isCancel = CancelFile.isCancel(entry)
+                guard let looked = IncomingLook.look(entry, in: incoming, linkStatus: status, askLease: completion.mode == .lease,
+                                                     checkEnding: !isCancel) else { continue }
+                if let problem = looked.leaseUnavailable {
+                    leasesFailed(problem, tenant: tenant.id)
+                    completion.mode = mode ?? completion.mode
+                }
+                let before = completion.state(of: entry)
+                let state = completion.observe(entry, looked.observation, now: now)
+                logTransition(tenant: tenant.id, name: name, from: before, to: state, size: looked.observation.size)
+                guard case .complete(let cut) = state else {
+                    looked.close()
+                    if let at = state.wakeAt { result.nextSettleAt = min(result.nextSettleAt ?? at, at) }
                     continue
                 }
-                if CancelFile.isCancel(entry) {
+                if isCancel {
+                    looked.close()
+                    completion.forget(entry)
                     CancelFile(layout: layout, store: store, log: log).handle(tenant: tenant, entry: entry, now: now)
                     continue
                 }
+                look = looked
+                cutShort = cut
             } else if inPlace.isAnswered(name: name, status: status) {
                 continue
             }
             // Past the limit an entry stays where it is, for a later scan; a cancellation (above)
             // still goes through: it is how an SI makes room.
             if claimed.count >= limit {
+                look?.close()
                 result.heldBack += 1
                 continue
             }
-            if let claim = claim(tenant: tenant.id, entry: entry, inode: status.inode, now: now,
-                                 answerInPlace: status.kind != .regular) {
-                claimed.append(claim)
+            // Claimed while the look's lease is held: no writer can open the file in between.
+            let made = claim(tenant: tenant.id, entry: entry, inode: status.inode, now: now,
+                             answerInPlace: status.kind != .regular, cutShort: cutShort)
+            look?.close()
+            if let made {
+                completion.forget(entry)
+                claimed.append(made)
             } else if status.kind != .regular, let id = try inPlace.record(tenant: tenant, entry: entry, status: status, now: now) {
                 result.recorded.append(id)
             }
         }
         result.recorded += try recorder(tenant: tenant.id).record(claimed, now: now)
         return result
+    }
+
+    /// Logs what an operator needs to follow an upload: cut short (and how long it may be
+    /// resumed), resumed, taken after waiting in vain.
+    private func logTransition(tenant: String, name: String, from: UploadCompletion.State?, to: UploadCompletion.State, size: Int64) {
+        switch (from, to) {
+        case (.cutShort, .cutShort), (.cutShort, .complete(cutShort: true)):
+            return
+        case (_, .cutShort(let until)):
+            log.log("upload_cut_short", ["tenant": tenant, "file": name, "bytes": String(size),
+                                         "waiting_until": SystemClock.iso8601(until)])
+        case (.cutShort, _):
+            log.log("upload_resumed", ["tenant": tenant, "file": name, "bytes": String(size)])
+        default:
+            return
+        }
     }
 
     /// Records every claimed file left behind by a crash.
@@ -141,9 +241,11 @@ public final class Intake {
     /// its display name (`ClaimName.isNotUTF8`): it becomes a request rejected for its name,
     /// never one that stays in `incoming/` for ever. A non-regular entry that cannot be moved
     /// (`answerInPlace`) is not logged as a failure here: the caller answers it in place.
-    func claim(tenant: String, entry: RawFileName, inode: UInt64, now: Double, answerInPlace: Bool = false) -> ClaimName? {
+    func claim(tenant: String, entry: RawFileName, inode: UInt64, now: Double, answerInPlace: Bool = false,
+               cutShort: Bool = false) -> ClaimName? {
         sequence += 1
-        let claim = ClaimName(now: now, sequence: sequence, inode: inode, name: entry.displayName, nameIsUTF8: entry.isUTF8)
+        let claim = ClaimName(now: now, sequence: sequence, inode: inode, name: entry.displayName, nameIsUTF8: entry.isUTF8,
+                              cutShort: cutShort)
         do {
             try folder(tenant).take(entry, as: claim)
             return claim

@@ -44,6 +44,9 @@ public struct FileStatus: Equatable, Hashable, Sendable {
     public var size: Int64
     /// Last modification time, seconds since the epoch with nanosecond fraction (`st_mtim`).
     public var modificationTime: Double
+    /// Last status change, seconds since the epoch (`st_ctim`): set by the kernel at every write,
+    /// attribute change or rename, and unlike the modification time never set by a client.
+    public var changeTime: Double
     /// Inode number (`st_ino`).
     public var inode: UInt64
     /// Device containing the file (`st_dev`).
@@ -62,10 +65,11 @@ public struct FileStatus: Equatable, Hashable, Sendable {
 
     /// Builds a status from its parts (useful for tests and fakes).
     public init(kind: Kind, size: Int64, modificationTime: Double, inode: UInt64, device: UInt64,
-                userID: UInt32, groupID: UInt32, mode: UInt32, linkCount: UInt64) {
+                userID: UInt32, groupID: UInt32, mode: UInt32, linkCount: UInt64, changeTime: Double? = nil) {
         self.kind = kind
         self.size = size
         self.modificationTime = modificationTime
+        self.changeTime = changeTime ?? modificationTime
         self.inode = inode
         self.device = device
         self.userID = userID
@@ -84,7 +88,8 @@ public struct FileStatus: Equatable, Hashable, Sendable {
                   userID: UInt32(raw.st_uid),
                   groupID: UInt32(raw.st_gid),
                   mode: UInt32(raw.st_mode),
-                  linkCount: UInt64(raw.st_nlink))
+                  linkCount: UInt64(raw.st_nlink),
+                  changeTime: Double(raw.st_ctim.tv_sec) + Double(raw.st_ctim.tv_nsec) / 1e9)
     }
 
     /// `lstat(path)`: the status of the directory entry itself; never follows a symlink.

@@ -133,3 +133,14 @@ extension FileStatus {
         return FileStatus(raw)
     }
 }
+
+extension FileDescriptor {
+    /// `open(directory/name, mode | options)`, named by its bytes, retried on `EINTR`.
+    public static func open(_ name: RawFileName, in directory: String, _ mode: AccessMode,
+                            options: OpenOptions = [.closeOnExec]) throws(SystemError) -> FileDescriptor {
+        let flags = mode.rawValue | options.rawValue
+        return FileDescriptor(rawValue: try SystemError.check("open", path: directory + "/" + name.displayName) {
+            name.withPath(in: directory) { Glibc.open($0, flags, 0) }
+        })
+    }
+}

@@ -178,11 +178,11 @@ final class Deployment {
         #expect(result.status == 0, "registry import: \(result.errors)")
     }
 
-    /// Starts the daemon as the unit does: as the daemon's user, with CAP_DAC_READ_SEARCH
-    /// only and the unit's UMask=0027.
+    /// Starts the daemon as the unit does: as the daemon's user, with CAP_DAC_READ_SEARCH and
+    /// CAP_LEASE only and the unit's UMask=0027.
     func startDaemon() throws -> Process {
         try startProcess(["/usr/bin/setpriv", "--reuid=" + daemonUser, "--regid=" + daemonUser, "--init-groups",
-                          "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search", "--",
+                          "--inh-caps=+dac_read_search,+lease", "--ambient-caps=+dac_read_search,+lease", "--",
                           "/bin/sh", "-c", "umask 0027; exec \"$0\" serve", massivaBinary],
                          log: root + "/daemon.log", environment: ["MASSIVA_CONFIG": configPath])
     }

@@ -305,17 +305,18 @@ import MassivaTestSupport
 
     @Test func aFileIsTakenOnlyOnceSettledAndCompleteUploadsOnly() throws {
         let f = try EngineFixture { $0.settleTime = 5 }
-        // Written just now on the test's clock (not the kernel's: the clock may be years ahead).
-        try FileTimes.setModificationTime(try f.drop("fresh.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"])),
-                                          to: f.clock.now)
+        // Written just now on the test's clock (not the kernel's: the clock may be years ahead):
+        // its close seen by inotify now. Closed, so taken after the quiet time (UploadCompletion).
+        try f.drop("fresh.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"]))
+        f.engine.intake.noteChange(tenant: "acme", name: RawFileName("fresh.csv"), at: f.clock.now)
         for name in [".hidden.csv", "upload.csv.part", "upload.tmp", "upload.csv.filepart"] {
             try f.drop(name, text: EngineFixture.bulk(["\(R.ok2);\(R.mome(2));Standard"]))
         }
-        let mtime = try FileStatus.ofLink(f.layout.incoming("acme") + "/fresh.csv").modificationTime
+        let changed = f.clock.now
         let summary = try f.engine.pass()
         #expect(summary.recorded == 0)
-        #expect(summary.nextWakeAt == mtime + 5)
-        f.clock.set(mtime + 5)
+        #expect(summary.nextWakeAt == changed + UploadCompletion.defaultQuietTime)
+        f.clock.set(changed + UploadCompletion.defaultQuietTime)
         try f.runUntilIdle()
         #expect(try f.store.requests(tenant: nil).map(\.fileName) == ["fresh.csv"])
         f.clock.advance(by: 3600)
