@@ -57,7 +57,8 @@ let package = Package(
                                "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase", "MassivaMetrics"]),
         // The long-running service: inotify, timers, signals, sd_notify.
         .target(name: "MassivaDaemon",
-                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
+                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig",
+                               "MassivaDomain"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
                 dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
