@@ -82,7 +82,7 @@ let package = Package(
                 dependencies: ["CGlibc", "MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
                                "MassivaDomain", "MassivaRegistry", "MassivaResults", "MassivaSpool", "MassivaStore"]),
 
-        .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
+        .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain", "MassivaTestSupport"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
         // A test target per module: SQLite's wrapper, the result files' archive, the command line.
         .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase"]),

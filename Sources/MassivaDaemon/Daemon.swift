@@ -119,15 +119,18 @@ public final class Daemon: @unchecked Sendable {
                                 "settle_time": DurationSyntax.format(configuration.settleTime),
                                 "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
         }
-        _ = try? notifier.ready(status: statusLine())
         if let leadership {
             // A standby until the lease says otherwise: it watches the spool, claims nothing.
             leadership.onChange = { [weak self] transition in
                 guard let self else { return }
                 self.queue.async { self.roleChanged(transition) }
             }
+            // Asked once before READY, so that systemd's status says at once which it is.
+            leadership.stepNow()
+            _ = try? notifier.ready(status: statusLine())
             leadership.start()
         } else {
+            _ = try? notifier.ready(status: statusLine())
             lead()
         }
     }
@@ -344,7 +347,6 @@ public final class Daemon: @unchecked Sendable {
             return "standby: \(seen.node) (\(seen.host), pid \(seen.pid)) leads, term \(seen.term)"
         }
         guard let figures = try? engine.store.queueFigures() else { return "running" }
-        let role = leadership?.fence.trustedTerm.map { "leader, term \($0): " } ?? ""
-        return role + "queued \(figures.queued), in progress \(figures.processing), rows waiting for a retry \(figures.waitingRows)"
+        return "queued \(figures.queued), in progress \(figures.processing), rows waiting for a retry \(figures.waitingRows)"
     }
 }

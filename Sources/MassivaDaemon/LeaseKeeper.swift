@@ -22,6 +22,8 @@ public final class LeaseKeeper: @unchecked Sendable {
     private let queue = DispatchQueue(label: "massiva.lease")
     /// Owned by `queue`.
     private var election: LeaderElection
+    /// When the last step was sent (monotonic); owned by `queue`.
+    private var lastSentAt: Double?
     private let shared = Mutex<(state: LeaderElection.State, seen: LeaseRecord?)>((.starting, nil))
     /// Called on the keeper's queue after each change of role.
     public var onChange: @Sendable (LeaderElection.Transition) -> Void = { _ in }
@@ -46,9 +48,12 @@ public final class LeaseKeeper: @unchecked Sendable {
     /// The lease as last read (after an acquire: who holds it).
     public var lastSeen: LeaseRecord? { shared.withLock { $0.seen } }
 
-    /// Asks for the lease now, then looks again at the election's pace.
+    /// Asks for the lease now (unless `stepNow` already did), then looks again at the
+    /// election's pace.
     public func start() {
-        queue.async { [self] in step() }
+        queue.async { [self] in
+            if let lastSentAt { schedule(after: lastSentAt) } else { step() }
+        }
     }
 
     /// One step now, on the caller's thread (`serve --once` waits for its answer).
@@ -76,6 +81,7 @@ public final class LeaseKeeper: @unchecked Sendable {
     private func step(reschedule: Bool = true) {
         guard let step = election.nextStep else { return }
         let sentAt = clock.monotonic
+        lastSentAt = sentAt
         let now = clock.now
         var answer = LeaderElection.Answer.failed
         var seen: LeaseRecord?
@@ -96,10 +102,14 @@ public final class LeaseKeeper: @unchecked Sendable {
         let transition = election.record(answer, to: step, sentAt: sentAt, now: clock.monotonic)
         if let transition { announce(transition, seen: seen) }
         move(seen: seen)
-        guard reschedule, election.nextStep != nil else { return }
-        let now2 = clock.monotonic
-        let next = election.nextCheck(after: sentAt)
-        clock.after(max(0, next - now2), on: queue) { [weak self] in self?.wake() }
+        if reschedule { schedule(after: sentAt) }
+    }
+
+    /// The next look, a check interval after `sentAt` (sooner when a leader's trust ends first).
+    private func schedule(after sentAt: Double) {
+        guard election.nextStep != nil else { return }
+        let delay = election.nextCheck(after: sentAt) - clock.monotonic
+        clock.after(max(0, delay), on: queue) { [weak self] in self?.wake() }
     }
 
     /// The timer: a leader whose trust ran out steps down first (without waiting for the
