@@ -23,9 +23,9 @@ enum ServeCommands {
         let store = try context.store()
         for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
         let configuration = try context.configuration()
-        let lockPath = layout.lockPath(node: configuration.nodeName)
+        let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
         guard let lock = try FileLock.tryAcquire(lockPath) else {
-            let named = configuration.nodeName.isEmpty ? "" : " as node \(configuration.nodeName)"
+            let named = lockPath == layout.lockPath ? "" : " as node \(configuration.nodeName)"
             throw CLIError("another massiva serve is running\(named) on \(layout.root) (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
@@ -93,7 +93,7 @@ enum ServeCommands {
         privilege: .spoolOwner) { context in
         let layout = try context.layout()
         let configuration = try context.configuration()
-        let lockPath = layout.lockPath(node: configuration.nodeName)
+        let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
         let running = (try? FileLock.isHeld(lockPath)) ?? false
         let figures = try context.store().queueFigures()
         let node = LeaseHolder.nodeName(configuration)

@@ -28,7 +28,8 @@ public final class LeaseKeeper: @unchecked Sendable {
     /// Called on the keeper's queue after each change of role.
     public var onChange: @Sendable (LeaderElection.Transition) -> Void = { _ in }
 
-    /// A keeper for `holder` on its own connection to the database at `databasePath`.
+    /// A keeper for `holder` on its own connection to the database at `databasePath`. The
+    /// caller holds the lock of `holder.node` on this host (see `deadHolderOfThisNode`).
     public init(databasePath: String, spool: String, holder: LeaseHolder, leaseTime: Double, clock: Clock, log: EventLog) throws {
         let database = try Schema.open(path: databasePath)
         lease = LeaderLease(database: database, spool: spool)
@@ -157,12 +158,13 @@ public final class LeaseKeeper: @unchecked Sendable {
         onChange(transition)
     }
 
-    /// The holder of `record` when it is a process of this node and host that is gone (a daemon
-    /// killed and started again): its lease is taken at once rather than after it expires. Only
-    /// this host can tell (`kill(pid, 0)`); a pid reused meanwhile only makes the wait longer.
+    /// The holder of `record` when it is another process of this node on this host: one that
+    /// is gone (a daemon killed and started again), since this process holds the node's lock
+    /// (`SpoolLayout.lockPath(node:host:)`, the same file for every daemon of one node name on one
+    /// host), so its lease is taken at once rather than after it expires. (Not `kill(pid, 0)`:
+    /// a killed daemon can stay a zombie where nothing reaps it, a container's pid 1.)
     private func deadHolderOfThisNode(_ record: LeaseRecord) -> String? {
-        guard record.holder != holder.id, record.node == holder.node, record.host == holder.host,
-              record.pid > 0, record.pid <= Int(Int32.max), !CurrentProcess.exists(Int32(record.pid)) else { return nil }
+        guard record.holder != holder.id, record.node == holder.node, record.host == holder.host else { return nil }
         return record.holder
     }
 }

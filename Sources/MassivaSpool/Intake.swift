@@ -152,7 +152,7 @@ public final class Intake {
         sequence += 1
         let claim = ClaimName(now: now, sequence: sequence, inode: inode, name: entry.displayName, nameIsUTF8: entry.isUTF8)
         do {
-            try folder(tenant).take(entry, as: claim)
+            try folder(tenant).take(entry, as: claim, inode: inode)
             return claim
         } catch {
             if !answerInPlace || ![.permissionDenied, .notPermitted].contains(error.errno) {
