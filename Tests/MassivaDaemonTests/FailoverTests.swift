@@ -23,8 +23,10 @@ import MassivaTestSupport
                 node_name = alpha
                 \(probe)
                 """)
+            // Each node its own metrics file, as each host has.
             let config = try String(contentsOfFile: h.configPath, encoding: .utf8)
-            try config.replacingOccurrences(of: "node_name = alpha", with: "node_name = beta")
+            try (config + "\nmetrics_file = \(h.root)/alpha.prom\n").write(toFile: h.configPath, atomically: true, encoding: .utf8)
+            try (config.replacingOccurrences(of: "node_name = alpha", with: "node_name = beta") + "\nmetrics_file = \(h.root)/beta.prom\n")
                 .write(toFile: configB, atomically: true, encoding: .utf8)
         }
 
@@ -106,6 +108,9 @@ import MassivaTestSupport
         #expect(status.status == 0)
         #expect(status.output.contains("leader: node beta") && status.output.contains("term 2"), "\(status.output)")
         #expect(status.output.contains("this node (beta): leader"), "\(status.output)")
+        let metrics = { (try? String(contentsOfFile: p.h.root + "/beta.prom", encoding: .utf8)) ?? "" }
+        #expect(p.h.waitUntil(60) { metrics().contains("massiva_leader{node=\"beta\"} 1") && metrics().contains("massiva_leader_term 2") },
+                "beta's metrics: \(metrics())")
     }
 
     @Test func aLeaderPausedForThreeLeasesCommitsNothingWhenItResumes() throws {
