@@ -57,7 +57,8 @@ let package = Package(
                                "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase", "MassivaMetrics"]),
         // The long-running service: inotify, timers, signals, sd_notify.
         .target(name: "MassivaDaemon",
-                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig"]),
+                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig",
+                               "MassivaDomain"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
                 dependencies: ["MassivaProcessing", "MassivaRegistry", "MassivaStore", "MassivaResults",
@@ -81,7 +82,7 @@ let package = Package(
                 dependencies: ["CGlibc", "MassivaSystem", "MassivaProcessing", "MassivaConfig", "MassivaCSV", "MassivaDatabase",
                                "MassivaDomain", "MassivaRegistry", "MassivaResults", "MassivaSpool", "MassivaStore"]),
 
-        .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain"]),
+        .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain", "MassivaTestSupport"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
         // A test target per module: SQLite's wrapper, the result files' archive, the command line.
         .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase"]),

@@ -22,32 +22,56 @@ enum ServeCommands {
         let layout = try context.layout()
         let store = try context.store()
         for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
-        guard let lock = try FileLock.tryAcquire(layout.lockPath) else {
-            throw CLIError("another massiva serve is running on \(layout.root) (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?"))")
+        let configuration = try context.configuration()
+        let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
+        guard let lock = try FileLock.tryAcquire(lockPath) else {
+            let named = lockPath == layout.lockPath ? "" : " as node \(configuration.nodeName)"
+            throw CLIError("another massiva serve is running\(named) on \(layout.root) (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?"))")
         }
         defer { try? lock.release() }
         // The probe and association commands run without the daemon's capability.
         ChildProcess.dropInheritedCapabilities()
         let process = ProcessMetrics(startTime: context.clock.now)
         process.version = MassivaVersion.version
+        // The spool's lease: this daemon works only while it leads (docs/high-availability.md).
+        let leadership = try LeaseKeeper(databasePath: store.databasePath, spool: layout.root,
+                                         holder: LeaseHolder.thisProcess(configuration, startedAt: process.startTime),
+                                         leaseTime: configuration.leaderLeaseTime, clock: context.clock, log: log)
+        process.leadership = { [weak leadership] in
+            leadership.map { ($0.holder.node, $0.fence.trustedTerm) }
+        }
         if once {
-            let engine = try context.engine(log: log)
+            // A batch leads or does not run: it never waits for a lease another daemon holds.
+            leadership.stepNow()
+            guard leadership.fence.isTrusted else {
+                let seen = leadership.lastSeen
+                throw CLIError("node \(seen?.node ?? "?") (\(seen?.host ?? "?"), pid \(seen.map { String($0.pid) } ?? "?")) leads "
+                               + "\(layout.root) (term \(seen.map { String($0.term) } ?? "?")): serve --once runs only where no other daemon leads")
+            }
+            leadership.start()  // renewed while the batch runs
+            defer { leadership.stop() }
+            let engine = try Engine(spool: try context.spool(), clock: context.clock, log: log, fence: leadership.fence)
+            engine.shouldStop = { !leadership.fence.isTrusted }
             attachMetrics(to: engine, process: process, clock: context.clock, log: log)
             try engine.runUntilIdle()
             engine.metrics?.writeNow()  // the figures as this run leaves them (a failure is logged)
             return 0
         }
         let daemon = try Daemon(
-            configuration: try context.configuration(),
+            configuration: configuration,
             loadConfiguration: { try context.reloadConfiguration() },
-            makeEngine: { configuration, log in try makeEngine(configuration, process: process, clock: context.clock, log: log) },
-            log: log, clock: context.clock)
+            makeEngine: { configuration, log in
+                try makeEngine(configuration, process: process, clock: context.clock, log: log, fence: leadership.fence)
+            },
+            log: log, clock: context.clock, leadership: leadership)
         return daemon.run()
     }
 
-    /// An engine on its own connections, for the daemon (and for each reload).
-    static func makeEngine(_ configuration: Configuration, process: ProcessMetrics, clock: Clock, log: EventLog) throws -> Engine {
-        let engine = try Engine.open(configuration: configuration, clock: clock, log: log)
+    /// An engine on its own connections, for the daemon (and for each reload), fenced by the
+    /// daemon's lease.
+    static func makeEngine(_ configuration: Configuration, process: ProcessMetrics, clock: Clock, log: EventLog,
+                           fence: LeaderFence? = nil) throws -> Engine {
+        let engine = try Engine.open(configuration: configuration, clock: clock, log: log, fence: fence)
         for tenant in try engine.store.tenants() { TenantFolders.ensure(tenant.id, layout: engine.layout) }
         attachMetrics(to: engine, process: process, clock: clock, log: log)
         return engine
@@ -68,13 +92,18 @@ enum ServeCommands {
         ["status"], summary: "is the daemon running on this spool, and the queue figures (exit 0 running, 3 not running)"),
         privilege: .spoolOwner) { context in
         let layout = try context.layout()
-        let running = (try? FileLock.isHeld(layout.lockPath)) ?? false
+        let configuration = try context.configuration()
+        let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
+        let running = (try? FileLock.isHeld(lockPath)) ?? false
         let figures = try context.store().queueFigures()
+        let node = LeaseHolder.nodeName(configuration)
         if running {
-            Output.print("massiva serve is running (pid \(FileLock.recordedPID(layout.lockPath).map(String.init) ?? "?")) on \(layout.root)")
+            Output.print("massiva serve is running (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?")) on \(layout.root)")
         } else {
-            Output.print("massiva serve is not running on \(layout.root)")
+            Output.print("massiva serve is not running on \(layout.root)" + (configuration.nodeName.isEmpty ? "" : " as node \(node)"))
         }
+        printLeadership(try context.store().leaderLease(spool: layout.root).current(), node: node, running: running,
+                        runningPID: FileLock.recordedPID(lockPath), now: context.clock.now)
         Output.print("queued: \(figures.queued)")
         // Each tenant's queue, and the tenants at tenant_queue_limit (their uploads wait in incoming/).
         let limit = try context.configuration().tenantQueueLimit
@@ -93,5 +122,32 @@ enum ServeCommands {
                          + (oldest.lastError.map { ", last error: \($0)" } ?? ""))
         }
         return running ? 0 : 3
+    }
+
+    /// The lease's holder and this node's role (`status`).
+    static func printLeadership(_ lease: LeaseRecord?, node: String, running: Bool, runningPID: Int32?, now: Double) {
+        guard let lease else {
+            Output.print("leader: none yet (no daemon has taken the spool's lease)")
+            Output.print("this node (\(node)): " + (running ? "starting" : "not running"))
+            return
+        }
+        let valid = lease.isValid(at: now)
+        Output.print("leader: node \(lease.node), host \(lease.host), pid \(lease.pid), term \(lease.term), "
+                     + "since \(SystemClock.iso8601(lease.acquiredAt)), lease "
+                     + (valid ? "until \(SystemClock.iso8601(lease.expiresAt))" : "expired at \(SystemClock.iso8601(lease.expiresAt)) (no leader now)"))
+        let leads = valid && lease.node == node && running && runningPID.map { Int($0) == lease.pid } ?? false
+        Output.print("this node (\(node)): " + (!running ? "not running" : leads ? "leader" : "standby"))
+    }
+}
+
+extension LeaseHolder {
+    /// `node_name`, or the host name when it is not set.
+    static func nodeName(_ configuration: Configuration) -> String {
+        configuration.nodeName.isEmpty ? CurrentProcess.hostName : configuration.nodeName
+    }
+
+    /// This process as the lease's holder.
+    static func thisProcess(_ configuration: Configuration, startedAt: Double) -> LeaseHolder {
+        LeaseHolder(node: nodeName(configuration), host: CurrentProcess.hostName, pid: Int(CurrentProcess.id), startedAt: startedAt)
     }
 }

@@ -17,7 +17,7 @@ public struct CommandTemplate: Sendable, Equatable, CustomStringConvertible {
     /// `probe_command`'s placeholders.
     public static let probePlaceholders = ["pod", "tenant", "sid", "request"]
     /// `association_command`'s placeholders.
-    public static let associationPlaceholders = ["event", "pod", "sid", "nid", "tenant", "request", "key"]
+    public static let associationPlaceholders = ["event", "pod", "sid", "nid", "tenant", "request", "key", "event_id"]
 
     /// Reads `text`; returns what is wrong with it instead when it is not a command.
     public static func parse(_ text: String, placeholders: [String]) -> Result<CommandTemplate, CommandTemplateError> {

@@ -80,6 +80,13 @@ public struct Configuration: Sendable, Equatable {
     /// `metrics_file`: where the daemon writes its metrics in Prometheus's text format, for
     /// node_exporter's textfile collector (a `*.prom` file in its folder); empty: none.
     public var metricsFile: String
+    /// `leader_lease_time`: how long the lease of the daemon that leads the spool lasts, in
+    /// seconds; renewed at a third of it, taken over by a standby daemon once it has expired.
+    public var leaderLeaseTime: Double
+    /// `node_name`: this daemon's name among those sharing the spool (in the lease, the log and
+    /// the metrics); empty: the host name. Set, it also names the daemon's lock
+    /// (`private/massiva-<node_name>.lock`), so two daemons of different names may share a spool.
+    public var nodeName: String
 
     /// Creates a configuration; every argument defaults to the built-in value.
     public init(
@@ -111,7 +118,9 @@ public struct Configuration: Sendable, Equatable {
         associationTimeout: Double = 30,
         associationMinimalBackoffTime: Double = 10,
         associationMaximalBackoffTime: Double = 3600,
-        metricsFile: String = ""
+        metricsFile: String = "",
+        leaderLeaseTime: Double = 15,
+        nodeName: String = ""
     ) {
         self.spoolDirectory = spoolDirectory
         self.registry = registry
@@ -142,6 +151,8 @@ public struct Configuration: Sendable, Equatable {
         self.associationMinimalBackoffTime = associationMinimalBackoffTime
         self.associationMaximalBackoffTime = associationMaximalBackoffTime
         self.metricsFile = metricsFile
+        self.leaderLeaseTime = leaderLeaseTime
+        self.nodeName = nodeName
     }
 
     /// `tenant_probe_concurrency` as it applies: 0 is half of `probe_concurrency` (at least 1),

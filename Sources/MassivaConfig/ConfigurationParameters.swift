@@ -38,6 +38,14 @@ struct ConfigurationParameter: Sendable {
         duration("association_minimal_backoff_time", \.associationMinimalBackoffTime, minimum: 0.001),
         duration("association_maximal_backoff_time", \.associationMaximalBackoffTime, minimum: 0.001),
         absolutePath("metrics_file", \.metricsFile, emptyMeansNone: true),
+        // At least a second: renewed every third of it, a shorter lease would be renewed more
+        // often than SQLite's busy wait or a PostgreSQL round trip can be relied on to answer.
+        // At most an hour: the longest a spool would wait for a standby after its leader died.
+        duration("leader_lease_time", \.leaderLeaseTime, minimum: 1, maximum: 3600),
+        text("node_name", \.nodeName) { value in
+            value.isEmpty || NodeName.isValid(value) ? nil
+                : "expected a name of 1 to 64 letters, digits, '.', '_' and '-', not starting with '.' or '-', got \(quoted(value))"
+        },
     ]
 
     /// The parameters by name.

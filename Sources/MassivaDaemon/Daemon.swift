@@ -1,5 +1,6 @@
 import Dispatch
 import MassivaConfig
+import MassivaDomain
 import MassivaProcessing
 import MassivaSpool
 import MassivaStore
@@ -40,6 +41,9 @@ public final class Daemon: @unchecked Sendable {
     private var stopped = false
     /// What `run` returns: 0, or `SchemaError.exitStatus` when a newer schema stopped it.
     private var exitStatus: Int32 = 0
+    /// The spool's lease (active/passive): the daemon works only while it leads; nil: always
+    /// (no other daemon can share the spool).
+    private let leadership: LeaseKeeper?
 
     /// - Parameters:
     ///   - loadConfiguration: how SIGHUP reads the configuration again.
@@ -47,7 +51,8 @@ public final class Daemon: @unchecked Sendable {
     ///   - clock: the time of the engines `makeEngine` builds, which the daemon's wake-ups follow.
     public init(configuration: Configuration, loadConfiguration: @escaping () throws -> Configuration,
                 makeEngine: @escaping EngineFactory, log: EventLog, clock: Clock,
-                notifier: SystemdNotifier = SystemdNotifier()) throws {
+                notifier: SystemdNotifier = SystemdNotifier(), leadership: LeaseKeeper? = nil) throws {
+        self.leadership = leadership
         self.configuration = configuration
         self.loadConfiguration = loadConfiguration
         self.makeEngine = makeEngine
@@ -94,23 +99,67 @@ public final class Daemon: @unchecked Sendable {
 
     private var isStopping: Bool { stopRequested.withLock { $0 } }
 
+    /// Whether this daemon may work now: it leads the spool and trusts its lease.
+    private var mayWork: Bool { leadership?.fence.isTrusted ?? true }
+
     private func start() {
+        engine.shouldStop = { [weak self] in self.map { $0.isStopping || !$0.mayWork } ?? true }
+        engine.heartbeat = { [weak self] in self?.heartbeat() }
+        startWatching()
+        armRescan()
+        armWatchdog()
+        if let leadership {
+            log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
+                                "settle_time": DurationSyntax.format(configuration.settleTime),
+                                "rescan_interval": DurationSyntax.format(configuration.rescanInterval),
+                                "node": leadership.holder.node,
+                                "leader_lease_time": DurationSyntax.format(leadership.leaseTime)])
+        } else {
+            log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
+                                "settle_time": DurationSyntax.format(configuration.settleTime),
+                                "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
+        }
+        logCompletionMode()
+        if let leadership {
+            // A standby until the lease says otherwise: it watches the spool, claims nothing.
+            leadership.onChange = { [weak self] transition in
+                guard let self else { return }
+                self.queue.async { self.roleChanged(transition) }
+            }
+            // Asked once before READY, so that systemd's status says at once which it is.
+            leadership.stepNow()
+            _ = try? notifier.ready(status: statusLine())
+            leadership.start()
+        } else {
+            _ = try? notifier.ready(status: statusLine())
+            lead()
+        }
+    }
+
+    /// Taking the spool over (or starting alone): what a crash of the former leader left is
+    /// finished first, as at any start, then the passes begin.
+    private func lead() {
         do {
             try engine.recover()
         } catch {
             log.log("recovery_failed", ["error": "\(error)"])
         }
-        engine.shouldStop = { [weak self] in self?.isStopping ?? true }
-        engine.heartbeat = { [weak self] in self?.heartbeat() }
-        startWatching()
-        armRescan()
-        armWatchdog()
-        log.log("started", ["pid": String(CurrentProcess.id), "spool": configuration.spoolDirectory,
-                            "settle_time": DurationSyntax.format(configuration.settleTime),
-                            "rescan_interval": DurationSyntax.format(configuration.rescanInterval)])
-        logCompletionMode()
-        _ = try? notifier.ready(status: statusLine())
         requestPass()
+    }
+
+    private func roleChanged(_ transition: LeaderElection.Transition) {
+        guard !stopped else { return }
+        switch transition {
+        case .becameLeader:
+            lead()
+        case .becameStandby:
+            // The fence already stops every commit, claim, probe and delivery; the pass under
+            // way ends at its next check (`shouldStop`). The timers go on, asking for passes
+            // that return at once until this node leads again.
+            wakeTimer?.cancel()
+            wakeTimer = nil
+        }
+        _ = try? notifier.status(statusLine())
     }
 
     /// How this spool tells that an upload is complete (`UploadCompletion.Mode`), once at start
@@ -160,6 +209,7 @@ public final class Daemon: @unchecked Sendable {
 
     private func runPass() {
         guard !isStopping, !stopped else { return }
+        guard mayWork else { return }  // a standby: the lease keeper says when to begin
         guard schemaIsKnown() else { return }
         syncTenants()  // one small query: a tenant added meanwhile is watched from now on
         do {
@@ -171,6 +221,10 @@ public final class Daemon: @unchecked Sendable {
                 arm(wakeAt: summary.nextWakeAt)
                 _ = try? notifier.status(statusLine())
             }
+        } catch let error as Fenced {
+            // The lease lapsed or was taken during the pass: nothing of it committed. Not a
+            // failure to back off from: the keeper says when this node leads again.
+            log.log("pass_fenced", ["error": "\(error)"])
         } catch {
             // The spool or the database is in trouble (disk full, permissions): keep running
             // and try again later rather than die and lose the watch.
@@ -303,11 +357,18 @@ public final class Daemon: @unchecked Sendable {
         // The figures as the daemon leaves them, as `serve --once` does at its end: the file then
         // says what was done up to the stop, not up to the last write (at most every 5 s).
         engine.metrics?.writeNow()
+        // Released last, once nothing of this daemon's runs: the standby takes over at its next
+        // look instead of waiting for the lease to run out.
+        leadership?.stop()
         log.log("stopped", [:])
         finished.signal()
     }
 
     private func statusLine() -> String {
+        if let leadership, !mayWork {
+            guard let seen = leadership.lastSeen, seen.holder != leadership.holder.id else { return "standby" }
+            return "standby: \(seen.node) (\(seen.host), pid \(seen.pid)) leads, term \(seen.term)"
+        }
         guard let figures = try? engine.store.queueFigures() else { return "running" }
         return "queued \(figures.queued), in progress \(figures.processing), rows waiting for a retry \(figures.waitingRows)"
     }

@@ -20,6 +20,11 @@ public final class Database: @unchecked Sendable {
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
     public let path: String
+    /// Run at the start of every outermost write transaction, inside it: a throw rolls it back.
+    /// Set on the connections of a daemon that leads the spool (MassivaStore's `LeaderFence`),
+    /// so a former leader commits nothing. On such a connection a write outside a transaction is
+    /// refused (it could not be checked in the same transaction).
+    public var writeGuard: ((Database) throws -> Void)?
 
     /// Opens (creating if needed) the database at `path`, in WAL mode so operator commands can
     /// read while the daemon writes.
@@ -101,6 +106,9 @@ public final class Database: @unchecked Sendable {
     /// Runs `sql` with `bindings`, stepping it to completion.
     public func run(_ sql: String, _ bindings: [SQLValue] = []) throws(DatabaseError) {
         let statement = try prepare(sql)
+        if writeGuard != nil && transactionDepth == 0 && sqlite3_stmt_readonly(statement.raw) == 0 {
+            throw DatabaseError(code: SQLITE_MISUSE, message: "a write outside a transaction on a fenced connection", sql: sql)
+        }
         try statement.bind(bindings)
         while try statement.step() {}
     }
@@ -173,6 +181,7 @@ public final class Database: @unchecked Sendable {
         try execute("BEGIN IMMEDIATE")
         transactionDepth = 1
         do {
+            try writeGuard?(self)
             let value = try body()
             transactionDepth = 0
             try execute("COMMIT")

@@ -23,6 +23,7 @@ public final class ProcessMetrics: Sendable {
     }
     private let state = Mutex(State())
     public let startTime: Double
+    private let leadershipReader = Mutex<(@Sendable () -> (node: String, term: Int?)?)?>(nil)
 
     /// - Parameter startTime: when the process started, seconds since the epoch.
     public init(startTime: Double) {
@@ -33,6 +34,13 @@ public final class ProcessMetrics: Sendable {
     public var version: String {
         get { state.withLock { $0.version } }
         set { state.withLock { $0.version = newValue } }
+    }
+
+    /// This node's name and the term it leads under now (nil: standby), read at each write
+    /// (`massiva_leader`, `massiva_leader_term`); nil: no lease (nothing shown).
+    public var leadership: (@Sendable () -> (node: String, term: Int?)?)? {
+        get { leadershipReader.withLock { $0 } }
+        set { leadershipReader.withLock { $0 = newValue } }
     }
 
     /// A pass that finished without an error, `duration` seconds long, at `now`.
@@ -188,6 +196,12 @@ public final class MetricsReporter: @unchecked Sendable {
         t.sample("massiva_build_info", ["version": p.version], 1)
         t.family("massiva_start_time_seconds", .gauge, "When the daemon started, seconds since the epoch.")
         t.sample("massiva_start_time_seconds", process.startTime)
+        if let leadership = process.leadership?() {
+            t.family("massiva_leader", .gauge, "1 while this daemon leads the spool (holds and trusts its lease), 0 while it stands by; by node_name.")
+            t.sample("massiva_leader", ["node": leadership.node], leadership.term == nil ? 0 : 1)
+            t.family("massiva_leader_term", .gauge, "The lease's term this daemon leads under (0 while it stands by): it grows by one at every takeover.")
+            t.sample("massiva_leader_term", leadership.term ?? 0)
+        }
         t.family("massiva_last_successful_pass_timestamp_seconds", .gauge,
                  "When the engine last finished a pass without an error, seconds since the epoch (0: none yet).")
         t.sample("massiva_last_successful_pass_timestamp_seconds", p.lastSuccessfulPass ?? 0)

@@ -65,6 +65,10 @@ public final class Engine {
     /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
     /// at most the group's work, which the next pass does again.
     public var groupSize = 8
+    /// The lease's fence of the daemon this engine works for (nil: no lease, a test's engine):
+    /// every transaction on the engine's connections checks it (`LeaderFence`), and no upload is
+    /// claimed, no probe started, no event delivered while this node does not trust its lease.
+    public let fence: LeaderFence?
     /// The metrics file's writer (`metrics_file`), told of each pass that did not fail; `serve`
     /// sets it, other commands leave it nil.
     public var metrics: MetricsReporter?
@@ -87,7 +91,9 @@ public final class Engine {
     /// cannot be opened, rather than run without it.
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
                 policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double,
-                monotonicClock: @escaping @Sendable () -> Double = { SystemClock.monotonic }) throws {
+                monotonicClock: @escaping @Sendable () -> Double = { SystemClock.monotonic }, fence: LeaderFence? = nil) throws {
+        self.fence = fence
+        if let fence { store.install(fence) }
         self.configuration = configuration
         self.layout = SpoolLayout(root: configuration.spoolDirectory)
         self.store = store
@@ -100,6 +106,7 @@ public final class Engine {
         self.intake = Intake(layout: layout, store: store, settleTime: configuration.settleTime, resumeTime: configuration.resumeTime,
                              maxFileSize: configuration.maxFileSize, maxRows: configuration.maxRows, log: log)
         self.intake.duplicateUploadWindow = configuration.duplicateUploadWindow
+        if let fence { self.intake.mayClaim = { fence.isTrusted } }
         self.commandProbe = CommandProbe(configuration, log: log)
         self.probeConcurrency = configuration.probeConcurrency
         self.tenantProbeConcurrency = configuration.effectiveTenantProbeConcurrency
@@ -109,11 +116,13 @@ public final class Engine {
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv),
                                      clock: clock)
         self.chunkSize = max(1, configuration.activeQueueLimit)
-        self.courier = try OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock)
-        self.pipeline = try ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32)
+        self.courier = try OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock,
+                                         fence: fence)
+        self.pipeline = try ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32,
+                                           fence: fence)
         self.listConnection = try ListWriter.Connection(writer: results)
         self.lists = try ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
-                                    retention: configuration.resultRetention, log: log, clock: clock)
+                                    retention: configuration.resultRetention, log: log, clock: clock, fence: fence)
     }
 
     /// What a pass did, and when something is due next.

@@ -65,8 +65,9 @@ final class ListWriter: @unchecked Sendable {
     private var refusedNotBefore = -Double.infinity
 
     init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
-         clock: @escaping @Sendable () -> Double) throws {
+         clock: @escaping @Sendable () -> Double, fence: LeaderFence? = nil) throws {
         let store = try StateStore(database: try Schema.open(path: databasePath))
+        if let fence { store.install(fence) }
         own = try Connection(writer: ResultWriter(layout: layout, store: store, files: files, clock: clock))
         self.retention = retention
         self.layout = layout

@@ -45,14 +45,16 @@ public struct OpenedSpool {
 extension Engine {
     /// The engine on a spool opened as `OpenedSpool.open` does: `serve --once`, the daemon, and
     /// the daemon again at each reload (each time on connections of its own), on `clock`.
-    public static func open(configuration: Configuration, clock: Clock, log: EventLog) throws -> Engine {
-        try Engine(spool: OpenedSpool.open(configuration), clock: clock, log: log)
+    /// With `fence`, every transaction on the engine's connections is fenced by it (a daemon
+    /// that takes the spool's lease).
+    public static func open(configuration: Configuration, clock: Clock, log: EventLog, fence: LeaderFence? = nil) throws -> Engine {
+        try Engine(spool: OpenedSpool.open(configuration), clock: clock, log: log, fence: fence)
     }
 
     /// The engine on a spool already opened (a command that also reads it directly); throws
     /// when its own connections to the database cannot be opened.
-    public convenience init(spool: OpenedSpool, clock: Clock, log: EventLog) throws {
+    public convenience init(spool: OpenedSpool, clock: Clock, log: EventLog, fence: LeaderFence? = nil) throws {
         try self.init(configuration: spool.configuration, store: spool.store, registry: spool.registry, log: log,
-                      clock: clock.readWall)
+                      clock: clock.readWall, fence: fence)
     }
 }

@@ -22,6 +22,9 @@ public final class OutboxCourier: @unchecked Sendable {
     /// Owned by `queue`.
     private let outbox: Outbox
     private let template: CommandTemplate
+    /// No delivery starts unless this node trusts its lease (a standby's events wait for the
+    /// leader; a delivery cut off by a failover is made again by the next one, same key).
+    private let fence: LeaderFence?
     private let timeout: Double
     private let backoff: Backoff
     private let log: EventLog
@@ -39,10 +42,13 @@ public final class OutboxCourier: @unchecked Sendable {
     /// A courier for `configuration`'s `association_command`, on its own connection to the
     /// database at `databasePath`; nil when no command is configured.
     public init?(configuration: Configuration, databasePath: String, log: EventLog,
-                 clock: @escaping @Sendable () -> Double) throws {
+                 clock: @escaping @Sendable () -> Double, fence: LeaderFence? = nil) throws {
         guard let template = configuration.associationCommand else { return nil }
         self.template = template
-        self.outbox = Outbox(database: try Schema.open(path: databasePath))
+        let database = try Schema.open(path: databasePath)
+        if let fence { fence.install(on: database) }
+        self.fence = fence
+        self.outbox = Outbox(database: database)
         self.timeout = configuration.associationTimeout
         self.backoff = Backoff(minimal: configuration.associationMinimalBackoffTime,
                                maximal: configuration.associationMaximalBackoffTime)
@@ -99,6 +105,9 @@ public final class OutboxCourier: @unchecked Sendable {
                 return clock() + 5
             }
             guard let event = head else { return nil }
+            // Not leading now: nothing is delivered; the daemon schedules a round again when it
+            // leads (its passes do).
+            if let fence, !fence.isTrusted { return nil }
             let now = clock()
             if event.nextAttemptAt > now { return event.nextAttemptAt }
             guard deliver(event) else {
@@ -112,7 +121,7 @@ public final class OutboxCourier: @unchecked Sendable {
     private func deliver(_ event: OutboxEvent) -> Bool {
         let arguments = template.arguments([
             "event": event.kind.rawValue, "pod": event.pod, "sid": event.sid, "nid": event.nid, "tenant": event.tenant,
-            "request": event.request ?? "", "key": event.key,
+            "request": event.request ?? "", "key": event.key, "event_id": event.key,
         ])
         let problem: String
         var output = ""

@@ -72,10 +72,16 @@ public final class ResultWriter {
     /// richieste.csv are written after (`refreshRequestLists`), on their own: a request's files
     /// never wait for a list of the tenant's whole history (issue 10: with 5,000 requests in
     /// one tenant the list was rewritten with every batch and a file took p50 379 ms).
+    /// How long a writer waits for the results or lists lock before it gives up this time
+    /// (the files are written at a later pass: results_version catches up). Another writer
+    /// holds it for tens of ms; one that holds it longer is stopped (a paused former leader on
+    /// a shared spool), and the engine must not stop with it.
+    static let lockWait = 10.0
+
     public func write(limit: Int, skipping: [RequestID: Int] = [:]) throws -> [Written] {
         // Held from the snapshot to the renames: another writer (the daemon's result thread, or
         // an operator command) cannot rename files of an older state over newer ones.
-        let lock = try FileLock.acquire(layout.resultsLockPath)
+        let lock = try FileLock.acquire(layout.resultsLockPath, waitingAtMost: Self.lockWait)
         defer { try? lock.release() }
         // Read everything in one snapshot, then render and write outside any transaction, so
         // the processing connection is never held up by file I/O.
@@ -234,7 +240,7 @@ extension ResultWriter {
     @discardableResult
     public func refreshAssociationLists(from registry: any Registry) throws -> Int {
         // The lists' own lock: a request's files never wait for a tenant's whole list.
-        let lock = try FileLock.acquire(layout.listsLockPath)
+        let lock = try FileLock.acquire(layout.listsLockPath, waitingAtMost: Self.lockWait)
         defer { try? lock.release() }
         let stale = try store.staleAssociationLists()
         if stale.isEmpty { return 0 }
@@ -310,7 +316,7 @@ extension ResultWriter {
     /// records it. Returns how many.
     @discardableResult
     public func refreshRequestLists() throws -> Int {
-        let lock = try FileLock.acquire(layout.listsLockPath)
+        let lock = try FileLock.acquire(layout.listsLockPath, waitingAtMost: Self.lockWait)
         defer { try? lock.release() }
         let (stale, paths) = try store.readTransaction { () throws -> ([(tenant: String, version: Int)], [String]) in
             let stale = try store.staleRequestLists()
@@ -369,7 +375,7 @@ extension ResultWriter {
     public func removeRetiredFolders(limit: Int = 256) throws -> Int {
         // The results lock: a writer that read such a request before it was retired has renamed
         // its files by now, and none will again (stale requests exclude retiring ones).
-        let lock = try FileLock.acquire(layout.resultsLockPath)
+        let lock = try FileLock.acquire(layout.resultsLockPath, waitingAtMost: Self.lockWait)
         defer { try? lock.release() }
         let retiring = try store.retiringRequests(limit: limit)
         if retiring.isEmpty { return 0 }

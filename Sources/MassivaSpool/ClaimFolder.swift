@@ -14,12 +14,24 @@ struct ClaimFolder {
 
     /// Step 1: `entry` of `incoming/` renamed to `claim`, atomically. A claim whose name had to
     /// be cut gets its sidecar first (NOME FILE once showed such a name cut).
-    func take(_ entry: RawFileName, as claim: ClaimName) throws(SystemError) {
+    ///
+    /// Over NFS a rename can report a failure after it succeeded: the client sends it again
+    /// when the server's answer was lost, and the server, its duplicate request cache missed,
+    /// answers the repeat with ENOENT (the source is gone: moved by the first). So when the
+    /// source is gone and the claim's name holds the very file (`inode`, as seen before the
+    /// rename), the claim is taken. Any other file there (none can be: claim names are unique)
+    /// or none at all is the failure it says.
+    func take(_ entry: RawFileName, as claim: ClaimName, inode: UInt64? = nil) throws(SystemError) {
         let name = entry.displayName
         if claim.isShortened(from: name), let sidecar = claim.sidecarName {
             writeSidecar(sidecar, name: name)
         }
-        try FileSystem.rename(entry, in: layout.incoming(tenant), to: path(of: claim))
+        do {
+            try FileSystem.rename(entry, in: layout.incoming(tenant), to: path(of: claim))
+        } catch where error.errno == .noSuchFileOrDirectory {
+            guard let inode, let landed = try? FileStatus.ofLink(path(of: claim)), landed.inode == inode else { throw error }
+            log.log("claim_rename_repeated", ["tenant": tenant, "file": name, "claim": claim.rawValue])
+        }
     }
 
     /// The claims in the folder (what a crash or a failed pass left), in order; sidecars whose

@@ -37,6 +37,11 @@ public final class Intake {
     /// `duplicate_upload_window`: an upload with the name and bytes of one of the tenant's
     /// requests of this many seconds before is rejected as a re-upload (`DuplicateUploads`); 0: off.
     public var duplicateUploadWindow: Double = 86400
+    /// Asked before each claim (a rename out of `incoming/`): false while this node does not
+    /// lead the spool (`LeaderFence`), so a standby, or a leader whose lease lapsed, claims
+    /// nothing. Its claims would be harmless (the database is the authority, and the leader
+    /// records what it finds in the claim folders), but they would be late.
+    public var mayClaim: () -> Bool = { true }
     /// Claims made by this intake: with the time, it makes claim names unique.
     private var sequence = 0
     /// Tenants whose incoming folder could not be read at the last look.
@@ -123,6 +128,7 @@ public final class Intake {
     /// Claims and records every complete file in `tenant`'s `incoming/`, at most `limit` of them.
     public func scan(tenant: Tenant, now: Double, limit: Int = .max) throws -> ScanResult {
         var result = ScanResult()
+        guard mayClaim() else { return result }
         let incoming = layout.incoming(tenant.id)
         if let problem = TenantFolderCheck.problem(layout, tenant: tenant.id) {
             // Logged once, until the folders are right again.
@@ -243,11 +249,12 @@ public final class Intake {
     /// (`answerInPlace`) is not logged as a failure here: the caller answers it in place.
     func claim(tenant: String, entry: RawFileName, inode: UInt64, now: Double, answerInPlace: Bool = false,
                cutShort: Bool = false) -> ClaimName? {
+        guard mayClaim() else { return nil }
         sequence += 1
         let claim = ClaimName(now: now, sequence: sequence, inode: inode, name: entry.displayName, nameIsUTF8: entry.isUTF8,
                               cutShort: cutShort)
         do {
-            try folder(tenant).take(entry, as: claim)
+            try folder(tenant).take(entry, as: claim, inode: inode)
             return claim
         } catch {
             if !answerInPlace || ![.permissionDenied, .notPermitted].contains(error.errno) {

@@ -73,8 +73,10 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         case .unreachable: return false
         case .flaky(let failures):
             let done = try database.queryOne("SELECT probes FROM probe_counts WHERE pod = ?", [.text(pod)]) { $0.int("probes") } ?? 0
-            try database.run("INSERT INTO probe_counts(pod, probes) VALUES(?, ?) ON CONFLICT(pod) DO UPDATE SET probes = excluded.probes",
-                             [.text(pod), .int(done + 1)])
+            try database.transaction {  // its own, or a savepoint: fenced on the leader's connection
+                try database.run("INSERT INTO probe_counts(pod, probes) VALUES(?, ?) ON CONFLICT(pod) DO UPDATE SET probes = excluded.probes",
+                                 [.text(pod), .int(done + 1)])
+            }
             return done >= failures
         }
     }

@@ -170,13 +170,21 @@ public struct MetricsStore {
     /// engine recorded before a restart, say). Call it when an outage starts, not at each
     /// failed try.
     public func registryOutageStarted(now: Double) throws {
-        try database.run("""
-            INSERT INTO registry_outages(started_at) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM registry_outages WHERE ended_at IS NULL)
-            """, [.double(now)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("""
+                INSERT INTO registry_outages(started_at) SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM registry_outages WHERE ended_at IS NULL)
+                """, [.double(now)])
+        }
     }
 
     /// Closes the open outage, if any: the registry answered at `now`.
     public func registryOutageEnded(now: Double) throws {
-        try database.run("UPDATE registry_outages SET ended_at = max(?1, started_at) WHERE ended_at IS NULL", [.double(now)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("UPDATE registry_outages SET ended_at = max(?1, started_at) WHERE ended_at IS NULL", [.double(now)])
+        }
     }
 }

@@ -68,13 +68,21 @@ public struct Outbox {
 
     /// The command took the event: it goes.
     public func delivered(_ id: Int) throws {
-        try database.run("DELETE FROM outbox WHERE id = ?", [.int(id)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("DELETE FROM outbox WHERE id = ?", [.int(id)])
+        }
     }
 
     /// The command failed: tried again at `nextAttemptAt`.
     public func failed(_ id: Int, error: String, nextAttemptAt: Double) throws {
-        try database.run("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                         [.double(nextAttemptAt), .text(error), .int(id)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+                             [.double(nextAttemptAt), .text(error), .int(id)])
+        }
     }
 
     /// How many events wait, and the oldest of them (`massiva status`).

@@ -11,7 +11,8 @@ import MassivaDatabase
 /// only records the version. `Tests/MassivaStoreTests/Fixtures/schema-1.db` is such a database.
 public enum Schema {
     /// Every migration, in order; the last one's version is the schema this binary writes.
-    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7, version8]
+    public static let migrations: [Migration] = [version1, version2, version3, version4, version5, version6, version7, version8,
+                                                  version9]
 
     /// The schema version this binary reads and writes.
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -322,5 +323,18 @@ public enum Schema {
         ALTER TABLE requests ADD COLUMN duplicate_of INTEGER;
         CREATE INDEX requests_uploads ON requests(tenant, file_name, content_digest, submitted_at)
             WHERE content_digest IS NOT NULL;
+        """)
+
+    /// Active/passive (issue 21): one row per spool, the lease its leader holds (`LeaderLease`).
+    /// `term` grows by one at every takeover and fences the engine's transactions (`LeaderFence`);
+    /// `expires_at` is wall time as the holder bound it (seconds since 1970); `node`, `host`,
+    /// `pid` and `started_at` say who holds it, for `massiva status`. A logged (ordinary)
+    /// table: on PostgreSQL an unlogged one would be empty after a standby's promotion, and a
+    /// node that then found no row would take over while the old leader still works.
+    static let version9 = Migration(version: 9, summary: "the leader's lease", sql: """
+        CREATE TABLE leader_lease(
+            spool TEXT PRIMARY KEY, holder TEXT NOT NULL, term INTEGER NOT NULL, expires_at REAL NOT NULL,
+            node TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, started_at REAL NOT NULL,
+            acquired_at REAL NOT NULL);
         """)
 }

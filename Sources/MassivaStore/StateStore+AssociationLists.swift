@@ -58,11 +58,15 @@ extension StateStore {
     /// `through` (nil: none).
     public func markAssociationListWritten(tenant: String, version: Int, lines: Int = 0,
                                            through: (createdAt: Double, pod: String)? = nil) throws {
-        try database.run("""
-            INSERT INTO association_lists(tenant, state_version, results_version, removed_version, written_lines,
-                                          written_through_at, written_through_pod) VALUES(?1, ?2, ?2, 0, ?3, ?4, ?5)
-            ON CONFLICT(tenant) DO UPDATE SET results_version = ?2, written_lines = ?3, written_through_at = ?4,
-                written_through_pod = ?5 WHERE results_version < ?2
-            """, [.text(tenant), .int(version), .int(lines), SQLValue(through?.createdAt), SQLValue(through?.pod)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("""
+                INSERT INTO association_lists(tenant, state_version, results_version, removed_version, written_lines,
+                                              written_through_at, written_through_pod) VALUES(?1, ?2, ?2, 0, ?3, ?4, ?5)
+                ON CONFLICT(tenant) DO UPDATE SET results_version = ?2, written_lines = ?3, written_through_at = ?4,
+                    written_through_pod = ?5 WHERE results_version < ?2
+                """, [.text(tenant), .int(version), .int(lines), SQLValue(through?.createdAt), SQLValue(through?.pod)])
+        }
     }
 }

@@ -43,9 +43,13 @@ extension StateStore {
     }
 
     public func markRequestListWritten(tenant: String, version: Int) throws {
-        try database.run("""
-            INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
-            ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
-            """, [.text(tenant), .int(version)])
+        // One transaction of its own: on the leader's fenced connection (LeaderFence) a
+        // write is checked at its transaction's start; nested in the caller's, a savepoint.
+        try database.transaction {
+            try database.run("""
+                INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
+                ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
+                """, [.text(tenant), .int(version)])
+        }
     }
 }

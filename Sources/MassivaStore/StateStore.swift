@@ -52,6 +52,14 @@ public final class StateStore: @unchecked Sendable {
     /// The outbox of association events on this store's connection.
     public func outbox() -> Outbox { Outbox(database: database) }
 
+    /// Fences every write transaction on this store's connection (the engine's, on a daemon
+    /// that leads the spool): each begins with `fence.check`, and a write outside a transaction
+    /// is refused.
+    public func install(_ fence: LeaderFence) { fence.install(on: database) }
+
+    /// The spool's lease on this store's connection (`massiva status`).
+    public func leaderLease(spool: String) -> LeaderLease { LeaderLease(database: database, spool: spool) }
+
     /// The metrics' counters on this store's connection.
     public func metricsStore() -> MetricsStore { MetricsStore(database: database) }
 }

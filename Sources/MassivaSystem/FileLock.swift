@@ -25,6 +25,30 @@ public struct FileLock: Hashable, Sendable {
         try acquire(path, permissions: permissions, blocking: true)!
     }
 
+    /// Takes the lock, waiting at most `seconds` (on the monotonic clock) for another holder
+    /// to let it go; then fails with `EWOULDBLOCK`, naming the holder's pid.
+    ///
+    /// For the locks a daemon shares with another process that may be stopped, not dead: a
+    /// former leader paused by SIGSTOP (or a host frozen on a shared spool) keeps its `flock`
+    /// for as long as it is paused, and a blocking wait would stop the new leader with it
+    /// (found by FailoverTests: the new leader's recovery waited on the results lock for ever).
+    public static func acquire(_ path: String, permissions: UInt32 = 0o644,
+                               waitingAtMost seconds: Double) throws(SystemError) -> FileLock {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let deadline = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + max(0, seconds)
+        while true {
+            if let lock = try acquire(path, permissions: permissions, blocking: false) { return lock }
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            if Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 >= deadline {
+                let holder = recordedPID(path).map { "held by pid \($0)" } ?? "held by another process"
+                throw SystemError("flock (\(holder), waited \(seconds) s)", path: path, errno: .wouldBlock)
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)  // 10 ms: a batch of files takes tens of ms
+            _ = nanosleep(&pause, nil)
+        }
+    }
+
     private static func acquire(_ path: String, permissions: UInt32,
                                 blocking: Bool) throws(SystemError) -> FileLock? {
         // Non-blocking open: a FIFO put in the lock's place fails or returns at once instead

@@ -147,6 +147,26 @@ struct FileLockTests {
             #expect(try FileLock.isHeld(path) == false)
         }
     }
+
+    /// A holder that does not let go (a paused former leader): the bounded wait gives up with
+    /// EWOULDBLOCK and says who holds it, instead of waiting for ever; free, it takes the lock.
+    @Test func theBoundedWaitGivesUpOnAHolderThatDoesNotLetGo() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/results.lock"
+            let held = try #require(try FileLock.tryAcquire(path))
+            do {
+                _ = try FileLock.acquire(path, waitingAtMost: 0.05)
+                Issue.record("took a lock another open file description holds")
+            } catch let error as SystemError {
+                #expect(error.errno == .wouldBlock)
+                #expect("\(error)".contains("held by pid \(getpid())"), "\(error)")
+            }
+            try held.release()
+            let lock = try FileLock.acquire(path, waitingAtMost: 0.05)
+            #expect(try FileLock.isHeld(path))
+            try lock.release()
+        }
+    }
 }
 
 @Suite("UserName and process")
