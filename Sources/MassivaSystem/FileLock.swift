@@ -17,46 +17,11 @@ public struct FileLock: Hashable, Sendable {
     /// Takes the lock without waiting; nil if another open file description holds it.
     /// Creates the file (mode `permissions`) if missing and writes this pid into it.
     public static func tryAcquire(_ path: String, permissions: UInt32 = 0o644) throws(SystemError) -> FileLock? {
-        try acquire(path, permissions: permissions, blocking: false)
-    }
-
-    /// Takes the lock, waiting as long as another holder has it; writes this pid into it.
-    public static func acquire(_ path: String, permissions: UInt32 = 0o644) throws(SystemError) -> FileLock {
-        try acquire(path, permissions: permissions, blocking: true)!
-    }
-
-    /// Takes the lock, waiting at most `seconds` (on the monotonic clock) for another holder
-    /// to let it go; then fails with `EWOULDBLOCK`, naming the holder's pid.
-    ///
-    /// For the locks a daemon shares with another process that may be stopped, not dead: a
-    /// former leader paused by SIGSTOP (or a host frozen on a shared spool) keeps its `flock`
-    /// for as long as it is paused, and a blocking wait would stop the new leader with it
-    /// (found by FailoverTests: the new leader's recovery waited on the results lock for ever).
-    public static func acquire(_ path: String, permissions: UInt32 = 0o644,
-                               waitingAtMost seconds: Double) throws(SystemError) -> FileLock {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let deadline = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 + max(0, seconds)
-        while true {
-            if let lock = try acquire(path, permissions: permissions, blocking: false) { return lock }
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            if Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 >= deadline {
-                let holder = recordedPID(path).map { "held by pid \($0)" } ?? "held by another process"
-                throw SystemError("flock (\(holder), waited \(seconds) s)", path: path, errno: .wouldBlock)
-            }
-            var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)  // 10 ms: a batch of files takes tens of ms
-            _ = nanosleep(&pause, nil)
-        }
-    }
-
-    private static func acquire(_ path: String, permissions: UInt32,
-                                blocking: Bool) throws(SystemError) -> FileLock? {
         // Non-blocking open: a FIFO put in the lock's place fails or returns at once instead
         // of hanging the daemon's start-up (O_NONBLOCK changes nothing for a regular file).
         let fd = try FileDescriptor.open(path, .readWrite, options: [.create, .noFollow, .closeOnExec, .nonBlocking],
                                          permissions: permissions)
-        let operation = blocking ? LOCK_EX : LOCK_EX | LOCK_NB
-        if retryingOnInterrupt({ flock(fd.rawValue, operation) }) != 0 {
+        if retryingOnInterrupt({ flock(fd.rawValue, LOCK_EX | LOCK_NB) }) != 0 {
             let error = Errno.current
             try? fd.close()
             if error == .wouldBlock { return nil }
@@ -71,6 +36,27 @@ public struct FileLock: Hashable, Sendable {
             throw SystemError(error.operation, path: path, errno: error.errno)
         }
         return FileLock(path: path, fileDescriptor: fd)
+    }
+
+    /// Takes the lock, waiting at most `seconds` (on the monotonic clock) for another holder
+    /// to let it go; then fails with `EWOULDBLOCK`, naming the holder's pid.
+    ///
+    /// For the locks a daemon shares with another process that may be stopped, not dead: a
+    /// former leader paused by SIGSTOP (or a host frozen on a shared spool) keeps its `flock`
+    /// for as long as it is paused, and a blocking wait would stop the new leader with it
+    /// (found by FailoverTests: the new leader's recovery waited on the results lock for ever).
+    public static func acquire(_ path: String, permissions: UInt32 = 0o644,
+                               waitingAtMost seconds: Double) throws(SystemError) -> FileLock {
+        let deadline = SystemClock.monotonic + max(0, seconds)
+        while true {
+            if let lock = try tryAcquire(path, permissions: permissions) { return lock }
+            if SystemClock.monotonic >= deadline {
+                let holder = recordedPID(path).map { "held by pid \($0)" } ?? "held by another process"
+                throw SystemError("flock (\(holder), waited \(seconds) s)", path: path, errno: .wouldBlock)
+            }
+            var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)  // 10 ms: a batch of files takes tens of ms
+            _ = nanosleep(&pause, nil)
+        }
     }
 
     /// Releases the lock (by closing its descriptor). Call once.

@@ -141,7 +141,7 @@ struct FileLockTests {
 
             try lock.release()
             #expect(try FileLock.isHeld(path) == false)
-            let again = try FileLock.acquire(path)  // blocking form, free now
+            let again = try FileLock.acquire(path, waitingAtMost: 1)  // free now: taken at once
             #expect(try FileLock.isHeld(path))
             try again.release()
             #expect(try FileLock.isHeld(path) == false)
