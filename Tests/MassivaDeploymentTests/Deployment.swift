@@ -191,6 +191,21 @@ final class Deployment {
     var sshdLog: String { (try? String(contentsOfFile: root + "/sshd.log", encoding: .utf8)) ?? "" }
 
     /// The daemon's log so far.
+    /// What the SFTP suites start from: acme and voltaic with the registry's owners, an account
+    /// each (maria at acme, luca at voltaic), sshd and the daemon, started.
+    func startTwoSIs() throws -> (acme: String, voltaic: String, maria: (login: String, key: String),
+                                  luca: (login: String, key: String), daemon: Process) {
+        let acme = try addTenant("acme", name: "ACME IMPIANTI SRL")
+        let voltaic = try addTenant("volt", name: "VOLTAIC SPA")
+        try importRegistry(owners: ["acme": acme, "voltaic": voltaic])
+        let maria = try addAccount(tenant: acme, base: "sia", name: "Maria Rossi")
+        let luca = try addAccount(tenant: voltaic, base: "sib", name: "Luca Bianchi")
+        try startSSHD()
+        let daemon = try startDaemon()
+        #expect(wait(seconds: 10) { daemonLog.contains("started") }, "\(daemonLog)")
+        return (acme, voltaic, maria, luca, daemon)
+    }
+
     var daemonLog: String { (try? String(contentsOfFile: root + "/daemon.log", encoding: .utf8)) ?? "" }
 
     /// Starts sshd on a free port of 127.0.0.1 with a new host key and the package's example

@@ -14,14 +14,7 @@ struct EntriesOverSFTPTests {
     @Test func anSIsFolderWithAFileIsAnsweredOnceAndACancelOfAnotherSIsRequestLikeAnUnknownOne() throws {
         let deployment = try Deployment()
         defer { deployment.tearDown() }
-        let acme = try deployment.addTenant("acme", name: "ACME IMPIANTI SRL")
-        let voltaic = try deployment.addTenant("volt", name: "VOLTAIC SPA")
-        try deployment.importRegistry(owners: ["acme": acme, "voltaic": voltaic])
-        let maria = try deployment.addAccount(tenant: acme, base: "sia", name: "Maria Rossi")
-        let luca = try deployment.addAccount(tenant: voltaic, base: "sib", name: "Luca Bianchi")
-        try deployment.startSSHD()
-        let daemon = try deployment.startDaemon()
-        #expect(deployment.wait(seconds: 10) { deployment.daemonLog.contains("started") }, "\(deployment.daemonLog)")
+        let (acme, voltaic, maria, luca, daemon) = try deployment.startTwoSIs()
         let local = deployment.root + "/local"
         try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: packageRoot + "/samples/requests/acme-clean.csv", toPath: local + "/clean.csv")

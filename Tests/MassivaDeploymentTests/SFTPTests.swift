@@ -10,14 +10,7 @@ struct SFTPTests {
     @Test func anSIUploadsOverSFTPAndDownloadsItsResults() throws {
         let deployment = try Deployment()
         defer { deployment.tearDown() }
-        let acme = try deployment.addTenant("acme", name: "ACME IMPIANTI SRL")
-        let voltaic = try deployment.addTenant("volt", name: "VOLTAIC SPA")
-        try deployment.importRegistry(owners: ["acme": acme, "voltaic": voltaic])
-        let maria = try deployment.addAccount(tenant: acme, base: "sia", name: "Maria Rossi")
-        let luca = try deployment.addAccount(tenant: voltaic, base: "sib", name: "Luca Bianchi")
-        try deployment.startSSHD()
-        let daemon = try deployment.startDaemon()
-        #expect(deployment.wait(seconds: 10) { deployment.daemonLog.contains("started") }, "\(deployment.daemonLog)")
+        let (acme, voltaic, maria, luca, daemon) = try deployment.startTwoSIs()
 
         // A 0600 upload (sftp's put keeps the local mode), and one under a temporary name.
         let local = deployment.root + "/local"
