@@ -133,7 +133,7 @@ private typealias R = TestRegistry
         let f = try EngineFixture()
         let path = try f.drop("old.csv", text: EngineFixture.bulk(["\(R.ok1);\(R.mome(1));Standard"]))
         // Uploaded 20 s ago on the test's clock, which stamps the result too.
-        try FileTimes.setModificationTime(path, to: f.clock.now - 20)
+        try FileSystem.setModificationTime(path, to: f.clock.now - 20)
         try f.runUntilIdle()
         let m = try snapshot(f)
         let index30 = try #require(MetricsSnapshot.latencyBounds.firstIndex(of: 30))

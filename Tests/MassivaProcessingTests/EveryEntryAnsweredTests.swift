@@ -128,10 +128,10 @@ import MassivaTestSupport
                 || abs(try FileStatus.ofLink(kept).modificationTime - f.clock.now) < 0.001)
         // An entry left by an older release, dated long ago, and a folder.
         try Data("old".utf8).write(to: URL(fileURLWithPath: refused + "/vecchio.csv"))
-        try FileTimes.setModificationTime(refused + "/vecchio.csv", to: f.clock.now - 1000)
+        try FileSystem.setModificationTime(refused + "/vecchio.csv", to: f.clock.now - 1000)
         try FileSystem.makeDirectory(refused + "/vecchia-cartella/dentro", intermediate: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: refused + "/vecchia-cartella/dentro/x.csv"))
-        try FileTimes.setModificationTime(refused + "/vecchia-cartella", to: f.clock.now - 1000)
+        try FileSystem.setModificationTime(refused + "/vecchia-cartella", to: f.clock.now - 1000)
 
         f.clock.advance(by: 50)
         try f.runUntilIdle()

@@ -70,7 +70,7 @@ import MassivaTestSupport
         _ = try f.engine.pass()  // seen while written
         try writer.close()
         // lftp, WinSCP: the local file's date, right after the close (a year before the clock).
-        try FileTimes.setModificationTime(path, to: f.clock.now - 365 * 86_400)
+        try FileSystem.setModificationTime(path, to: f.clock.now - 365 * 86_400)
         f.engine.intake.noteChange(tenant: "acme", name: RawFileName("dated.csv"), at: f.clock.now)  // IN_ATTRIB
         let seenAt = f.clock.now
         #expect(try f.engine.pass().recorded == 0)

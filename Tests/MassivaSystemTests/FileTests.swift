@@ -1,6 +1,7 @@
 import Glibc
 @testable import MassivaSystem
 import MassivaTestSupport
+import MassivaSystem
 import Testing
 
 @Suite("Errno and SystemError")
@@ -43,7 +44,7 @@ struct FileStatusTests {
             #expect(regular.size == 5)
             #expect(regular.userID == UInt32(getuid()))
             // The modification time, fraction included, as set (not read against the system's clock).
-            try FileTimes.setModificationTime(file, to: 1_795_921_925.25)
+            try FileSystem.setModificationTime(file, to: 1_795_921_925.25)
             #expect(try FileStatus.ofLink(file).modificationTime == 1_795_921_925.25)
             #expect(regular.inode != 0)
             #expect(try FileStatus.ofLink(sub).kind == .directory)
