@@ -115,5 +115,7 @@ let package = Package(
         .testTarget(name: "MassivaEndToEndTests", dependencies: ["MassivaTestSupport", "MassivaCSV"]),
         // As deployed: real users, groups, sshd and sftp client, the daemon as its own user.
         .testTarget(name: "MassivaDeploymentTests", dependencies: ["MassivaTestSupport"]),
+        // The test support's own tests: the throwaway PostgreSQL cluster (PostgresCluster).
+        .testTarget(name: "MassivaTestSupportTests", dependencies: ["MassivaTestSupport"]),
     ]
 )

@@ -1,0 +1,407 @@
+import CGlibc
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import MassivaSystem
+import Synchronization
+
+/// A throwaway PostgreSQL 15 cluster for tests: `initdb` into a fresh `/tmp/mpgXXXXXX`, run as
+/// the `postgres` Unix user, trust authentication for superuser `massiva_test`, on a free TCP
+/// port of 127.0.0.1 and a Unix socket in that folder.
+///
+/// It never outlives the test process: `stop()` (or `deinit`, or the exit handler of the shared
+/// one) stops it and removes the folder; and when the process is killed (SIGKILL, a crash) a
+/// watchdog process does: it holds one end of a socket pair whose other end only this process
+/// holds (close-on-exec, so no child inherits it), and when that end closes with the process
+/// it runs `pg_ctl stop -m immediate` and removes the folder.
+///
+/// Settings for speed, safe for tests only: `fsync`, `full_page_writes` off (they only matter
+/// when the machine itself crashes, which no test does); `max_connections` 200.
+public final class PostgresCluster: @unchecked Sendable {
+    /// Why a cluster could not be made or a command failed: the command, its output, the log.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The folder of the cluster: its Unix socket, `data/`, `server.log`. Short (a socket path
+    /// has a 107-byte limit), so under /tmp whatever TMPDIR says.
+    public let socketDirectory: String
+    /// The TCP port on 127.0.0.1, which is also the Unix socket's number.
+    public let port: Int
+    /// The superuser (trust authentication: no password).
+    public let superuser: String
+    /// The cluster's data directory (`socketDirectory/data`).
+    public let dataDirectory: String
+    /// The server's log (`pg_ctl -l`), appended to at every start.
+    public let logFile: String
+    /// The PostgreSQL programs' folder (`pg_config --bindir`).
+    public let binDirectory: String
+
+    private struct State {
+        var stopped = false
+        /// This process's end of the watchdog's lifeline; -1 once closed or handed on.
+        var lifeline: Int32 = -1
+        var watchdog: pid_t = 0
+        var databases = 0
+    }
+    private let state: Mutex<State>
+
+    // MARK: - Starting
+
+    private static let sharedCluster = Mutex<PostgresCluster?>(nil)
+
+    /// One cluster per test process, started on first use (thread-safe), stopped at process exit.
+    public static func shared() throws -> PostgresCluster {
+        try sharedCluster.withLock { (cluster: inout PostgresCluster?) throws -> PostgresCluster in
+            if let cluster { return cluster }
+            let started = try start()
+            cluster = started
+            // Stopped in order (-m fast) at exit; the watchdog covers an exit that skips atexit.
+            atexit { PostgresCluster.sharedCluster.withLock { $0 }?.stop() }
+            return started
+        }
+    }
+
+    /// A new cluster of its own (for tests that stop/crash the server); `stop()` it when done
+    /// (deinit also does).
+    public static func start() throws -> PostgresCluster {
+        let bin = binDirectory()
+        var template = Array("/tmp/mpgXXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp /tmp/mpgXXXXXX: \(Errno.current)") }
+        let folder = String(cString: made)
+        // The watchdog first, so that the folder goes even when this process dies during initdb.
+        let lifeline: Int32
+        let watchdog: pid_t
+        do {
+            (lifeline, watchdog) = try startWatchdog(folder: folder, binDirectory: bin)
+        } catch {
+            TemporaryDirectory.removeTree(folder)
+            throw error
+        }
+        var port = 0
+        var cluster: PostgresCluster?
+        do {
+            if geteuid() == 0 {
+                guard let postgres = UnixUser.named("postgres") else {
+                    throw Failure(description: "no Unix user postgres: is postgresql-15 installed (scripts/ensure-deps --test)?")
+                }
+                guard chown(folder, uid_t(postgres.uid), gid_t(postgres.gid)) == 0 else {
+                    throw Failure(description: "chown \(folder): \(Errno.current)")
+                }
+            }
+            // 0755, not mkdtemp's 0700: a test may run a program as another user (the daemon as
+            // its own user) that connects through the socket in here; data/ stays 0700.
+            chmod(folder, 0o755)
+            port = try freePort()
+            cluster = PostgresCluster(folder: folder, port: port, binDirectory: bin, lifeline: lifeline, watchdog: watchdog)
+            try cluster!.initialize()
+            // Another process may take the free port between our probe and the server's bind
+            // (two test processes start clusters at once): then try another one.
+            var attempt = 1
+            while true {
+                do {
+                    try cluster!.runPgCtl(["start", "-w", "-t", "120", "-o", "-p \(cluster!.port)"])
+                    return cluster!
+                } catch is Failure where attempt < 20 && cluster!.portWasTaken() {
+                    attempt += 1
+                    // The failed start's log goes, so that the next failure is judged on its own.
+                    unlink(cluster!.logFile)
+                    let next = PostgresCluster(folder: folder, port: try freePort(), binDirectory: bin,
+                                               lifeline: cluster!.takeLifeline(), watchdog: watchdog)
+                    cluster!.state.withLock { $0.stopped = true }
+                    cluster = next
+                }
+            }
+        } catch {
+            if let cluster {
+                cluster.stop()
+            } else {
+                TemporaryDirectory.removeTree(folder)
+                release(lifeline: lifeline, watchdog: watchdog)
+            }
+            throw error
+        }
+    }
+
+    private init(folder: String, port: Int, binDirectory: String, lifeline: Int32, watchdog: pid_t) {
+        socketDirectory = folder
+        dataDirectory = folder + "/data"
+        logFile = folder + "/server.log"
+        self.port = port
+        self.binDirectory = binDirectory
+        superuser = "massiva_test"
+        state = Mutex(State(lifeline: lifeline, watchdog: watchdog))
+    }
+
+    deinit { stop() }
+
+    /// `initdb` and the settings appended to postgresql.conf.
+    private func initialize() throws {
+        let initdb = try run(asPostgres([binDirectory + "/initdb", "-D", dataDirectory, "--auth=trust", "-U", superuser,
+                                         "--no-sync", "--locale=C", "--encoding=UTF8", "--no-instructions"]))
+        guard initdb.status == 0, !initdb.killed else {
+            throw Failure(description: "initdb failed (\(initdb.status)): \(initdb.stderr)\(initdb.stdout)")
+        }
+        // synchronous_commit stays on: a test that crashes the server (stopImmediately) expects
+        // what was committed to be there after the restart, and with it off a commit can still be
+        // in the WAL buffers, lost with the server. With fsync off it costs a write(2) a commit,
+        // nothing measurable: pgbench -c 4 -T 10 here, twice each, 4445 and 4561 tps on, 4382 and
+        // 4523 off.
+        let settings = """
+
+            # massiva's test cluster (MassivaTestSupport.PostgresCluster)
+            listen_addresses = '127.0.0.1'
+            unix_socket_directories = '\(socketDirectory)'
+            fsync = off
+            full_page_writes = off
+            synchronous_commit = on
+            max_connections = 200
+
+            """
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(settings.utf8))
+    }
+
+    // MARK: - Using
+
+    /// A fresh, empty database (unique name), returned as a libpq URI over the Unix socket:
+    /// `postgresql:///NAME?host=SOCKETDIR&port=PORT&user=SUPERUSER`.
+    public func createDatabase() throws -> String {
+        let number = state.withLock { s -> Int in
+            s.databases += 1
+            return s.databases
+        }
+        let name = "massiva_\(number)"
+        _ = try psql("CREATE DATABASE \(name)")
+        return uri(database: name)
+    }
+
+    /// The libpq URI of `database` over the Unix socket, as the superuser.
+    public func uri(database: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let name = database.addingPercentEncoding(withAllowedCharacters: allowed) ?? database
+        return "postgresql:///\(name)?host=\(socketDirectory)&port=\(port)&user=\(superuser)"
+    }
+
+    /// Runs `sql` (any number of statements, stopping at the first error) with
+    /// `psql -XAtq` in `database` and returns what it printed, without the trailing newline:
+    /// unaligned, tuples only, so `SELECT 1, 'a'` gives `1|a`. Throws with psql's stderr when a
+    /// statement fails.
+    @discardableResult
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        let result = try run([binDirectory + "/psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-h", socketDirectory,
+                              "-p", String(port), "-U", superuser, "-d", database], input: sql)
+        guard result.status == 0, !result.killed else {
+            throw Failure(description: "psql in \(database) failed (\(result.status)): \(result.stderr)")
+        }
+        var output = result.stdout
+        while output.hasSuffix("\n") { output.removeLast() }
+        return output
+    }
+
+    /// The postmaster's pid, from `data/postmaster.pid` (nil when there is none: stopped).
+    public var postmasterProcessIdentifier: pid_t? {
+        guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
+              let line = text.split(separator: "\n").first else { return nil }
+        return pid_t(line.trimmingCharacters(in: .whitespaces))
+    }
+
+    // MARK: - Stopping
+
+    /// `pg_ctl stop -m immediate`: the server ends at once, as in a crash (no checkpoint; the
+    /// next start recovers from the WAL).
+    public func stopImmediately() throws {
+        try runPgCtl(["stop", "-w", "-t", "120", "-m", "immediate"])
+    }
+
+    /// `pg_ctl start -w` on the same data directory and port.
+    public func startAgain() throws {
+        try runPgCtl(["start", "-w", "-t", "120", "-o", "-p \(port)"])
+    }
+
+    /// `pg_ctl stop -m fast` and removes the folder; idempotent, never throws (what it cannot
+    /// stop in order it stops at once; the watchdog is the last resort).
+    public func stop() {
+        let already = state.withLock { s -> Bool in
+            defer { s.stopped = true }
+            return s.stopped
+        }
+        if already { return }
+        if (try? runPgCtl(["stop", "-w", "-t", "60", "-m", "fast"])) == nil, postmasterIsRunning {
+            _ = try? runPgCtl(["stop", "-w", "-t", "60", "-m", "immediate"])
+        }
+        TemporaryDirectory.removeTree(socketDirectory)
+        let (lifeline, watchdog) = state.withLock { s -> (Int32, pid_t) in
+            defer { s.lifeline = -1; s.watchdog = 0 }
+            return (s.lifeline, s.watchdog)
+        }
+        Self.release(lifeline: lifeline, watchdog: watchdog)
+    }
+
+    private var postmasterIsRunning: Bool {
+        guard let pid = postmasterProcessIdentifier else { return false }
+        return kill(pid, 0) == 0
+    }
+
+    /// For the watchdog's own test: hands this process's end of the lifeline to a new process
+    /// running `arguments` (as its stdin; e.g. `["sleep", "3600"]`), so that the cluster is
+    /// removed when that process dies. The caller kills and reaps it (`waitpid`); `stop()`
+    /// then only waits for the watchdog.
+    public func handOwnership(to arguments: [String]) throws -> pid_t {
+        let lifeline = takeLifeline()
+        defer { close(lifeline) }
+        return try Self.spawn(arguments, standardInput: lifeline, ownProcessGroup: false)
+    }
+
+    private func takeLifeline() -> Int32 {
+        state.withLock { s -> Int32 in
+            defer { s.lifeline = -1 }
+            return s.lifeline
+        }
+    }
+
+    // MARK: - The watchdog
+
+    /// The watchdog's script. Its stdin is the lifeline: it reads a line, which is `stopped`
+    /// when this process stopped the cluster itself (nothing left to do), or nothing at all when
+    /// the other end closed with this process: then it stops the server at once and removes the
+    /// folder. A server that still escaped (it was starting while this process was killed) stops
+    /// by itself within a minute once its postmaster.pid is gone (PostgreSQL rechecks its lock
+    /// file every minute). It ignores the terminal's SIGINT and SIGHUP, which would otherwise
+    /// end it with the test process; its own process group keeps it out of a group kill.
+    private static let watchdogScript = """
+        trap '' HUP INT
+        IFS= read -r said
+        [ "$said" = stopped ] && exit 0
+        case "$2" in /tmp/mpg??????) ;; *) exit 1 ;; esac
+        if [ "$(id -u)" = 0 ]; then
+            runuser -u postgres -- "$1/pg_ctl" stop -D "$2/data" -m immediate -w -t 60 >/dev/null 2>&1
+        else
+            "$1/pg_ctl" stop -D "$2/data" -m immediate -w -t 60 >/dev/null 2>&1
+        fi
+        rm -rf -- "$2"
+        """
+
+    /// Starts the watchdog of `folder`: this process's end of the lifeline and the watchdog's pid.
+    /// A socket pair rather than a pipe: `send(MSG_NOSIGNAL)` cannot raise SIGPIPE in the test
+    /// process should the watchdog be gone.
+    private static func startWatchdog(folder: String, binDirectory: String) throws -> (Int32, pid_t) {
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw Failure(description: "socketpair: \(Errno.current)")
+        }
+        defer { close(ends[1]) }
+        do {
+            let pid = try spawn(["/bin/sh", "-c", watchdogScript, "massiva-pg-watchdog", binDirectory, folder],
+                                standardInput: ends[1], ownProcessGroup: true)
+            return (ends[0], pid)
+        } catch {
+            close(ends[0])
+            throw error
+        }
+    }
+
+    /// Tells the watchdog that the cluster is gone (or, when the line cannot be sent, closes the
+    /// lifeline: it then cleans up what is left) and reaps it.
+    private static func release(lifeline: Int32, watchdog: pid_t) {
+        if lifeline >= 0 {
+            let line = Array("stopped\n".utf8)
+            _ = line.withUnsafeBytes { send(lifeline, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(lifeline)
+        }
+        guard watchdog > 0 else { return }
+        var status: Int32 = 0
+        let reaped = waitUntil(timeout: 120, every: 0.005) {
+            let result = waitpid(watchdog, &status, WNOHANG)
+            return result == watchdog || (result == -1 && errno == ECHILD)
+        }
+        if !reaped {
+            kill(watchdog, SIGKILL)
+            while waitpid(watchdog, &status, 0) == -1 && errno == EINTR {}
+        }
+    }
+
+    /// posix_spawn of `arguments` with `standardInput` as its stdin, /dev/null as its stdout and
+    /// stderr, no other descriptor, the signals at their defaults, in `/`.
+    private static func spawn(_ arguments: [String], standardInput: Int32, ownProcessGroup: Bool) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        posix_spawn_file_actions_addchdir_np(&actions, "/")
+        let attributes = SpawnAttributes(defaultSignals: [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2],
+                                         ownProcessGroup: ownProcessGroup)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = SpawnedProcess.environment(adding: [:]).map { strdup($0.key + "=" + $0.value) } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid = pid_t()
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, attributes.pointer, argv, envp)
+        guard spawned == 0 else { throw Failure(description: "posix_spawn \(arguments[0]): \(Errno(spawned))") }
+        return pid
+    }
+
+    // MARK: - Running the programs
+
+    /// `pg_config --bindir`, or Debian's folder of PostgreSQL 15 when there is no pg_config.
+    private static func binDirectory() -> String {
+        if let run = try? SpawnedProcess.run(["pg_config", "--bindir"], timeout: 60), run.status == 0, !run.killed {
+            let path = run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if FileManager.default.isExecutableFile(atPath: path + "/initdb") { return path }
+        }
+        return "/usr/lib/postgresql/15/bin"
+    }
+
+    /// A free TCP port of 127.0.0.1: bound with port 0, read back, closed.
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw Failure(description: "socket: \(Errno.current)") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address -> Bool in
+                bind(socket, address, length) == 0 && getsockname(socket, address, &length) == 0
+            }
+        }
+        guard bound else { throw Failure(description: "bind 127.0.0.1:0: \(Errno.current)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// `arguments` run as the `postgres` user when this process is root (initdb and the server
+    /// refuse to run as root), as they are otherwise.
+    private func asPostgres(_ arguments: [String]) -> [String] {
+        geteuid() == 0 ? ["runuser", "-u", "postgres", "--"] + arguments : arguments
+    }
+
+    private func run(_ arguments: [String], input: String? = nil) throws -> ProcessRun {
+        // In the cluster's folder: postgres cannot enter root's working directory.
+        try SpawnedProcess.run(arguments, input: input, directory: socketDirectory, timeout: 300)
+    }
+
+    /// `pg_ctl <arguments> -D data -l server.log` as postgres; throws with its output and the
+    /// log's end when it fails.
+    private func runPgCtl(_ arguments: [String]) throws {
+        let result = try run(asPostgres([binDirectory + "/pg_ctl"] + arguments + ["-D", dataDirectory, "-l", logFile]))
+        guard result.status == 0, !result.killed else {
+            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+            throw Failure(description: "pg_ctl \(arguments.joined(separator: " ")) failed (\(result.status)): "
+                + "\(result.stdout)\(result.stderr)\nserver log:\n\(log.suffix(4000))")
+        }
+    }
+
+    /// True when the last start failed because the port was in use.
+    private func portWasTaken() -> Bool {
+        let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        return log.contains("Address already in use")
+    }
+}
