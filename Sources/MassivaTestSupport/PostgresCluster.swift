@@ -43,6 +43,8 @@ public final class PostgresCluster: @unchecked Sendable {
         /// This process's end of the watchdog's lifeline; -1 once closed or handed on.
         var lifeline: Int32 = -1
         var watchdog: pid_t = 0
+        /// This process's end of the stdin of the child holding the lifeline (`handOwnershipToChild`).
+        var ownerInput: Int32 = -1
         var databases = 0
     }
     private let state: Mutex<State>
@@ -67,18 +69,10 @@ public final class PostgresCluster: @unchecked Sendable {
     /// (deinit also does).
     public static func start() throws -> PostgresCluster {
         let bin = binDirectory()
-        var template = Array("/tmp/mpgXXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw Failure(description: "mkdtemp /tmp/mpgXXXXXX: \(Errno.current)") }
-        let folder = String(cString: made)
-        // The watchdog first, so that the folder goes even when this process dies during initdb.
-        let lifeline: Int32
-        let watchdog: pid_t
-        do {
-            (lifeline, watchdog) = try startWatchdog(folder: folder, binDirectory: bin)
-        } catch {
-            TemporaryDirectory.removeTree(folder)
-            throw error
-        }
+        // The watchdog makes the folder and says its name: there is no moment when the folder
+        // exists and nobody would remove it (a kill -9 50 ms into the tests once left one
+        // between this process's mkdtemp and the watchdog's start).
+        let (lifeline, watchdog, folder) = try startWatchdog(binDirectory: bin)
         var port = 0
         var cluster: PostgresCluster?
         do {
@@ -90,7 +84,7 @@ public final class PostgresCluster: @unchecked Sendable {
                     throw Failure(description: "chown \(folder): \(Errno.current)")
                 }
             }
-            // 0755, not mkdtemp's 0700: a test may run a program as another user (the daemon as
+            // 0755, not mktemp's 0700: a test may run a program as another user (the daemon as
             // its own user) that connects through the socket in here; data/ stays 0700.
             chmod(folder, 0o755)
             port = try freePort()
@@ -235,10 +229,12 @@ public final class PostgresCluster: @unchecked Sendable {
             _ = try? runPgCtl(["stop", "-w", "-t", "60", "-m", "immediate"])
         }
         TemporaryDirectory.removeTree(socketDirectory)
-        let (lifeline, watchdog) = state.withLock { s -> (Int32, pid_t) in
-            defer { s.lifeline = -1; s.watchdog = 0 }
-            return (s.lifeline, s.watchdog)
+        let (lifeline, watchdog, ownerInput) = state.withLock { s -> (Int32, pid_t, Int32) in
+            defer { s.lifeline = -1; s.watchdog = 0; s.ownerInput = -1 }
+            return (s.lifeline, s.watchdog, s.ownerInput)
         }
+        // A child still holding the lifeline ends with its stdin, and the watchdog with it.
+        if ownerInput >= 0 { close(ownerInput) }
         Self.release(lifeline: lifeline, watchdog: watchdog)
     }
 
@@ -247,14 +243,24 @@ public final class PostgresCluster: @unchecked Sendable {
         return kill(pid, 0) == 0
     }
 
-    /// For the watchdog's own test: hands this process's end of the lifeline to a new process
-    /// running `arguments` (as its stdin; e.g. `["sleep", "3600"]`), so that the cluster is
-    /// removed when that process dies. The caller kills and reaps it (`waitpid`); `stop()`
-    /// then only waits for the watchdog.
-    public func handOwnership(to arguments: [String]) throws -> pid_t {
+    /// For the watchdog's own test: hands this process's end of the lifeline to a new child
+    /// process (`cat`, with the lifeline as its stdout), so that the cluster is removed when
+    /// that child dies: kill it (SIGKILL) and reap it (`waitpid`). Its stdin is a pipe from this
+    /// process, so it also ends with this process or with `stop()`: it never keeps a cluster
+    /// alive after the test (a `sleep` as the owner did, when the test process was killed first).
+    public func handOwnershipToChild() throws -> pid_t {
+        var input: [Int32] = [-1, -1]
+        guard pipe2(&input, O_CLOEXEC) == 0 else { throw Failure(description: "pipe2: \(Errno.current)") }
         let lifeline = takeLifeline()
-        defer { close(lifeline) }
-        return try Self.spawn(arguments, standardInput: lifeline, ownProcessGroup: false)
+        defer { close(lifeline); close(input[0]) }
+        do {
+            let pid = try Self.spawn(["cat"], standardInput: input[0], standardOutput: lifeline, ownProcessGroup: false)
+            state.withLock { $0.ownerInput = input[1] }
+            return pid
+        } catch {
+            close(input[1])
+            throw error
+        }
     }
 
     private func takeLifeline() -> Int32 {
@@ -266,43 +272,71 @@ public final class PostgresCluster: @unchecked Sendable {
 
     // MARK: - The watchdog
 
-    /// The watchdog's script. Its stdin is the lifeline: it reads a line, which is `stopped`
-    /// when this process stopped the cluster itself (nothing left to do), or nothing at all when
-    /// the other end closed with this process: then it stops the server at once and removes the
-    /// folder. A server that still escaped (it was starting while this process was killed) stops
-    /// by itself within a minute once its postmaster.pid is gone (PostgreSQL rechecks its lock
-    /// file every minute). It ignores the terminal's SIGINT and SIGHUP, which would otherwise
-    /// end it with the test process; its own process group keeps it out of a group kill.
+    /// The watchdog's script (`$1`: the PostgreSQL programs' folder). It makes the folder
+    /// (`mktemp -d`) and writes its name as its first line on the lifeline, which is its stdin
+    /// and stdout. Then it reads a line, which is `stopped` when this process stopped the
+    /// cluster itself (nothing left to do), or nothing at all when the other end closed with
+    /// this process: then it stops the server at once and removes the folder.
+    ///
+    /// Before that it waits (polling, at most 10 minutes) until no process works in the folder:
+    /// the programs this process runs there (initdb, pg_ctl, psql, each with the folder as
+    /// working directory; the server itself works in data/) outlive it, and an initdb still
+    /// writing while `rm -rf` ran was seen to leave the folder behind (a kill -9 one second into
+    /// the tests, 2 times out of 3).
+    ///
+    /// It ignores the terminal's SIGINT and SIGHUP, which would otherwise end it with the test
+    /// process, and SIGPIPE (the name written to a process already gone); its own process
+    /// group keeps it out of a group kill.
     private static let watchdogScript = """
-        trap '' HUP INT
+        trap '' HUP INT PIPE
+        folder=$(mktemp -d /tmp/mpgXXXXXX) || exit 1
+        echo "$folder"
+        exec >/dev/null 2>&1
         IFS= read -r said
         [ "$said" = stopped ] && exit 0
-        case "$2" in /tmp/mpg??????) ;; *) exit 1 ;; esac
+        polls=0
+        while [ $polls -lt 6000 ] && [ -n "$(find /proc/[0-9]*/cwd -maxdepth 0 -lname "$folder" -print -quit 2>/dev/null)" ]; do
+            sleep 0.1
+            polls=$((polls + 1))
+        done
         if [ "$(id -u)" = 0 ]; then
-            runuser -u postgres -- "$1/pg_ctl" stop -D "$2/data" -m immediate -w -t 60 >/dev/null 2>&1
+            runuser -u postgres -- "$1/pg_ctl" stop -D "$folder/data" -m immediate -w -t 60
         else
-            "$1/pg_ctl" stop -D "$2/data" -m immediate -w -t 60 >/dev/null 2>&1
+            "$1/pg_ctl" stop -D "$folder/data" -m immediate -w -t 60
         fi
-        rm -rf -- "$2"
+        rm -rf -- "$folder"
         """
 
-    /// Starts the watchdog of `folder`: this process's end of the lifeline and the watchdog's pid.
-    /// A socket pair rather than a pipe: `send(MSG_NOSIGNAL)` cannot raise SIGPIPE in the test
-    /// process should the watchdog be gone.
-    private static func startWatchdog(folder: String, binDirectory: String) throws -> (Int32, pid_t) {
+    /// Starts a watchdog: this process's end of the lifeline, the watchdog's pid and the folder
+    /// it made. A socket pair rather than a pipe: one descriptor each way, and
+    /// `send(MSG_NOSIGNAL)` cannot raise SIGPIPE in the test process should the watchdog be gone.
+    private static func startWatchdog(binDirectory: String) throws -> (lifeline: Int32, watchdog: pid_t, folder: String) {
         var ends: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
             throw Failure(description: "socketpair: \(Errno.current)")
         }
-        defer { close(ends[1]) }
+        let pid: pid_t
         do {
-            let pid = try spawn(["/bin/sh", "-c", watchdogScript, "massiva-pg-watchdog", binDirectory, folder],
-                                standardInput: ends[1], ownProcessGroup: true)
-            return (ends[0], pid)
+            defer { close(ends[1]) }
+            pid = try spawn(["/bin/sh", "-c", watchdogScript, "massiva-pg-watchdog", binDirectory],
+                            standardInput: ends[1], standardOutput: ends[1], ownProcessGroup: true)
         } catch {
             close(ends[0])
             throw error
         }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let count = recv(ends[0], &byte, 1, 0)
+            if count == 1 {
+                if byte == UInt8(ascii: "\n") { break }
+                line.append(byte)
+            } else if !(count == -1 && errno == EINTR) {
+                release(lifeline: ends[0], watchdog: pid)
+                throw Failure(description: "the watchdog could not make a folder in /tmp (mktemp -d /tmp/mpgXXXXXX)")
+            }
+        }
+        return (ends[0], pid, String(decoding: line, as: UTF8.self))
     }
 
     /// Tells the watchdog that the cluster is gone (or, when the line cannot be sent, closes the
@@ -325,14 +359,20 @@ public final class PostgresCluster: @unchecked Sendable {
         }
     }
 
-    /// posix_spawn of `arguments` with `standardInput` as its stdin, /dev/null as its stdout and
-    /// stderr, no other descriptor, the signals at their defaults, in `/`.
-    private static func spawn(_ arguments: [String], standardInput: Int32, ownProcessGroup: Bool) throws -> pid_t {
+    /// posix_spawn of `arguments` with `standardInput` as its stdin, `standardOutput` (or
+    /// /dev/null) as its stdout, /dev/null as its stderr, no other descriptor, the signals at
+    /// their defaults, in `/`.
+    private static func spawn(_ arguments: [String], standardInput: Int32, standardOutput: Int32? = nil,
+                              ownProcessGroup: Bool) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        if let standardOutput {
+            posix_spawn_file_actions_adddup2(&actions, standardOutput, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         posix_spawn_file_actions_addchdir_np(&actions, "/")

@@ -67,7 +67,7 @@ import Testing
         let postmaster = try #require(cluster.postmasterProcessIdentifier)
         let backends = children(of: postmaster)
         #expect(!backends.isEmpty)
-        let owner = try cluster.handOwnership(to: ["sleep", "3600"])
+        let owner = try cluster.handOwnershipToChild()
         // Still there while its owner lives: only the owner's death sets the watchdog off.
         #expect(try cluster.psql("SELECT 1") == "1")
         kill(owner, SIGKILL)
