@@ -73,7 +73,6 @@ public final class PostgresCluster: @unchecked Sendable {
         // exists and nobody would remove it (a kill -9 50 ms into the tests once left one
         // between this process's mkdtemp and the watchdog's start).
         let (lifeline, watchdog, folder) = try startWatchdog(binDirectory: bin)
-        var port = 0
         var cluster: PostgresCluster?
         do {
             if geteuid() == 0 {
@@ -87,8 +86,7 @@ public final class PostgresCluster: @unchecked Sendable {
             // 0755, not mktemp's 0700: a test may run a program as another user (the daemon as
             // its own user) that connects through the socket in here; data/ stays 0700.
             chmod(folder, 0o755)
-            port = try freePort()
-            cluster = PostgresCluster(folder: folder, port: port, binDirectory: bin, lifeline: lifeline, watchdog: watchdog)
+            cluster = PostgresCluster(folder: folder, port: try freePort(), binDirectory: bin, lifeline: lifeline, watchdog: watchdog)
             try cluster!.initialize()
             // Another process may take the free port between our probe and the server's bind
             // (two test processes start clusters at once): then try another one.
