@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // massiva: bulk POD <-> MOME / Smart Info associations.
 // No package dependencies by rule: Foundation, Dispatch, Glibc, and the system libraries
-// libsqlite3 and libzip through system-library targets.
+// libsqlite3, libpq and libzip through system-library targets.
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZip", path: "Sources/CZip", pkgConfig: "libzip",
                        providers: [.apt(["libzip-dev"])]),
+        // libpq (PostgreSQL's client library), for `database = postgresql://...` (MassivaDatabase).
+        .systemLibrary(name: "CLibpq", path: "Sources/CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // zlib comes with libzip (libzip-dev depends on zlib1g-dev); named for its own header.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The C library calls Swift's Glibc module leaves out (_GNU_SOURCE): syncfs, renameat2.
@@ -30,8 +32,9 @@ let package = Package(
         .target(name: "MassivaCSV"),
         // Postfix-style configuration file and durations.
         .target(name: "MassivaConfig", dependencies: ["MassivaSystem"]),
-        // SQLite, wrapped once.
-        .target(name: "MassivaDatabase", dependencies: ["CSQLite"]),
+        // The database, wrapped once: SQLite (the embedded default) and PostgreSQL (libpq)
+        // behind one connection type.
+        .target(name: "MassivaDatabase", dependencies: ["CSQLite", "CLibpq"]),
         // The grid registry's protocol, its errors, and reading its master-data files.
         .target(name: "MassivaRegistry",
                 dependencies: ["MassivaDomain", "MassivaCSV", "MassivaSystem"]),

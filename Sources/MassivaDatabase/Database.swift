@@ -1,3 +1,4 @@
+import CLibpq
 import CSQLite
 
 /// Process-wide SQLite settings, applied once before the first connection.
@@ -7,24 +8,58 @@ private let configureSQLiteOnce: Void = {
     _ = massiva_sqlite3_config_int(SQLITE_CONFIG_MEMSTATUS, 0)
 }()
 
-/// A connection to one SQLite database file.
+/// A connection to the spool's database: an SQLite file (the embedded default) or a PostgreSQL
+/// database (`DatabaseLocation`), behind one interface, so the store's SQL has one owner.
 ///
 /// Not thread-safe by itself: one connection is used by one thread at a time (the daemon's
 /// processing thread, or one CLI command). It is `@unchecked Sendable` so it can be handed to
-/// that thread. Statements are prepared once and cached per SQL text; a statement still being
-/// stepped (by `each`, or a query whose transform runs another query) is taken out of the cache
-/// meanwhile, so a nested use of the same SQL gets a statement of its own instead of resetting
-/// the outer one under its feet.
+/// that thread. Statements are prepared once and cached per SQL text; on SQLite a statement still
+/// being stepped (by `each`, or a query whose transform runs another query) is taken out of the
+/// cache meanwhile, so a nested use of the same SQL gets a statement of its own instead of
+/// resetting the outer one under its feet.
+///
+/// The same transactions on both engines: one writer at a time (`BEGIN IMMEDIATE` on SQLite; on
+/// PostgreSQL a transaction-scoped advisory lock taken first, so the store's read-then-write
+/// steps see no other writer's commit in between, as they were written for), readers on a
+/// snapshot, savepoints for nested transactions.
 public final class Database: @unchecked Sendable {
-    let handle: OpaquePointer
+    let handle: OpaquePointer!
+    let postgres: PostgresConnection?
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
-    public let path: String
+    public let location: DatabaseLocation
+    /// The file's path, or the PostgreSQL URI without its password: for logs and errors.
+    public var path: String { location.description }
+    public var engine: DatabaseLocation.Engine { location.engine }
     /// Run at the start of every outermost write transaction, inside it: a throw rolls it back.
     /// Set on the connections of a daemon that leads the spool (MassivaStore's `LeaderFence`),
     /// so a former leader commits nothing. On such a connection a write outside a transaction is
     /// refused (it could not be checked in the same transaction).
     public var writeGuard: ((Database) throws -> Void)?
+
+    /// The key of PostgreSQL's advisory lock that makes writers take turns (in the database's
+    /// own space of keys: another database's massiva does not wait for it). "massiva" in ASCII.
+    static let writerLockKey = 0x6d_6173_7369_7661
+
+    /// Opens the database at `location`: `init(path:)` for SQLite, libpq's connection for
+    /// PostgreSQL (an error says libpq's message, never the password).
+    public convenience init(location: DatabaseLocation) throws(DatabaseError) {
+        switch location {
+        case .sqlite(let path): try self.init(path: path)
+        case .postgresql(let uri):
+            do {
+                try self.init(postgres: PostgresConnection(uri: uri), location: location)
+            } catch {
+                throw DatabaseError(code: error.code, message: "\(location): \(error.message)", sql: nil, sqlState: error.sqlState)
+            }
+        }
+    }
+
+    private init(postgres: PostgresConnection, location: DatabaseLocation) {
+        handle = nil
+        self.postgres = postgres
+        self.location = location
+    }
 
     /// Opens (creating if needed) the database at `path`, in WAL mode so operator commands can
     /// read while the daemon writes.
@@ -39,7 +74,8 @@ public final class Database: @unchecked Sendable {
             throw DatabaseError(code: rc, message: "\(path): \(message)", sql: nil)
         }
         handle = db
-        self.path = path
+        postgres = nil
+        location = .sqlite(path: path)
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(db, 1)
         try execute("PRAGMA page_size = 8192")  // new databases only
@@ -56,11 +92,16 @@ public final class Database: @unchecked Sendable {
 
     deinit {
         cache.removeAll()  // finalizes them (Statement.deinit) before the connection closes
-        sqlite3_close_v2(handle)
+        if handle != nil { sqlite3_close_v2(handle) }
     }
 
     /// Runs one or more statements that return no rows.
     public func execute(_ sql: String) throws(DatabaseError) {
+        if let postgres {
+            if transactionDepth == 0 { try postgres.resetIfNeeded() }
+            try postgres.execute(sql)
+            return
+        }
         var error: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &error)
         if rc != SQLITE_OK {
@@ -105,6 +146,27 @@ public final class Database: @unchecked Sendable {
 
     /// Runs `sql` with `bindings`, stepping it to completion.
     public func run(_ sql: String, _ bindings: [SQLValue] = []) throws(DatabaseError) {
+        if let postgres {
+            if transactionDepth == 0 {
+                try postgres.resetIfNeeded()
+                if !Self.readsOnly(sql) {
+                    if writeGuard != nil {
+                        throw DatabaseError(code: 21, message: "a write outside a transaction on a fenced connection", sql: sql)
+                    }
+                    // As SQLite takes its write lock for a lone statement: the writers' turn.
+                    do {
+                        try transaction { () throws -> Void in PQclear(try postgres.run(sql, bindings)) }
+                    } catch let error as DatabaseError {
+                        throw error
+                    } catch {
+                        throw DatabaseError(code: 1, message: "\(error)", sql: sql)
+                    }
+                    return
+                }
+            }
+            PQclear(try postgres.run(sql, bindings))
+            return
+        }
         let statement = try prepare(sql)
         if writeGuard != nil && transactionDepth == 0 && sqlite3_stmt_readonly(statement.raw) == 0 {
             throw DatabaseError(code: SQLITE_MISUSE, message: "a write outside a transaction on a fenced connection", sql: sql)
@@ -133,7 +195,13 @@ public final class Database: @unchecked Sendable {
 
     /// Every row of `sql`, mapped by `transform`.
     public func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws -> T) throws -> [T] {
-        try stepping(sql, bindings) { statement in
+        if postgres != nil {
+            let statement = try postgresRows(sql, bindings)
+            var out: [T] = []
+            while statement.rows!.next() { out.append(try transform(statement)) }
+            return out
+        }
+        return try stepping(sql, bindings) { statement in
             var out: [T] = []
             while try statement.step() { out.append(try transform(statement)) }
             return out
@@ -143,6 +211,7 @@ public final class Database: @unchecked Sendable {
     /// Calls `body` with each row of `sql` in turn, without collecting them: for results of any
     /// size. `body` may run other statements, the same SQL included.
     public func each(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Statement) throws -> Void) throws {
+        if postgres != nil { return try postgresEach(sql, bindings, body) }
         try stepping(sql, bindings) { statement in
             while try statement.step() { try body(statement) }
         }
@@ -150,7 +219,12 @@ public final class Database: @unchecked Sendable {
 
     /// The first row of `sql`, mapped by `transform`, or nil.
     public func queryOne<T>(_ sql: String, _ bindings: [SQLValue] = [], _ transform: (Statement) throws -> T) throws -> T? {
-        try stepping(sql, bindings) { statement in
+        if postgres != nil {
+            let statement = try postgresRows(sql, bindings)
+            guard statement.rows!.next() else { return nil }
+            return try transform(statement)
+        }
+        return try stepping(sql, bindings) { statement in
             guard try statement.step() else { return nil }
             return try transform(statement)
         }
@@ -178,7 +252,8 @@ public final class Database: @unchecked Sendable {
                 throw error
             }
         }
-        try execute("BEGIN IMMEDIATE")
+        try execute(postgres == nil ? "BEGIN IMMEDIATE"
+                    : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
         transactionDepth = 1
         do {
             try writeGuard?(self)
@@ -197,7 +272,9 @@ public final class Database: @unchecked Sendable {
     /// another connection goes on (WAL).
     public func readTransaction<T>(_ body: () throws -> T) throws -> T {
         if transactionDepth > 0 { return try body() }
-        try execute("BEGIN DEFERRED")
+        // PostgreSQL: REPEATABLE READ is one snapshot for the whole transaction, as SQLite's
+        // read transaction in WAL mode.
+        try execute(postgres == nil ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ")
         transactionDepth = 1
         defer {
             transactionDepth = 0
@@ -209,13 +286,60 @@ public final class Database: @unchecked Sendable {
     /// Runs `body` with `synchronous = FULL`: its commits reach the disk before it returns.
     /// Used where a commit replaces a file that is then removed (the claim of an upload).
     public func withFullSync<T>(_ body: () throws -> T) throws -> T {
+        // PostgreSQL: a commit is on the server's disk when it returns (synchronous_commit on,
+        // its default), or on its synchronous standby's as the operator configures it.
+        if postgres != nil { return try body() }
         try execute("PRAGMA synchronous = FULL")
         defer { try? execute("PRAGMA synchronous = NORMAL") }
         return try body()
     }
 
-    public var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
-    public var changes: Int { Int(sqlite3_changes(handle)) }
+    /// The rows the last INSERT, UPDATE or DELETE changed.
+    public var changes: Int { postgres?.changes ?? Int(sqlite3_changes(handle)) }
+
+    /// Whether `sql` only reads: on PostgreSQL a lone statement that writes runs in a write
+    /// transaction of its own (`run`). A statement starting with SELECT, VALUES, SHOW or
+    /// EXPLAIN; a WITH writes if it names INSERT, UPDATE or DELETE.
+    static func readsOnly(_ sql: String) -> Bool {
+        let upper = sql.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" }).prefix(8).uppercased()
+        if upper.hasPrefix("SELECT") || upper.hasPrefix("VALUES") || upper.hasPrefix("SHOW") || upper.hasPrefix("EXPLAIN") { return true }
+        if upper.hasPrefix("WITH") {
+            let all = sql.uppercased()
+            return !(all.contains("INSERT") || all.contains("UPDATE") || all.contains("DELETE"))
+        }
+        return false
+    }
+
+    // MARK: PostgreSQL's rows
+
+    /// All the rows of `sql` (a query's result is read whole by libpq: the store's `query` and
+    /// `queryOne` statements are bounded; `each` reads through a cursor).
+    private func postgresRows(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) -> Statement {
+        let postgres = postgres!
+        if transactionDepth == 0 { try postgres.resetIfNeeded() }
+        return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+    }
+
+    /// Rows a cursor's `FETCH` brings at once: a round trip per 500 rows, and at most that many
+    /// in memory (a list of 500,000 associations streams in 1,000 fetches).
+    static let fetchRows = 500
+
+    /// `each` on PostgreSQL: a cursor in the caller's transaction (or a read transaction of its
+    /// own), fetched in slices, so a result of any size takes bounded memory and `body` may run
+    /// other statements between rows.
+    private func postgresEach(_ sql: String, _ bindings: [SQLValue], _ body: (Statement) throws -> Void) throws {
+        if transactionDepth == 0 { return try readTransaction { try postgresEach(sql, bindings, body) } }
+        let postgres = postgres!
+        let cursor = postgres.newCursorName()
+        PQclear(try postgres.run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, bindings))
+        defer { try? postgres.execute("CLOSE \(cursor)") }
+        while true {
+            let rows = PostgresRows(try postgres.run("FETCH \(Self.fetchRows) FROM \(cursor)", []))
+            let statement = Statement(rows: rows, database: self, sql: sql)
+            while rows.next() { try body(statement) }
+            if rows.count < Self.fetchRows { return }
+        }
+    }
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 

@@ -18,24 +18,37 @@ extension SQLValue {
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-/// A prepared statement, owned and cached by its `Database`; finalized when released.
+/// A statement's current row, as decoders read it: on SQLite a prepared statement, owned and
+/// cached by its `Database` (finalized when released); on PostgreSQL a result's row
+/// (`PostgresRows`).
 public final class Statement {
-    let raw: OpaquePointer
+    let raw: OpaquePointer!
     unowned let database: Database
     let sql: String
     /// Being stepped by `Database.each` or a query: `prepare` hands out another for the same SQL.
     var inUse = false
     /// The columns a decoder reads by name (`column(_:)`).
-    private let lookup: ColumnLookup
+    private let lookup: ColumnLookup!
+    /// PostgreSQL: the rows of a result, and which one is current. Nil on SQLite.
+    let rows: PostgresRows?
 
     init(_ raw: OpaquePointer, database: Database, sql: String) {
         self.raw = raw
         self.database = database
         self.sql = sql
         lookup = ColumnLookup(columnCount: sqlite3_column_count(raw))
+        rows = nil
     }
 
-    deinit { sqlite3_finalize(raw) }
+    init(rows: PostgresRows, database: Database, sql: String) {
+        raw = nil
+        self.database = database
+        self.sql = sql
+        lookup = nil
+        self.rows = rows
+    }
+
+    deinit { if raw != nil { sqlite3_finalize(raw) } }
 
     func reset() {
         sqlite3_reset(raw)
@@ -44,7 +57,7 @@ public final class Statement {
     }
 
     /// Binds `values` to parameters 1...n.
-    public func bind(_ values: [SQLValue]) throws(DatabaseError) {
+    func bind(_ values: [SQLValue]) throws(DatabaseError) {
         for (i, value) in values.enumerated() {
             let index = Int32(i + 1)
             let rc: Int32
@@ -63,7 +76,7 @@ public final class Statement {
     }
 
     /// Advances to the next row: true when a row is available, false when done.
-    public func step() throws(DatabaseError) -> Bool {
+    func step() throws(DatabaseError) -> Bool {
         let rc = sqlite3_step(raw)
         if rc == SQLITE_ROW { lookup.startRow(); return true }
         if rc == SQLITE_DONE { sqlite3_reset(raw); return false }
@@ -81,16 +94,33 @@ public final class Statement {
     /// statement does not have is a mistake in the program, so it stops it, naming the column
     /// and the SQL.
     public func column(_ name: StaticString) -> Int32 {
+        if let rows {
+            guard let column = rows.column(name) else { preconditionFailure("no result column \"\(name)\" in: \(sql)") }
+            return column
+        }
         guard let column = lookup.column(name, in: raw) else { preconditionFailure("no result column \"\(name)\" in: \(sql)") }
         return column
     }
 
-    public func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(raw, column)) }
-    public func double(_ column: Int32) -> Double { sqlite3_column_double(raw, column) }
-    public func bool(_ column: Int32) -> Bool { sqlite3_column_int64(raw, column) != 0 }
-    public func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+    public func int(_ column: Int32) -> Int {
+        if let rows { return rows.int(column) }
+        return Int(sqlite3_column_int64(raw, column))
+    }
+    public func double(_ column: Int32) -> Double {
+        if let rows { return rows.double(column) }
+        return sqlite3_column_double(raw, column)
+    }
+    public func bool(_ column: Int32) -> Bool {
+        if let rows { return rows.bool(column) }
+        return sqlite3_column_int64(raw, column) != 0
+    }
+    public func isNull(_ column: Int32) -> Bool {
+        if let rows { return rows.isNull(column) }
+        return sqlite3_column_type(raw, column) == SQLITE_NULL
+    }
 
     public func text(_ column: Int32) -> String {
+        if let rows { return rows.text(column) }
         guard let p = sqlite3_column_text(raw, column) else { return "" }
         let n = Int(sqlite3_column_bytes(raw, column))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
@@ -100,6 +130,7 @@ public final class Statement {
     public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
 
     public func blob(_ column: Int32) -> [UInt8] {
+        if let rows { return rows.blob(column) }
         let n = Int(sqlite3_column_bytes(raw, column))
         guard n > 0, let p = sqlite3_column_blob(raw, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))

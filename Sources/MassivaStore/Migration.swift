@@ -19,8 +19,25 @@ public struct Migration: Sendable {
         self.apply = apply
     }
 
-    /// A migration that is a script of SQL statements.
-    public init(version: Int, summary: String, sql: String) {
-        self.init(version: version, summary: summary) { try $0.execute(sql) }
+    /// A migration that is a script of SQL statements: `sql` on SQLite, `postgresql` (by
+    /// default `Schema.postgresql[version]`, the same step in PostgreSQL's dialect) on
+    /// PostgreSQL. A migration without a PostgreSQL text fails there, naming its version.
+    public init(version: Int, summary: String, sql: String, postgresql: String? = nil) {
+        let postgresText = postgresql ?? Schema.postgresql[version]
+        self.init(version: version, summary: summary) { database in
+            switch database.engine {
+            case .sqlite: try database.execute(sql)
+            case .postgresql:
+                guard let postgresText else { throw MigrationWithoutPostgreSQLText(version: version) }
+                try database.execute(postgresText)
+            }
+        }
     }
+}
+
+/// A migration has no text in PostgreSQL's dialect: a program error, caught by the tests
+/// (every migration of `Schema.migrations` has one in `Schema.postgresql`).
+public struct MigrationWithoutPostgreSQLText: Error, CustomStringConvertible, Sendable {
+    public let version: Int
+    public var description: String { "migration \(version) has no PostgreSQL text" }
 }

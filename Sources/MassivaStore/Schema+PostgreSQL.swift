@@ -49,7 +49,8 @@
 ///   never NULL (`submitted_at` is NOT NULL, `result_at` is set when it runs). NaN: PostgreSQL
 ///   stores it, SQLite stores NULL.
 /// - A b-tree entry must fit in 2,704 bytes (after compression), SQLite's any length:
-///   `requests_list` covers `reason` and `file_name`, and a request whose reason is about
+///   SQLite's `requests_list` covers `reason` and `file_name`; here it leaves `reason` out
+///   (a reason can be a long, detailed message), since with it a request whose reason is about
 ///   2,600 bytes of incompressible text is refused (measured: 2,560 hex characters went in,
 ///   2,880 failed "index row size 2992 exceeds btree version 4 maximum 2704"; 100,000 of one
 ///   letter compress and go in).
@@ -285,7 +286,7 @@ extension Schema {
         ALTER TABLE requests ADD COLUMN results_state TEXT COLLATE "C" NOT NULL DEFAULT 'present';
         ALTER TABLE requests ADD COLUMN restored_at DOUBLE PRECISION;
         CREATE INDEX requests_list ON requests(tenant, id, file_name, submitted_at, completed_at, rows_processed, rows_total,
-            rows_failed, status, max_attempts_hit, reason, results_state, results_version);
+            rows_failed, status, max_attempts_hit, results_state, results_version);
         CREATE INDEX requests_retention ON requests(completed_at) WHERE results_state = 'present';
         CREATE INDEX requests_leaving ON requests(tenant, id) WHERE results_state IN ('retiring', 'restoring');
         DROP INDEX IF EXISTS associations_by_tenant;

@@ -19,14 +19,30 @@ public enum Schema {
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public static func open(path: String) throws -> Database {
-        let database = try Database(path: path)
+        try open(.sqlite(path: path))
+    }
+
+    /// Opens the database at `location` (SQLite's file, created if needed, or a PostgreSQL
+    /// database) and brings its schema up to date.
+    public static func open(_ location: DatabaseLocation) throws -> Database {
+        let database = try Database(location: location)
         try migrate(database)
         return database
     }
 
-    /// The version recorded in the database (0: none, a new file or the first release's).
+    /// The version recorded in the database (0: none, a new file or the first release's; on
+    /// PostgreSQL an empty database). SQLite keeps it in `PRAGMA user_version` (the file's
+    /// header), PostgreSQL in the one row of `schema_version`.
     public static func version(of database: Database) throws -> Int {
-        try database.queryOne("PRAGMA user_version", []) { $0.int(0) } ?? 0
+        switch database.engine {
+        case .sqlite:
+            return try database.queryOne("PRAGMA user_version", []) { $0.int(0) } ?? 0
+        case .postgresql:
+            return try database.queryOne("""
+                SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0
+                            ELSE (SELECT coalesce(max(version), 0) FROM schema_version) END AS version
+                """, []) { $0.int("version") } ?? 0
+        }
     }
 
     /// Throws `SchemaError.newerThanBinary` when `database` is past `currentVersion`: a newer
@@ -50,14 +66,23 @@ public enum Schema {
             throw SchemaError.newerThanBinary(path: database.path, found: found, supported: target)
         }
         if found == target { return [] }
+        if database.engine == .postgresql {
+            // The table that holds the version, made once (its own transaction, serialised by
+            // an advisory lock: two processes opening a new database at once both get it).
+            try database.transaction { try database.execute(postgresqlVersionTable) }
+        }
         var ran: [Migration] = []
         for migration in migrations where migration.version > found {
             let applied = try database.transaction { () throws -> Bool in
                 // Read again under the write lock: another process may have run it meanwhile.
                 guard try version(of: database) < migration.version else { return false }
                 try migration.apply(database)
-                // user_version lives in the database header, written in this same transaction.
-                try database.execute("PRAGMA user_version = \(migration.version)")
+                // The version is written in this same transaction: SQLite's user_version lives in
+                // the database header, PostgreSQL's in schema_version.
+                switch database.engine {
+                case .sqlite: try database.execute("PRAGMA user_version = \(migration.version)")
+                case .postgresql: try database.run("UPDATE schema_version SET version = ?", [.int(migration.version)])
+                }
                 return true
             }
             if applied { ran.append(migration) }

@@ -17,16 +17,18 @@ extension StateStore {
                               duplicateOf: RequestID? = nil) throws -> RequestID {
         if let claimName, let existing = try requestID(claimName: claimName) { return existing }
         let status: RequestStatus = rejection == nil ? .queued : .rejected
-        try database.run("""
+        // RETURNING (SQLite 3.35, PostgreSQL): the new id from the statement itself.
+        let id = try database.queryOne("""
             INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
                                  rows_total, configurator_given_name, configurator_surname, dropped_at, content_digest, duplicate_of)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
                   SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
                   rejection == nil ? .null : .double(now), .int(rejection == nil ? max(0, rowsTotal) : 0),
                   .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) }),
-                  contentDigest.map { .blob($0) } ?? .null, duplicateOf.map { .int($0.number) } ?? .null])
-        return RequestID(database.lastInsertRowID)
+                  contentDigest.map { .blob($0) } ?? .null, duplicateOf.map { .int($0.number) } ?? .null]) { $0.int("id") }
+        guard let id else { throw DatabaseError(code: 1, message: "INSERT INTO requests returned no id", sql: nil) }
+        return RequestID(id)
     }
 
     public func requestID(claimName: String) throws -> RequestID? {

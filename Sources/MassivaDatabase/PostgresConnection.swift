@@ -1,0 +1,288 @@
+import CLibpq
+import Glibc
+
+/// One libpq connection to a PostgreSQL database, as `Database` uses it: statements prepared
+/// once per SQL text (named `m1`, `m2`, ...), parameters sent as text and typed by the server
+/// from their context (as SQLite's loose typing takes them), results read as text.
+///
+/// The store's SQL is written with SQLite's placeholders (`?`, `?NNN`); they are rewritten to
+/// PostgreSQL's (`$n`) once, when a statement is prepared (`PostgresPlaceholders`).
+///
+/// A lost connection (the server restarted, a failover, a network cut) fails the statement with
+/// an error whose `isConnectionLost` is true; the connection is opened again (`PQreset`) at the
+/// next use outside a transaction, so the daemon's next pass goes on by itself.
+final class PostgresConnection {
+    private(set) var connection: OpaquePointer
+    let uri: String
+    /// SQL text -> the name of its prepared statement on this connection.
+    private var prepared: [String: String] = [:]
+    private var nextName = 0
+    /// The rows the last statement changed (INSERT/UPDATE/DELETE), as SQLite's `changes`.
+    private(set) var changes = 0
+    /// Set when an error said the connection is gone or unusable (a standby after a failover):
+    /// reset before the next statement outside a transaction.
+    var needsReset = false
+    private var cursorCount = 0
+
+    /// The connection's settings beside the operator's URI, which overrides them where it sets
+    /// them: libpq's `dbname` with a URI in it is expanded in place, so keywords before it are
+    /// defaults and the URI's own win.
+    ///
+    /// - connect_timeout 10 s: an unreachable host is an error at start (`massiva: database ...:
+    ///   timeout expired`), not a hang.
+    /// - keepalives: a server that vanished without a word (a host lost) is noticed in about
+    ///   25 s on a TCP connection, and tcp_user_timeout bounds a write that is never
+    ///   acknowledged; the daemon's statement then fails as an outage instead of hanging.
+    static let defaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "10"), ("keepalives_interval", "5"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "30000"), ("fallback_application_name", "massiva"),
+    ]
+
+    /// Opened once, checked, and its session set up (`setUp`).
+    init(uri: String) throws(DatabaseError) {
+        self.uri = uri
+        connection = try Self.connect(uri)
+        do {
+            try setUp()
+        } catch {
+            PQfinish(connection)
+            throw error
+        }
+    }
+
+    deinit { PQfinish(connection) }
+
+    private static func connect(_ uri: String) throws(DatabaseError) -> OpaquePointer {
+        let keywords = defaults.map(\.0) + ["dbname"]
+        let values = defaults.map(\.1) + [uri]
+        let made: OpaquePointer? = withCStrings(keywords) { k in
+            withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let made else { throw DatabaseError(code: 1, message: "out of memory", sql: nil, sqlState: "08001") }
+        guard PQstatus(made) == CONNECTION_OK else {
+            let message = Self.trimmed(String(cString: PQerrorMessage(made)))
+            PQfinish(made)
+            throw DatabaseError(code: 1, message: message, sql: nil, sqlState: "08001")
+        }
+        massiva_pq_silence_notices(made)
+        return made
+    }
+
+    /// Session settings every connection (and every reconnection) gets.
+    /// - lock_timeout 10 s: as SQLite's busy timeout, a writer that waits longer for another's
+    ///   lock fails with an `isBusy` error and the engine tries again at its next pass.
+    /// - UTC and ISO dates: nothing massiva stores depends on them (times are seconds since
+    ///   1970 as DOUBLE PRECISION), but a session's odd settings must not either.
+    private func setUp() throws(DatabaseError) {
+        try execute("SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET standard_conforming_strings = on")
+    }
+
+    /// Opens the connection again after a loss: statements prepared before are gone with it.
+    func resetIfNeeded() throws(DatabaseError) {
+        guard needsReset || PQstatus(connection) != CONNECTION_OK else { return }
+        prepared.removeAll()
+        PQreset(connection)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            throw DatabaseError(code: 1, message: Self.trimmed(String(cString: PQerrorMessage(connection))), sql: nil,
+                                sqlState: "08006")
+        }
+        massiva_pq_silence_notices(connection)
+        needsReset = false
+        try setUp()
+    }
+
+    // MARK: Running statements
+
+    /// Runs one or more statements without parameters (a migration's script, BEGIN/COMMIT).
+    func execute(_ sql: String) throws(DatabaseError) {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+    }
+
+    /// Runs `sql` with `bindings`, prepared once per SQL text; the result (rows or not) is the
+    /// caller's to `PQclear`.
+    func run(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) -> OpaquePointer {
+        let name = try statementName(for: sql)
+        let result = Self.withParameters(bindings) { count, values, lengths, formats in
+            PQexecPrepared(connection, name, count, values, lengths, formats, 0)
+        }
+        do {
+            try check(result, sql: sql)
+        } catch {
+            PQclear(result)
+            // A plan cached before a migration changed a table: prepare it again next time.
+            if error.sqlState == "0A000" || error.sqlState == "26000" { prepared[sql] = nil }
+            throw error
+        }
+        return result!
+    }
+
+    private func statementName(for sql: String) throws(DatabaseError) -> String {
+        if let name = prepared[sql] { return name }
+        nextName += 1
+        let name = "m\(nextName)"
+        let text = PostgresPlaceholders.rewrite(sql)
+        let result = PQprepare(connection, name, text, 0, nil)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
+        // Bounded: the store's statements are a few hundred texts; a program that made texts
+        // from data would otherwise grow this (and the server's memory) without end.
+        if prepared.count >= 1000 {
+            _ = PQexec(connection, "DEALLOCATE ALL").map { PQclear($0) }
+            prepared.removeAll()
+            return try statementName(for: sql)
+        }
+        prepared[sql] = name
+        return name
+    }
+
+    /// Fails with the server's message and SQLSTATE unless `result` is a success; marks the
+    /// connection for a reset when the error says it is gone.
+    private func check(_ result: OpaquePointer?, sql: String) throws(DatabaseError) {
+        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            changes = result.flatMap { Int(String(cString: PQcmdTuples($0))) } ?? 0
+            return
+        default:
+            var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
+            var message = result.map { String(cString: PQresultErrorMessage($0)) } ?? ""
+            if message.isEmpty { message = String(cString: PQerrorMessage(connection)) }
+            if PQstatus(connection) != CONNECTION_OK {
+                state = state ?? "08006"
+                needsReset = true
+            }
+            let error = DatabaseError(code: 1, message: Self.trimmed(message), sql: sql, sqlState: state ?? "XX000")
+            if error.isConnectionLost { needsReset = true }
+            throw error
+        }
+    }
+
+    /// A new cursor name for `Database.each` (unique on the connection).
+    func newCursorName() -> String {
+        cursorCount += 1
+        return "massiva_cursor\(cursorCount)"
+    }
+
+    static func trimmed(_ message: String) -> String {
+        var s = Substring(message)
+        while let c = s.last, c == "\n" || c == " " { s.removeLast() }
+        if s.hasPrefix("ERROR:  ") { s = s.dropFirst(8) }
+        return String(s)
+    }
+
+    // MARK: Parameters
+
+    /// Calls `body` with the C arrays of `bindings` as text parameters (bytea in its hex form);
+    /// NULL is a null pointer.
+    static func withParameters<R>(_ bindings: [SQLValue],
+                                  _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R) -> R {
+        if bindings.isEmpty { return body(0, nil, nil, nil) }
+        var texts: [[CChar]?] = []
+        texts.reserveCapacity(bindings.count)
+        for value in bindings { texts.append(text(of: value)) }
+        // Copies kept alive for the call: the pointers of a nested withUnsafeBufferPointer chain
+        // would need recursion; one contiguous buffer is simpler.
+        var total = 0
+        for t in texts { total += t?.count ?? 0 }
+        let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, total))
+        defer { storage.deallocate() }
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(texts.count)
+        var offset = 0
+        for t in texts {
+            guard let t else { pointers.append(nil); continue }
+            t.withUnsafeBufferPointer { (storage + offset).update(from: $0.baseAddress!, count: t.count) }
+            pointers.append(UnsafePointer(storage + offset))
+            offset += t.count
+        }
+        return pointers.withUnsafeBufferPointer { p in body(Int32(bindings.count), p.baseAddress, nil, nil) }
+    }
+
+    /// A value's text form, NUL-terminated, as PostgreSQL's input functions read it.
+    static func text(of value: SQLValue) -> [CChar]? {
+        switch value {
+        case .null: return nil
+        case .int(let v): return Array(String(v).utf8CString)
+        case .double(let v):
+            if v.isNaN { return Array("NaN".utf8CString) }
+            if v.isInfinite { return Array((v > 0 ? "Infinity" : "-Infinity").utf8CString) }
+            return Array(String(v).utf8CString)  // the shortest text that reads back as v
+        case .text(let v):
+            // PostgreSQL text cannot hold NUL: what follows one would be cut silently; refused
+            // by the server instead (invalid byte sequence), as a clear error.
+            return Array(v.utf8CString)
+        case .blob(let bytes):
+            var out: [CChar] = [92, 120]  // \x
+            out.reserveCapacity(2 + 2 * bytes.count + 1)
+            let digits: [UInt8] = Array("0123456789abcdef".utf8)
+            for b in bytes {
+                out.append(CChar(bitPattern: digits[Int(b >> 4)]))
+                out.append(CChar(bitPattern: digits[Int(b & 15)]))
+            }
+            out.append(0)
+            return out
+        }
+    }
+}
+
+/// Calls `body` with `strings` as a NULL-terminated array of C strings.
+private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// SQLite's placeholders in PostgreSQL's form: `?NNN` becomes `$NNN`, and each bare `?` the next
+/// number after the highest seen so far (as SQLite numbers them). Text in quotes ('...', "...")
+/// and `--` comments is left as it is.
+enum PostgresPlaceholders {
+    static func rewrite(_ sql: String) -> String {
+        let bytes = Array(sql.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 16)
+        var highest = 0
+        var i = 0
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") {
+                // A quoted literal or identifier, doubled quotes included.
+                out.append(c)
+                i += 1
+                while i < bytes.count {
+                    out.append(bytes[i])
+                    if bytes[i] == c {
+                        if i + 1 < bytes.count && bytes[i + 1] == c { out.append(c); i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    i += 1
+                }
+                continue
+            }
+            if c == UInt8(ascii: "-") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "-") {
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\n") { out.append(bytes[i]); i += 1 }
+                continue
+            }
+            if c == UInt8(ascii: "?") {
+                var j = i + 1
+                var number = 0
+                while j < bytes.count, bytes[j] >= UInt8(ascii: "0"), bytes[j] <= UInt8(ascii: "9") {
+                    number = number * 10 + Int(bytes[j] - UInt8(ascii: "0"))
+                    j += 1
+                }
+                if j == i + 1 { number = highest + 1 }
+                highest = max(highest, number)
+                out.append(UInt8(ascii: "$"))
+                out += Array(String(number).utf8)
+                i = j
+                continue
+            }
+            out.append(c)
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
