@@ -60,7 +60,7 @@ let package = Package(
                                "MassivaCSV", "MassivaConfig", "MassivaSystem", "MassivaDatabase", "MassivaMetrics"]),
         // The long-running service: inotify, timers, signals, sd_notify.
         .target(name: "MassivaDaemon",
-                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaSpool", "MassivaSystem", "MassivaConfig",
+                dependencies: ["MassivaProcessing", "MassivaStore", "MassivaDatabase", "MassivaSpool", "MassivaSystem", "MassivaConfig",
                                "MassivaDomain"]),
         // The portal's other services: POD search, single associations, report, audit trail.
         .target(name: "MassivaServices",
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "MassivaDomainTests", dependencies: ["MassivaDomain", "MassivaTestSupport"]),
         .testTarget(name: "MassivaCSVTests", dependencies: ["MassivaCSV"]),
         // A test target per module: SQLite's wrapper, the result files' archive, the command line.
-        .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase"]),
+        .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase", "MassivaTestSupport"]),
         .testTarget(name: "MassivaResultsTests", dependencies: ["MassivaResults", "MassivaSpool"]),
         .testTarget(name: "MassivaCLITests", dependencies: ["MassivaCLI"]),
         .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI"]),

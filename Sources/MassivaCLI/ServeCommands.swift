@@ -34,7 +34,7 @@ enum ServeCommands {
         let process = ProcessMetrics(startTime: context.clock.now)
         process.version = MassivaVersion.version
         // The spool's lease: this daemon works only while it leads (docs/high-availability.md).
-        let leadership = try LeaseKeeper(databasePath: store.databasePath, spool: layout.root,
+        let leadership = try LeaseKeeper(database: store.databaseLocation, spool: layout.root,
                                          holder: LeaseHolder.thisProcess(configuration, startedAt: process.startTime),
                                          leaseTime: configuration.leaderLeaseTime, clock: context.clock, log: log)
         process.leadership = { [weak leadership] in
@@ -82,7 +82,7 @@ enum ServeCommands {
     static func attachMetrics(to engine: Engine, process: ProcessMetrics, clock: Clock, log: EventLog) {
         let configuration = engine.configuration
         guard !configuration.metricsFile.isEmpty else { return }
-        engine.metrics = MetricsReporter(path: configuration.metricsFile, databasePath: engine.store.databasePath,
+        engine.metrics = MetricsReporter(path: configuration.metricsFile, database: engine.store.databaseLocation,
                                          maximalBackoff: configuration.maximalBackoffTime,
                                          tenantQueueLimit: configuration.tenantQueueLimit, log: log,
                                          process: process, clock: clock)

@@ -1,3 +1,4 @@
+import MassivaDatabase
 import Dispatch
 import MassivaConfig
 import MassivaDomain
@@ -28,10 +29,10 @@ public final class LeaseKeeper: @unchecked Sendable {
     /// Called on the keeper's queue after each change of role.
     public var onChange: @Sendable (LeaderElection.Transition) -> Void = { _ in }
 
-    /// A keeper for `holder` on its own connection to the database at `databasePath`. The
+    /// A keeper for `holder` on its own connection to the database at `database`. The
     /// caller holds the lock of `holder.node` on this host (see `deadHolderOfThisNode`).
-    public init(databasePath: String, spool: String, holder: LeaseHolder, leaseTime: Double, clock: Clock, log: EventLog) throws {
-        let database = try Schema.open(path: databasePath)
+    public init(database location: DatabaseLocation, spool: String, holder: LeaseHolder, leaseTime: Double, clock: Clock, log: EventLog) throws {
+        let database = try Schema.open(location)
         lease = LeaderLease(database: database, spool: spool)
         self.holder = holder
         self.clock = clock

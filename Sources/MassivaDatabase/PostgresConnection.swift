@@ -149,11 +149,14 @@ final class PostgresConnection {
             var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
             var message = result.map { String(cString: PQresultErrorMessage($0)) } ?? ""
             if message.isEmpty { message = String(cString: PQerrorMessage(connection)) }
-            if PQstatus(connection) != CONNECTION_OK {
+            // No SQLSTATE: libpq's own failure, not the server's answer ("server closed the
+            // connection unexpectedly", a broken socket): the connection is gone, whatever
+            // PQstatus says yet.
+            if state == nil || PQstatus(connection) != CONNECTION_OK {
                 state = state ?? "08006"
                 needsReset = true
             }
-            let error = DatabaseError(code: 1, message: Self.trimmed(message), sql: sql, sqlState: state ?? "XX000")
+            let error = DatabaseError(code: 1, message: Self.trimmed(message), sql: sql, sqlState: state)
             if error.isConnectionLost { needsReset = true }
             throw error
         }

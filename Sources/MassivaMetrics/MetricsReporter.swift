@@ -82,7 +82,7 @@ public final class MetricsReporter: @unchecked Sendable {
     let maximalBackoff: Double
     /// `tenant_queue_limit`: a tenant with this many queued requests is at its limit.
     let tenantQueueLimit: Int
-    private let databasePath: String
+    private let database: DatabaseLocation
     private let log: EventLog
     private let process: ProcessMetrics
     /// The snapshot's time (wall) and the rate limit's (monotonic, and its timer).
@@ -96,10 +96,10 @@ public final class MetricsReporter: @unchecked Sendable {
     /// How long the last snapshot and rendering took (shown in the next file).
     private var lastSnapshotSeconds = 0.0
 
-    public init(path: String, databasePath: String, maximalBackoff: Double, tenantQueueLimit: Int = 1000, log: EventLog,
+    public init(path: String, database: DatabaseLocation, maximalBackoff: Double, tenantQueueLimit: Int = 1000, log: EventLog,
                 process: ProcessMetrics, clock: Clock, minimalInterval: Double = 5, heartbeat: Double = 30) {
         self.path = path
-        self.databasePath = databasePath
+        self.database = database
         self.maximalBackoff = maximalBackoff
         self.tenantQueueLimit = tenantQueueLimit
         self.log = log
@@ -165,7 +165,7 @@ public final class MetricsReporter: @unchecked Sendable {
         }
         do {
             let started = clock.monotonic
-            if store == nil { store = MetricsStore(database: try Schema.open(path: databasePath)) }
+            if store == nil { store = MetricsStore(database: try Schema.open(database)) }
             let now = clock.now
             let snapshot = try store!.snapshot(now: now)
             let text = render(snapshot, now: now)

@@ -1,3 +1,4 @@
+import MassivaDatabase
 import MassivaConfig
 import MassivaDomain
 import MassivaMetrics
@@ -87,7 +88,7 @@ public final class Engine {
     private var uploadsClaimedAt = -Double.infinity
 
     /// Opens the engine's own connections (result files, lists, and the outbox's courier when
-    /// `association_command` is set) to the database at `store.databasePath`; throws when one
+    /// `association_command` is set) to the database at `store.databaseLocation`; throws when one
     /// cannot be opened, rather than run without it.
     public init(configuration: Configuration, store: StateStore, registry: any Registry, log: EventLog,
                 policy: ProcessingPolicy? = nil, clock: @escaping @Sendable () -> Double,
@@ -116,12 +117,12 @@ public final class Engine {
         self.results = ResultWriter(layout: layout, store: store, files: ResultFiles(encoding: configuration.resultsEncoding.csv),
                                      clock: clock)
         self.chunkSize = max(1, configuration.activeQueueLimit)
-        self.courier = try OutboxCourier(configuration: configuration, databasePath: store.databasePath, log: log, clock: clock,
+        self.courier = try OutboxCourier(configuration: configuration, database: store.databaseLocation, log: log, clock: clock,
                                          fence: fence)
-        self.pipeline = try ResultPipeline(layout: layout, databasePath: store.databasePath, files: results.files, chunk: 32,
+        self.pipeline = try ResultPipeline(layout: layout, database: store.databaseLocation, files: results.files, chunk: 32,
                                            fence: fence)
         self.listConnection = try ListWriter.Connection(writer: results)
-        self.lists = try ListWriter(layout: layout, databasePath: store.databasePath, files: results.files,
+        self.lists = try ListWriter(layout: layout, database: store.databaseLocation, files: results.files,
                                     retention: configuration.resultRetention, log: log, clock: clock, fence: fence)
     }
 

@@ -1,3 +1,4 @@
+import MassivaDatabase
 import Dispatch
 import MassivaRegistry
 import MassivaResults
@@ -64,9 +65,9 @@ final class ListWriter: @unchecked Sendable {
     private let layout: SpoolLayout
     private var refusedNotBefore = -Double.infinity
 
-    init(layout: SpoolLayout, databasePath: String, files: ResultFiles, retention: Double, log: EventLog,
+    init(layout: SpoolLayout, database location: DatabaseLocation, files: ResultFiles, retention: Double, log: EventLog,
          clock: @escaping @Sendable () -> Double, fence: LeaderFence? = nil) throws {
-        let store = try StateStore(database: try Schema.open(path: databasePath))
+        let store = try StateStore(database: try Schema.open(location))
         if let fence { store.install(fence) }
         own = try Connection(writer: ResultWriter(layout: layout, store: store, files: files, clock: clock))
         self.retention = retention

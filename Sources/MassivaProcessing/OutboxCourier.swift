@@ -40,12 +40,12 @@ public final class OutboxCourier: @unchecked Sendable {
     static let outputLimit = 2048
 
     /// A courier for `configuration`'s `association_command`, on its own connection to the
-    /// database at `databasePath`; nil when no command is configured.
-    public init?(configuration: Configuration, databasePath: String, log: EventLog,
+    /// database at `database`; nil when no command is configured.
+    public init?(configuration: Configuration, database location: DatabaseLocation, log: EventLog,
                  clock: @escaping @Sendable () -> Double, fence: LeaderFence? = nil) throws {
         guard let template = configuration.associationCommand else { return nil }
         self.template = template
-        let database = try Schema.open(path: databasePath)
+        let database = try Schema.open(location)
         if let fence { fence.install(on: database) }
         self.fence = fence
         self.outbox = Outbox(database: database)

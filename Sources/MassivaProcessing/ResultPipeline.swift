@@ -32,8 +32,8 @@ final class ResultPipeline: @unchecked Sendable {
     private var writtenNotRecorded: [RequestID: Int] = [:]
     private let chunk: Int
 
-    init(layout: SpoolLayout, databasePath: String, files: ResultFiles, chunk: Int, fence: LeaderFence? = nil) throws {
-        let store = try StateStore(database: try Schema.open(path: databasePath))
+    init(layout: SpoolLayout, database location: DatabaseLocation, files: ResultFiles, chunk: Int, fence: LeaderFence? = nil) throws {
+        let store = try StateStore(database: try Schema.open(location))
         if let fence { store.install(fence) }
         // This writer only writes; the engine records what it wrote, on its own writer and clock.
         writer = ResultWriter(layout: layout, store: store, files: files,

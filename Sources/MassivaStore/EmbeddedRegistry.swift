@@ -185,7 +185,27 @@ extension RegistryImporter {
 /// writes nothing to the spool's database (no WAL traffic, no page rewritten) and one of a few
 /// changed lines writes those lines; the daemon's lookups keep their cached pages.
 extension EmbeddedRegistry: RegistryImportTarget {
+    /// Where the staged lines go: SQLite's attached scratch database `import`, PostgreSQL's
+    /// temporary tables `import_pods` and `import_devices` (the session's own, unlogged, gone
+    /// with the connection).
+    var staging: String { database.engine == .sqlite ? "import." : "import_" }
+
     public func beginImport() throws {
+        if database.engine == .postgresql {
+            try database.execute("""
+                DROP TABLE IF EXISTS import_pods; DROP TABLE IF EXISTS import_devices;
+                CREATE TEMPORARY TABLE import_pods(
+                    pod TEXT COLLATE "C" PRIMARY KEY, eneltel TEXT COLLATE "C" NOT NULL, matricola TEXT COLLATE "C" NOT NULL,
+                    meter_type TEXT COLLATE "C" NOT NULL, exchange_pod TEXT COLLATE "C", telemanaged INTEGER NOT NULL,
+                    eligible INTEGER NOT NULL, reachability TEXT COLLATE "C" NOT NULL, holder_tax_code TEXT COLLATE "C" NOT NULL,
+                    line BIGINT NOT NULL);
+                CREATE TEMPORARY TABLE import_devices(
+                    sid TEXT COLLATE "C" PRIMARY KEY, nid TEXT COLLATE "C" NOT NULL, device_type TEXT COLLATE "C" NOT NULL,
+                    owner TEXT COLLATE "C" NOT NULL, line BIGINT NOT NULL);
+                CREATE UNIQUE INDEX import_devices_by_nid ON import_devices(nid);
+                """)
+            return
+        }
         // An attached '' database is a temporary file; with temp_store = MEMORY it would be kept
         // in memory instead, without bound.
         try database.execute("PRAGMA temp_store = FILE")
@@ -207,6 +227,10 @@ extension EmbeddedRegistry: RegistryImportTarget {
     }
 
     public func endImport() {
+        if database.engine == .postgresql {
+            try? database.execute("DROP TABLE IF EXISTS import_pods; DROP TABLE IF EXISTS import_devices")
+            return
+        }
         if (try? database.queryOne("SELECT 1 FROM pragma_database_list WHERE name = 'import'", [], { $0.int(0) })) != nil {
             try? database.execute("DETACH DATABASE import")
         }
@@ -231,17 +255,18 @@ extension EmbeddedRegistry: RegistryImportTarget {
             while start < count {
                 let n = min(Self.stagingRows, count - start)
                 let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
-                let sql = "INSERT OR IGNORE INTO import.\(table)(\(columns.joined(separator: ","))) VALUES "
-                    + Array(repeating: tuple, count: n).joined(separator: ",")
+                let sql = (database.engine == .sqlite ? "INSERT OR IGNORE INTO " : "INSERT INTO ") + staging + table
+                    + "(\(columns.joined(separator: ","))) VALUES " + Array(repeating: tuple, count: n).joined(separator: ",")
+                    + (database.engine == .sqlite ? "" : " ON CONFLICT DO NOTHING")
                 try database.run(sql, Array(values[(start * width)..<((start + n) * width)]))
                 if database.changes < n {
                     // A key of this batch was there already: find which (rare, so one by one).
                     for k in start..<(start + n) {
-                        let first = try database.queryOne("SELECT line FROM import.\(table) WHERE \(key) = ?", [.text(keys[k])]) { $0.int("line") }
+                        let first = try database.queryOne("SELECT line FROM \(staging)\(table) WHERE \(key) = ?", [.text(keys[k])]) { $0.int("line") }
                         if let first, first != lines[k] {
                             duplicates.append(ImportDuplicate(line: lines[k], field: key, value: keys[k], first: first))
                         } else if first == nil, let otherKey,
-                                  let other = try database.queryOne("SELECT line FROM import.\(table) WHERE \(otherKey.column) = ?",
+                                  let other = try database.queryOne("SELECT line FROM \(staging)\(table) WHERE \(otherKey.column) = ?",
                                                                     [.text(otherKey.values[k])], { $0.int("line") }) {
                             duplicates.append(ImportDuplicate(line: lines[k], field: otherKey.column, value: otherKey.values[k], first: other))
                         }
@@ -282,9 +307,9 @@ extension EmbeddedRegistry: RegistryImportTarget {
     public func eachOrphanProductionPOD(_ body: (_ line: Int, _ exchangePOD: String) throws -> Void) throws {
         // Few M2 lines (about one in ten), each one key lookup; sorted by line for the report.
         try database.each("""
-            SELECT s.line AS line, s.exchange_pod AS exchange_pod FROM import.pods s
+            SELECT s.line AS line, s.exchange_pod AS exchange_pod FROM \(staging)pods s
             WHERE s.meter_type = 'M2' AND NOT EXISTS (
-                SELECT 1 FROM import.pods m WHERE m.pod = s.exchange_pod AND m.meter_type = 'M1')
+                SELECT 1 FROM \(staging)pods m WHERE m.pod = s.exchange_pod AND m.meter_type = 'M1')
             ORDER BY s.line
             """) { try body($0.int("line"), $0.text("exchange_pod")) }
     }
@@ -295,30 +320,32 @@ extension EmbeddedRegistry: RegistryImportTarget {
         let deviceColumns = Self.importedDeviceColumns.joined(separator: ", ")
         func same(_ columns: [String]) -> String {
             // IS: exchange_pod may be NULL on both sides.
-            columns.dropFirst().map { "t.\($0) IS s.\($0)" }.joined(separator: " AND ")
+            let same = database.engine == .sqlite ? "IS" : "IS NOT DISTINCT FROM"
+            return columns.dropFirst().map { "t.\($0) \(same) s.\($0)" }.joined(separator: " AND ")
         }
         try database.transaction {
-            counts.pods = try database.queryOne("SELECT count(*) FROM import.pods", []) { $0.int(0) } ?? 0
-            counts.devices = try database.queryOne("SELECT count(*) FROM import.devices", []) { $0.int(0) } ?? 0
+            counts.pods = try database.queryOne("SELECT count(*) FROM \(staging)pods", []) { $0.int(0) } ?? 0
+            counts.devices = try database.queryOne("SELECT count(*) FROM \(staging)devices", []) { $0.int(0) } ?? 0
+            let main = database.engine == .sqlite ? "main." : ""
             for (table, key, columns, list) in [("pods", "pod", Self.importedPODColumns, podColumns),
                                                  ("devices", "sid", Self.importedDeviceColumns, deviceColumns)] {
                 let staged = table == "pods" ? counts.pods : counts.devices
-                let existing = try database.queryOne("SELECT count(*) FROM main.\(table)", []) { $0.int(0) } ?? 0
+                let existing = try database.queryOne("SELECT count(*) FROM \(main)\(table)", []) { $0.int(0) } ?? 0
                 // Only the lines that are new or differ; in key order (the staging table's), so
                 // a first import appends to the table's key index.
                 try database.run("""
-                    INSERT INTO main.\(table)(\(list)) SELECT \(list) FROM import.\(table) s
-                    WHERE NOT EXISTS (SELECT 1 FROM main.\(table) t WHERE t.\(key) = s.\(key) AND \(same(columns)))
+                    INSERT INTO \(main)\(table)(\(list)) SELECT \(list) FROM \(staging)\(table) s
+                    WHERE NOT EXISTS (SELECT 1 FROM \(main)\(table) t WHERE t.\(key) = s.\(key) AND \(same(columns)))
                     ON CONFLICT(\(key)) DO UPDATE SET \(columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
                     """)
                 let written = database.changes
-                var after = try database.queryOne("SELECT count(*) FROM main.\(table)", []) { $0.int(0) } ?? 0
+                var after = try database.queryOne("SELECT count(*) FROM \(main)\(table)", []) { $0.int(0) } ?? 0
                 let added = after - existing
                 // Every staged key is now in the table: as many lines as staged means none other
                 // is, and the pass that looks for lines to remove (one lookup per line of the table) is
                 // skipped.
                 if after > staged {
-                    try database.run("DELETE FROM main.\(table) WHERE NOT EXISTS (SELECT 1 FROM import.\(table) s WHERE s.\(key) = \(table).\(key))")
+                    try database.run("DELETE FROM \(main)\(table) WHERE NOT EXISTS (SELECT 1 FROM \(staging)\(table) s WHERE s.\(key) = \(table).\(key))")
                     counts.removed += database.changes
                     after -= database.changes
                 }
@@ -333,7 +360,7 @@ extension EmbeddedRegistry: RegistryImportTarget {
         }
         // A first import of millions of lines leaves a WAL file of the database's size: give
         // the space back (best effort: a reader, the daemon, may hold it for now).
-        try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if database.engine == .sqlite { try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         return counts
     }
 }

@@ -38,10 +38,11 @@ public enum Schema {
         case .sqlite:
             return try database.queryOne("PRAGMA user_version", []) { $0.int(0) } ?? 0
         case .postgresql:
-            return try database.queryOne("""
-                SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0
-                            ELSE (SELECT coalesce(max(version), 0) FROM schema_version) END AS version
-                """, []) { $0.int("version") } ?? 0
+            // Two statements: one naming a table that is not there fails when it is prepared.
+            guard try database.queryOne("SELECT to_regclass('schema_version') IS NOT NULL AS known", [], { $0.bool("known") }) == true else {
+                return 0
+            }
+            return try database.queryOne("SELECT coalesce(max(version), 0) AS version FROM schema_version", []) { $0.int("version") } ?? 0
         }
     }
 

@@ -42,9 +42,9 @@ public final class StateStore: @unchecked Sendable {
         try database.withFullSync(body)
     }
 
-    /// The database file's path: the other threads (results, lists, courier, metrics) open
+    /// Where the database is: the other threads (results, lists, courier, metrics) open
     /// connections of their own to it.
-    public var databasePath: String { database.path }
+    public var databaseLocation: DatabaseLocation { database.location }
 
     /// The audit trail on this store's connection.
     public func auditTrail() -> AuditTrail { AuditTrail(database: database) }

@@ -19,6 +19,9 @@ public final class EngineFixture {
     public let clock: FakeClock
     public let configuration: Configuration
     public let database: Database
+    /// The spool's database: its SQLite file, or a fresh PostgreSQL database of the test
+    /// cluster when `MASSIVA_TEST_DATABASE=postgresql` (`TestDatabase`).
+    public let databaseLocation: DatabaseLocation
     public let store: StateStore
     public let registry: EmbeddedRegistry
     public let logged = LogCapture()
@@ -42,7 +45,8 @@ public final class EngineFixture {
         }
         // Ahead of the real time, so every file written during the test has settled.
         clock = FakeClock(SystemClock.now.rounded(.down) + 1000)
-        database = try Schema.open(path: layout.databasePath)
+        databaseLocation = try TestDatabase.location(embeddedPath: layout.databasePath)
+        database = try Schema.open(databaseLocation)
         store = try StateStore(database: database)
         registry = try EmbeddedRegistry(database: database)
         try FileSystem.makeDirectory(root + "/registry", intermediate: true)

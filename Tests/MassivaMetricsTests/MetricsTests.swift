@@ -50,7 +50,7 @@ private typealias R = TestRegistry
         // A retention that deletes old requests (or a restart: another connection) leaves the
         // counters as they were.
         try f.database.execute("DELETE FROM rows; DELETE FROM requests")
-        let again = try MetricsStore(database: try Schema.open(path: f.layout.databasePath)).snapshot(now: f.clock.now)
+        let again = try MetricsStore(database: try Schema.open(f.databaseLocation)).snapshot(now: f.clock.now)
         #expect(again.requests == m.requests)
         #expect(again.rows == m.rows)
         #expect(again.refusedUploads == m.refusedUploads)
@@ -195,7 +195,7 @@ private typealias R = TestRegistry
 
     func reporter(_ f: EngineFixture, path: String, minimalInterval: Double = 5, process: ProcessMetrics = ProcessMetrics(startTime: 0),
                   clock: FakeClock? = nil) -> MetricsReporter {
-        MetricsReporter(path: path, databasePath: f.layout.databasePath, maximalBackoff: f.configuration.maximalBackoffTime,
+        MetricsReporter(path: path, database: f.databaseLocation, maximalBackoff: f.configuration.maximalBackoffTime,
                         log: f.engine.log, process: process, clock: (clock ?? f.clock).clock, minimalInterval: minimalInterval,
                         heartbeat: 0)
     }

@@ -316,7 +316,7 @@ import MassivaTestSupport
         _ = try Self.queue(f, "acme", 2)
         _ = try Self.queue(f, "voltaic", 1)
         let path = f.root + "/massiva.prom"
-        let r = MetricsReporter(path: path, databasePath: f.layout.databasePath, maximalBackoff: 40, tenantQueueLimit: 2,
+        let r = MetricsReporter(path: path, database: f.databaseLocation, maximalBackoff: 40, tenantQueueLimit: 2,
                                 log: f.engine.log, process: ProcessMetrics(startTime: 0), clock: f.clock.clock, heartbeat: 0)
         #expect(r.writeNow())
         let lines = Set(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init))

@@ -72,7 +72,7 @@ import MassivaTestSupport
         #expect(try f.store.tenant("x") == nil)
 
         // Leads now (the lease taken on a connection of its own, as the keeper does).
-        let lease = LeaderLease(database: try Schema.open(path: f.layout.databasePath), spool: spool)
+        let lease = LeaderLease(database: try Schema.open(f.databaseLocation), spool: spool)
         let term = try #require(try lease.acquire(holder, now: f.clock.now, leaseTime: 15)?.term)
         fence.lead(term: term, trustedUntil: f.clock.monotonic + 10)
         try engine.runUntilIdle()

@@ -1,0 +1,123 @@
+import Testing
+import MassivaDatabase
+import MassivaTestSupport
+
+/// The database wrapper on a real PostgreSQL 15 (the test cluster, `PostgresCluster`): the same
+/// transactions as on SQLite, cursors for `each`, and a lost connection opened again.
+@Suite struct PostgresDatabaseTests {
+    struct Boom: Error {}
+
+    func database() throws -> Database {
+        let db = try Database(location: .postgresql(uri: try PostgresCluster.shared().createDatabase()))
+        try db.execute("CREATE TABLE t(v TEXT COLLATE \"C\")")
+        return db
+    }
+
+    func values(_ db: Database) throws -> [String] {
+        try db.query("SELECT v FROM t ORDER BY v", []) { $0.text(0) }
+    }
+
+    @Test func aFailingNestedTransactionIsUndoneAloneAndTheOuterCommits() throws {
+        let db = try database()
+        try db.transaction {
+            try db.transaction { try db.run("INSERT INTO t VALUES(?)", [.text("a")]) }
+            do {
+                try db.transaction {
+                    try db.run("INSERT INTO t VALUES(?)", [.text("b")])
+                    // A failing statement aborts PostgreSQL's transaction: the savepoint undoes it.
+                    try db.run("INSERT INTO nowhere VALUES(1)")
+                }
+            } catch is DatabaseError {}
+            try db.transaction { try db.run("INSERT INTO t VALUES(?1)", [.text("c")]) }
+        }
+        #expect(try values(db) == ["a", "c"])
+        #expect(throws: Boom.self) {
+            try db.transaction {
+                try db.run("INSERT INTO t VALUES('z')")
+                throw Boom()
+            }
+        }
+        #expect(try values(db) == ["a", "c"])
+    }
+
+    /// More rows than one FETCH brings, while the body runs other statements on the connection.
+    @Test func eachStreamsEveryRowThroughACursor() throws {
+        let db = try database()
+        let rows = (0..<1_234).map { [SQLValue.text(String(format: "%05d", $0))] }
+        try db.transaction { try db.insert(into: "t", columns: "v", columnCount: 1, rows: rows) }
+        var seen: [String] = []
+        try db.each("SELECT v FROM t WHERE v >= ? ORDER BY v", [.text("")]) { row in
+            seen.append(row.text("v"))
+            if seen.count == 700 {
+                let n = try db.queryOne("SELECT count(*) AS n FROM t", []) { $0.int("n") }
+                #expect(n == 1_234)
+            }
+        }
+        #expect(seen == rows.map { if case .text(let v) = $0[0] { v } else { "" } })
+    }
+
+    @Test func valuesRoundTrip() throws {
+        let db = try database()
+        try db.execute("CREATE TABLE v(i BIGINT, d DOUBLE PRECISION, s TEXT, b BYTEA, n TEXT)")
+        try db.run("INSERT INTO v VALUES(?, ?, ?, ?, ?)",
+                   [.int(-9_007_199_254_740_993), .double(1_733_400_000.123456), .text("Perù ? 'x' $1"), .blob([0, 255, 10, 92]), .null])
+        let row = try db.queryOne("SELECT i, d, s, b, n, i > 0 AS positive FROM v", []) { s in
+            (s.int("i"), s.double("d"), s.text("s"), s.blob("b"), s.isNull("n"), s.bool("positive"))
+        }
+        #expect(row?.0 == -9_007_199_254_740_993)
+        #expect(row?.1 == 1_733_400_000.123456)
+        #expect(row?.2 == "Perù ? 'x' $1")
+        #expect(row?.3 == [0, 255, 10, 92])
+        #expect(row?.4 == true)
+        #expect(row?.5 == false)
+        #expect(db.changes == 1)
+    }
+
+    /// A server restart is an outage: the statement under way fails as a lost connection, and
+    /// the next one reconnects by itself.
+    @Test func aRestartedServerIsReachedAgainAtTheNextStatement() throws {
+        let cluster = try PostgresCluster.start()
+        defer { cluster.stop() }
+        let db = try Database(location: .postgresql(uri: try cluster.createDatabase()))
+        try db.execute("CREATE TABLE t(v TEXT)")
+        try db.run("INSERT INTO t VALUES('kept')")
+        try cluster.stopImmediately()
+        do {
+            _ = try db.query("SELECT v FROM t", []) { $0.text(0) }
+            Issue.record("a query on a stopped server answered")
+        } catch let error as DatabaseError {
+            #expect(error.isConnectionLost, "\(error)")
+        }
+        try cluster.startAgain()
+        #expect(try db.query("SELECT v FROM t", []) { $0.text(0) } == ["kept"])
+    }
+
+    @Test func anUnreachableDatabaseIsAClearErrorWithoutThePassword() throws {
+        let directory = try TemporaryDirectory()
+        do {
+            _ = try Database(location: .postgresql(uri: "postgresql://massiva@/nowhere?host=\(directory.path)&port=1"))
+            Issue.record("connected to nothing")
+        } catch {
+            #expect(error.description.contains("postgresql://massiva@/nowhere"))
+            #expect(error.isConnectionLost)
+        }
+    }
+
+    @Test func aPasswordInTheSettingIsRefusedAndNeverShown() throws {
+        #expect(throws: DatabaseLocationError.self) {
+            try DatabaseLocation(setting: "postgresql://massiva:s3cret@db.example/massiva", embeddedPath: "/x")
+        }
+        do {
+            _ = try DatabaseLocation(setting: "postgresql://db.example/massiva?user=m&password=s3cret", embeddedPath: "/x")
+        } catch {
+            #expect(!"\(error)".contains("s3cret"))
+            #expect("\(error)".contains("password=***"))
+        }
+        #expect(try DatabaseLocation(setting: "", embeddedPath: "/s/private/massiva.db") == .sqlite(path: "/s/private/massiva.db"))
+        #expect(try DatabaseLocation(setting: " sqlite ", embeddedPath: "/d") == .sqlite(path: "/d"))
+        #expect(try DatabaseLocation(setting: "postgresql:///massiva?host=/run/postgresql", embeddedPath: "/d")
+                == .postgresql(uri: "postgresql:///massiva?host=/run/postgresql"))
+        #expect(throws: DatabaseLocationError.self) { try DatabaseLocation(setting: "mysql://x", embeddedPath: "/d") }
+        #expect(DatabaseLocation.redacted("postgresql://u:pw@h:5432/db") == "postgresql://u:***@h:5432/db")
+    }
+}
