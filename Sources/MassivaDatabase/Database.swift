@@ -330,14 +330,15 @@ public final class Database: @unchecked Sendable {
     private func postgresEach(_ sql: String, _ bindings: [SQLValue], _ body: (Statement) throws -> Void) throws {
         if transactionDepth == 0 { return try readTransaction { try postgresEach(sql, bindings, body) } }
         let postgres = postgres!
-        let cursor = postgres.newCursorName()
-        PQclear(try postgres.run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, bindings))
-        defer { try? postgres.execute("CLOSE \(cursor)") }
-        while true {
-            let rows = PostgresRows(try postgres.run("FETCH \(Self.fetchRows) FROM \(cursor)", []))
-            let statement = Statement(rows: rows, database: self, sql: sql)
-            while rows.next() { try body(statement) }
-            if rows.count < Self.fetchRows { return }
+        try postgres.withCursorName { cursor in
+            PQclear(try postgres.run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, bindings))
+            defer { try? postgres.execute("CLOSE \(cursor)") }
+            while true {
+                let rows = PostgresRows(try postgres.run("FETCH \(Self.fetchRows) FROM \(cursor)", []))
+                let statement = Statement(rows: rows, database: self, sql: sql)
+                while rows.next() { try body(statement) }
+                if rows.count < Self.fetchRows { return }
+            }
         }
     }
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }

@@ -22,7 +22,7 @@ final class PostgresConnection {
     /// Set when an error said the connection is gone or unusable (a standby after a failover):
     /// reset before the next statement outside a transaction.
     var needsReset = false
-    private var cursorCount = 0
+    private var openCursors = 0
 
     /// The connection's settings beside the operator's URI, which overrides them where it sets
     /// them: libpq's `dbname` with a URI in it is expanded in place, so keywords before it are
@@ -120,19 +120,17 @@ final class PostgresConnection {
 
     private func statementName(for sql: String) throws(DatabaseError) -> String {
         if let name = prepared[sql] { return name }
-        nextName += 1
-        let name = "m\(nextName)"
-        let text = PostgresPlaceholders.rewrite(sql)
-        let result = PQprepare(connection, name, text, 0, nil)
-        defer { PQclear(result) }
-        try check(result, sql: sql)
         // Bounded: the store's statements are a few hundred texts; a program that made texts
         // from data would otherwise grow this (and the server's memory) without end.
         if prepared.count >= 1000 {
-            _ = PQexec(connection, "DEALLOCATE ALL").map { PQclear($0) }
+            try execute("DEALLOCATE ALL")
             prepared.removeAll()
-            return try statementName(for: sql)
         }
+        nextName += 1
+        let name = "m\(nextName)"
+        let result = PQprepare(connection, name, PostgresPlaceholders.rewrite(sql), 0, nil)
+        defer { PQclear(result) }
+        try check(result, sql: sql)
         prepared[sql] = name
         return name
     }
@@ -162,10 +160,13 @@ final class PostgresConnection {
         }
     }
 
-    /// A new cursor name for `Database.each` (unique on the connection).
-    func newCursorName() -> String {
-        cursorCount += 1
-        return "massiva_cursor\(cursorCount)"
+    /// Runs `body` with a cursor name no open cursor of the connection has (`Database.each`,
+    /// nested when its body runs another `each`). Named by depth, not by a running count, so
+    /// the DECLARE and FETCH texts repeat and their prepared statements are reused.
+    func withCursorName<R>(_ body: (String) throws -> R) rethrows -> R {
+        openCursors += 1
+        defer { openCursors -= 1 }
+        return try body("massiva_cursor\(openCursors)")
     }
 
     static func trimmed(_ message: String) -> String {
