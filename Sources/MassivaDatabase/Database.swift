@@ -176,15 +176,25 @@ public final class Database: @unchecked Sendable {
     }
 
     /// Inserts `rows` (each one value per column) with multi-row INSERT statements of up to 32
-    /// rows: one statement step instead of one per row.
+    /// rows: one statement step instead of one per row. With `replacingOn` (the key's columns,
+    /// such as `request, position`), a row whose key exists has its other columns replaced: an
+    /// upsert, the same text for SQLite and PostgreSQL (SQLite's `INSERT OR REPLACE` is not
+    /// PostgreSQL's, and deletes and re-inserts where this updates in place).
     public func insert(into table: String, columns: String, columnCount: Int, rows: [[SQLValue]],
-                       orReplace: Bool = false) throws(DatabaseError) {
+                       replacingOn key: String? = nil) throws(DatabaseError) {
+        var upsert = ""
+        if let key {
+            let keyColumns = Set(key.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) })
+            upsert = " ON CONFLICT(" + key + ") DO UPDATE SET "
+                + columns.split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }
+                    .filter { !keyColumns.contains($0) }.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        }
         var start = 0
         while start < rows.count {
             let count = min(32, rows.count - start)
             let tuple = "(" + Array(repeating: "?", count: columnCount).joined(separator: ",") + ")"
-            let sql = (orReplace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + "(" + columns + ") VALUES "
-                + Array(repeating: tuple, count: count).joined(separator: ",")
+            let sql = "INSERT INTO " + table + "(" + columns + ") VALUES "
+                + Array(repeating: tuple, count: count).joined(separator: ",") + upsert
             var values: [SQLValue] = []
             values.reserveCapacity(count * columnCount)
             for row in rows[start..<(start + count)] { values += row }
@@ -370,5 +380,14 @@ extension Database {
             let code = step == SQLITE_DONE ? finish : step
             throw DatabaseError(code: code, message: "backup to \(path): \(destination.lastMessage)", sql: nil)
         }
+    }
+}
+
+extension Database {
+    /// The text for this connection's engine, where the two dialects differ (the store's few
+    /// such places: SQLite's `INDEXED BY`, `group_concat`, `COLLATE NOCASE`; PostgreSQL's
+    /// `string_agg`, `lower()`). Everything else the store writes is the same text for both.
+    public func dialect(sqlite: String, postgresql: String) -> String {
+        engine == .sqlite ? sqlite : postgresql
     }
 }

@@ -24,7 +24,8 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         guard let (record, reachability) = try database.queryOne("""
             SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability,
                    CASE WHEN meter_type = 'M1' THEN
-                       (SELECT group_concat(pod, ',') FROM (SELECT pod FROM pods WHERE exchange_pod = ?1 ORDER BY pod))
+                       (SELECT \(database.dialect(sqlite: "group_concat(pod, ',')", postgresql: "string_agg(pod, ',' ORDER BY pod)"))
+                        FROM (SELECT pod FROM pods WHERE exchange_pod = ?1 ORDER BY pod) AS production)
                    END AS production_pods
             FROM pods WHERE pod = ?1
             """, [.text(code)], { s in
@@ -50,7 +51,9 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     /// Any case (a NID is hexadecimal). Two devices with one NID is bad master data: an
     /// internal error rather than either of them.
     public func device(nid: String) throws -> DeviceRecord? {
-        let found = try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE nid = ? COLLATE NOCASE LIMIT 2",
+        // Each engine's form matches its index on the NID (Schema's devices_by_nid).
+        let found = try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE "
+                                       + database.dialect(sqlite: "nid = ? COLLATE NOCASE", postgresql: "lower(nid) = lower(?)") + " LIMIT 2",
                                        [.text(nid)]) {
             DeviceRecord(sid: $0.text("sid"), nid: $0.text("nid"), deviceType: $0.text("device_type"), owner: $0.text("owner"))
         }

@@ -184,7 +184,7 @@ public struct MetricsStore {
         // One transaction of its own: on the leader's fenced connection (LeaderFence) a
         // write is checked at its transaction's start; nested in the caller's, a savepoint.
         try database.transaction {
-            try database.run("UPDATE registry_outages SET ended_at = max(?1, started_at) WHERE ended_at IS NULL", [.double(now)])
+            try database.run("UPDATE registry_outages SET ended_at = CASE WHEN started_at > ?1 THEN started_at ELSE ?1 END WHERE ended_at IS NULL", [.double(now)])
         }
     }
 }

@@ -13,8 +13,8 @@ extension StateStore {
     public func markAssociationsChanged(tenant: String, removed: Bool = false) throws {
         try database.run("""
             INSERT INTO association_lists(tenant, state_version, results_version, removed_version) VALUES(?1, 2, 0, 2)
-            ON CONFLICT(tenant) DO UPDATE SET state_version = state_version + 1,
-                removed_version = CASE WHEN ?2 THEN state_version + 1 ELSE removed_version END
+            ON CONFLICT(tenant) DO UPDATE SET state_version = association_lists.state_version + 1,
+                removed_version = CASE WHEN ?2 THEN association_lists.state_version + 1 ELSE association_lists.removed_version END
             """, [.text(tenant), SQLValue(removed)])
     }
 
@@ -65,7 +65,7 @@ extension StateStore {
                 INSERT INTO association_lists(tenant, state_version, results_version, removed_version, written_lines,
                                               written_through_at, written_through_pod) VALUES(?1, ?2, ?2, 0, ?3, ?4, ?5)
                 ON CONFLICT(tenant) DO UPDATE SET results_version = ?2, written_lines = ?3, written_through_at = ?4,
-                    written_through_pod = ?5 WHERE results_version < ?2
+                    written_through_pod = ?5 WHERE association_lists.results_version < ?2
                 """, [.text(tenant), .int(version), .int(lines), SQLValue(through?.createdAt), SQLValue(through?.pod)])
         }
     }

@@ -32,7 +32,7 @@ extension StateStore {
     public func queuedRequestsFairly(limit: Int) throws -> [RequestID] {
         try database.query("""
             SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY tenant ORDER BY id) AS turn
-                            FROM requests WHERE status = 'queued')
+                            FROM requests WHERE status = 'queued') AS turns
             WHERE turn <= ?1 ORDER BY turn, id LIMIT ?1
             """, [.int(limit)]) { RequestID($0.int("id")) }
     }
@@ -42,7 +42,7 @@ extension StateStore {
     public func dueRequestsFairly(now: Double, limit: Int) throws -> [RequestID] {
         try database.query("""
             SELECT id FROM (SELECT id, next_due_at, row_number() OVER (PARTITION BY tenant ORDER BY next_due_at, id) AS turn
-                            FROM requests WHERE status = 'processing' AND next_due_at <= ?1)
+                            FROM requests WHERE status = 'processing' AND next_due_at <= ?1) AS turns
             WHERE turn <= ?2 ORDER BY turn, next_due_at, id LIMIT ?2
             """, [.double(now), .int(limit)]) { RequestID($0.int("id")) }
     }
@@ -56,7 +56,7 @@ extension StateStore {
                 SELECT id, tenant, retry, row_number() OVER (PARTITION BY tenant ORDER BY since, id) AS turn FROM (
                     SELECT id, tenant, 0 AS retry, submitted_at AS since FROM requests WHERE status = 'queued'
                     UNION ALL
-                    SELECT id, tenant, 1 AS retry, next_due_at AS since FROM requests WHERE status = 'processing' AND next_due_at <= ?1))
+                    SELECT id, tenant, 1 AS retry, next_due_at AS since FROM requests WHERE status = 'processing' AND next_due_at <= ?1) AS pending) AS turns
             WHERE turn <= ?2 ORDER BY turn, id LIMIT ?2
             """, [.double(now), .int(limit)]) {
             PendingWork(id: RequestID($0.int("id")), tenant: $0.text("tenant"), isRetry: $0.bool("retry"))

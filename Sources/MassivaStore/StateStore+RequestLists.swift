@@ -29,7 +29,7 @@ extension StateStore {
     public func markRequestListChanged(tenant: String) throws {
         try database.run("""
             INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?, 2, 0)
-            ON CONFLICT(tenant) DO UPDATE SET state_version = state_version + 1
+            ON CONFLICT(tenant) DO UPDATE SET state_version = request_lists.state_version + 1
             """, [.text(tenant)])
     }
 
@@ -48,7 +48,8 @@ extension StateStore {
         try database.transaction {
             try database.run("""
                 INSERT INTO request_lists(tenant, state_version, results_version) VALUES(?1, ?2, ?2)
-                ON CONFLICT(tenant) DO UPDATE SET results_version = max(results_version, ?2)
+                ON CONFLICT(tenant) DO UPDATE SET results_version =
+                    CASE WHEN request_lists.results_version > ?2 THEN request_lists.results_version ELSE ?2 END
                 """, [.text(tenant), .int(version)])
         }
     }

@@ -44,14 +44,15 @@ extension StateStore {
              .text(r.nid), .text(r.deviceType), .text(r.productionPOD), .text(r.matricola), .text(r.eneltel), SQLValue(r.gesis),
              .text(r.state.rawValue), .text(r.code.rawValue), SQLValue(r.detail), .int(r.attempts),
              SQLValue(r.nextAttemptAt), SQLValue(r.processedAt)]
-        }, orReplace: true)
+        }, replacingOn: "request, position")
     }
 
     /// Recomputes a request's counters from its rows and moves it to `done` when no row waits.
     public func settle(_ id: RequestID, now: Double) throws {
         guard let c = try database.queryOne("""
-            SELECT count(*) AS total, sum(state <> 'waiting') AS processed, sum(state = 'error') AS failed,
-                   sum(code = 'MAX_ATTEMPTS_REACHED') AS max_attempts, min(CASE WHEN state = 'waiting' THEN next_attempt_at END) AS next_due
+            SELECT count(*) AS total, count(CASE WHEN state <> 'waiting' THEN 1 END) AS processed,
+                   count(CASE WHEN state = 'error' THEN 1 END) AS failed,
+                   count(CASE WHEN code = 'MAX_ATTEMPTS_REACHED' THEN 1 END) AS max_attempts, min(CASE WHEN state = 'waiting' THEN next_attempt_at END) AS next_due
             FROM rows WHERE request = ?
             """, [.int(id.number)], { s in
                 (total: s.int("total"), processed: s.int("processed"), failed: s.int("failed"),

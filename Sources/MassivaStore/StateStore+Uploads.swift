@@ -19,8 +19,10 @@ extension StateStore {
     ///   while queued), and sending it again is how it asks for it after all.
     public func earlierUpload(tenant: String, fileName: String, digest: [UInt8], since: Double) throws
         -> (id: RequestID, submittedAt: Double)? {
+        // SQLite is named the partial index (as written with migration 8); PostgreSQL has no
+        // INDEXED BY, and its planner matches `content_digest = ?` to the index's condition itself.
         try database.queryOne("""
-            SELECT id, submitted_at FROM requests INDEXED BY requests_uploads
+            SELECT id, submitted_at FROM requests \(database.dialect(sqlite: "INDEXED BY requests_uploads", postgresql: ""))
             WHERE tenant = ? AND file_name = ? AND content_digest = ? AND submitted_at >= ?
             AND duplicate_of IS NULL AND status IN ('queued', 'processing', 'done')
             ORDER BY submitted_at DESC, id DESC LIMIT 1

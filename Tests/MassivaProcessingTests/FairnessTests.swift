@@ -222,11 +222,23 @@ import MassivaTestSupport
             guard fd >= 0 else { throw POSIXError(.EIO) }
         }
         deinit { close(fd) }
-        /// Blocks until the next probe has started; its POD.
-        func next() -> String {
+        /// Waits until the next probe has started: its POD; or, when none starts within
+        /// `timeout` seconds (the engine failed: a hang would hold the whole suite), a text no
+        /// POD matches, so the test fails instead of waiting forever.
+        func next(timeout: Double = 120) -> String {
             var line: [UInt8] = []
             var byte: UInt8 = 0
-            while read(fd, &byte, 1) == 1 && byte != 0x0A { line.append(byte) }
+            let deadline = Date().addingTimeInterval(timeout)
+            while true {
+                var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+                let polled = poll(&ready, 1, left)
+                if polled < 0 && errno == EINTR { continue }
+                guard polled > 0 else { return "(no probe started within \(Int(timeout)) s)" }
+                guard read(fd, &byte, 1) == 1 else { return "(the signal FIFO failed)" }
+                if byte == 0x0A { break }
+                line.append(byte)
+            }
             return String(decoding: line, as: UTF8.self)
         }
     }
@@ -250,7 +262,7 @@ import MassivaTestSupport
         #expect(f.logged.wait { $0.hasPrefix("done ") && $0.contains("tenant=voltaic") }, "voltaic's request done")
         #expect(!f.logged.lines.contains { $0.hasPrefix("done ") && $0.contains("tenant=acme") }, "while acme's are held")
         try gate.release()
-        finished.wait()
+        #expect(finished.wait(timeout: .now() + 120) == .success, "the pass returned")
         #expect(summary()?.processed == 4)
         let requests = try f.store.requests(tenant: nil)
         #expect(requests.map(\.status) == Array(repeating: .done, count: 4))
@@ -274,7 +286,7 @@ import MassivaTestSupport
         #expect(f.logged.wait { $0.hasPrefix("done ") && $0.contains("tenant=voltaic") }, "voltaic's request done")
         #expect(!f.logged.lines.contains { $0.hasPrefix("done ") && $0.contains("tenant=acme") })
         try gate.release()
-        finished.wait()
+        #expect(finished.wait(timeout: .now() + 120) == .success, "the pass returned")
         #expect(summary()?.processed == 2)
         #expect(try f.store.requests(tenant: nil).map(\.status) == [.done, .done])
     }
