@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase", "MassivaTestSupport"]),
         .testTarget(name: "MassivaResultsTests", dependencies: ["MassivaResults", "MassivaSpool"]),
         .testTarget(name: "MassivaCLITests", dependencies: ["MassivaCLI"]),
-        .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI"]),
+        .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI", "MassivaDatabase"]),
         .testTarget(name: "MassivaSystemTests", dependencies: ["MassivaTestSupport", "MassivaSystem"]),
         .testTarget(name: "MassivaStoreTests",
                     dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaRegistry", "MassivaDomain",
