@@ -202,4 +202,26 @@ func databaseName(_ uri: String) -> String {
         #expect(s.logLines.last { $0.hasPrefix("database_unavailable") }?.hasSuffix("retry_in=4s") == true, "\(s.logLines)")
         #expect(!s.embeddedDatabaseExists)
     }
+
+    /// SIGHUP with another `database`: the daemon says it keeps the one it started with (its
+    /// lease is there) and goes on working on it with the rest of the new configuration.
+    @Test func aReloadKeepsTheDatabaseTheDaemonStartedWith() throws {
+        // The rescan takes the file whether or not the reload's new watch saw it arrive.
+        let h = try DaemonHarness(rescanInterval: "1s")
+        let daemon = try h.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(h.waitUntil(60) { h.log.contains("started") }, "\(h.log)")
+        let uri = "postgresql:///elsewhere?host=/nonexistent&port=5"
+        let text = try String(contentsOfFile: h.configPath, encoding: .utf8)
+        try (text + "\ndatabase = \(uri)\n").write(toFile: h.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(h.waitUntil(60) { h.log.contains("reloaded") }, "\(h.log)")
+        #expect(h.log.contains("database_kept database=sqlite configured=\(uri) "), "\(h.log)")
+        try h.drop(SampleRows.clean(count: 1), as: "after-reload.csv")
+        #expect(h.waitUntil(60) { (h.stato("acme", "MOME-000000001")?["status"] as? String) == "done" }, "\(h.log)")
+        #expect(!h.log.contains("database_unavailable"))
+        daemon.terminate()
+        #expect(daemon.waitUntilExit(timeout: 60))
+        #expect(daemon.terminationStatus == 0)
+    }
 }
