@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "MassivaDomain", dependencies: ["CZlib"]),
         // CSV reading (dialects, encodings) and writing.
         .target(name: "MassivaCSV"),
-        // Postfix-style configuration file and durations.
-        .target(name: "MassivaConfig", dependencies: ["MassivaSystem"]),
+        // Postfix-style configuration file and durations. MassivaDatabase for the `database`
+        // setting: its `DatabaseLocation` is the one parser of that value (and hides a password).
+        .target(name: "MassivaConfig", dependencies: ["MassivaSystem", "MassivaDatabase"]),
         // The database, wrapped once: SQLite (the embedded default) and PostgreSQL (libpq)
         // behind one connection type.
         .target(name: "MassivaDatabase", dependencies: ["CSQLite", "CLibpq"]),
@@ -44,7 +45,7 @@ let package = Package(
                 dependencies: ["MassivaDomain", "MassivaDatabase", "MassivaRegistry"]),
         // The spool's folders and taking uploads from them (intake).
         .target(name: "MassivaSpool",
-                dependencies: ["MassivaDomain", "MassivaStore", "MassivaSystem", "MassivaCSV"]),
+                dependencies: ["MassivaDomain", "MassivaStore", "MassivaDatabase", "MassivaSystem", "MassivaCSV"]),
         // The files an SI downloads: rendering, the scp.zip archive, writing them atomically.
         .target(name: "MassivaResults",
                 dependencies: ["MassivaDomain", "MassivaStore", "MassivaRegistry", "MassivaSpool", "MassivaCSV",
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "MassivaDatabaseTests", dependencies: ["MassivaDatabase", "MassivaTestSupport"]),
         .testTarget(name: "MassivaResultsTests", dependencies: ["MassivaResults", "MassivaSpool"]),
         .testTarget(name: "MassivaCLITests", dependencies: ["MassivaCLI"]),
-        .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI"]),
+        .testTarget(name: "MassivaConfigTests", dependencies: ["MassivaTestSupport", "MassivaConfig", "MassivaCLI", "MassivaDatabase"]),
         .testTarget(name: "MassivaSystemTests", dependencies: ["MassivaTestSupport", "MassivaSystem"]),
         .testTarget(name: "MassivaStoreTests",
                     dependencies: ["MassivaTestSupport", "MassivaStore", "MassivaDatabase", "MassivaRegistry", "MassivaDomain",

@@ -83,6 +83,15 @@ public final class CommandContext {
         return SpoolLayout(root: try configuration().spoolDirectory)
     }
 
+    /// The database the configuration names (`database`), without opening it.
+    public func databaseLocation() throws -> DatabaseLocation {
+        do {
+            return try configuration().databaseLocation(embeddedPath: try layout().databasePath)
+        } catch let error as DatabaseLocationError {
+            throw CLIError("\(error)", status: 2)
+        }
+    }
+
     /// The user this command acts as on the spool when run as root: the owner of `private/`,
     /// unless that is root itself or the folder does not exist yet (then the spool is root's).
     /// Nil when not running as root.

@@ -1,3 +1,4 @@
+import MassivaDatabase
 import MassivaStore
 import MassivaSystem
 
@@ -5,7 +6,8 @@ import MassivaSystem
 /// its caller step, the one identity switch its `Privilege` calls for, then the rest).
 ///
 /// Exit status: 0 success, 1 the command failed (message on stderr), 2 usage or configuration
-/// error, 65 the spool's database was written by a newer release (`SchemaError.exitStatus`);
+/// error (also a PostgreSQL database that cannot be reached: `massiva: database URI: libpq's
+/// message`), 65 the spool's database was written by a newer release (`SchemaError.exitStatus`);
 /// some commands define more (see their `--help`).
 public enum MassivaCommandLine {
     public static let commands: [Command] =
@@ -76,6 +78,12 @@ public enum MassivaCommandLine {
         } catch let error as CLIError {
             Output.error("\(name): \(error.message)")
             return error.status
+        } catch let error as DatabaseUnavailableError {
+            // Not this command's failure but the configured database's, said as massiva's own
+            // start-up errors are (issue 20: `massiva: database postgresql://...: <libpq's
+            // message>`), and a configuration error's status: nothing was done.
+            Output.error("massiva: \(error)")
+            return 2
         } catch let error as SchemaError {
             // A database of a newer release: its own status, so that systemd (which does not
             // restart the daemon on it) and scripts can tell it from other failures.

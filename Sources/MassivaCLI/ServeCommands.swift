@@ -20,8 +20,18 @@ enum ServeCommands {
         if !once { try Daemon.blockSignals() }
         let log = try context.log()
         let layout = try context.layout()
-        let store = try context.store()
-        for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
+        // The daemon waits for a database out of reach (`DatabaseWait`); a batch, like every
+        // command, stops at once with status 2.
+        let wait = once ? nil : DatabaseWait(database: try context.databaseLocation(), log: log)
+        func untilReachable<Value>(_ body: () throws -> Value) throws -> Value? {
+            guard let wait else { return try body() }
+            return try wait.run(body)
+        }
+        guard let store = try untilReachable({ () throws -> StateStore in
+            let store = try context.store()
+            for tenant in try store.tenants() { TenantFolders.ensure(tenant.id, layout: layout) }
+            return store
+        }) else { return 0 }  // stopped (SIGTERM) while waiting
         let configuration = try context.configuration()
         let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
         guard let lock = try FileLock.tryAcquire(lockPath) else {
@@ -34,13 +44,17 @@ enum ServeCommands {
         let process = ProcessMetrics(startTime: context.clock.now)
         process.version = MassivaVersion.version
         // The spool's lease: this daemon works only while it leads (docs/high-availability.md).
-        let leadership = try LeaseKeeper(database: store.databaseLocation, spool: layout.root,
-                                         holder: LeaseHolder.thisProcess(configuration, startedAt: process.startTime),
-                                         leaseTime: configuration.leaderLeaseTime, clock: context.clock, log: log)
-        process.leadership = { [weak leadership] in
-            leadership.map { ($0.holder.node, $0.fence.trustedTerm) }
+        func makeLeadership() throws -> LeaseKeeper {
+            let leadership = try LeaseKeeper(database: store.databaseLocation, spool: layout.root,
+                                             holder: LeaseHolder.thisProcess(configuration, startedAt: process.startTime),
+                                             leaseTime: configuration.leaderLeaseTime, clock: context.clock, log: log)
+            process.leadership = { [weak leadership] in
+                leadership.map { ($0.holder.node, $0.fence.trustedTerm) }
+            }
+            return leadership
         }
         if once {
+            let leadership = try makeLeadership()
             // A batch leads or does not run: it never waits for a lease another daemon holds.
             leadership.stepNow()
             guard leadership.fence.isTrusted else {
@@ -57,13 +71,17 @@ enum ServeCommands {
             engine.metrics?.writeNow()  // the figures as this run leaves them (a failure is logged)
             return 0
         }
-        let daemon = try Daemon(
-            configuration: configuration,
-            loadConfiguration: { try context.reloadConfiguration() },
-            makeEngine: { configuration, log in
-                try makeEngine(configuration, process: process, clock: context.clock, log: log, fence: leadership.fence)
-            },
-            log: log, clock: context.clock, leadership: leadership)
+        // Their connections are opened again should the database have gone meanwhile.
+        guard let daemon = try untilReachable({ () throws -> Daemon in
+            let leadership = try makeLeadership()
+            return try Daemon(
+                configuration: configuration,
+                loadConfiguration: { try context.reloadConfiguration() },
+                makeEngine: { configuration, log in
+                    try makeEngine(configuration, process: process, clock: context.clock, log: log, fence: leadership.fence)
+                },
+                log: log, clock: context.clock, leadership: leadership)
+        }) else { return 0 }
         return daemon.run()
     }
 

@@ -1,3 +1,5 @@
+import MassivaDatabase
+
 /// The settings of massiva, read from a Postfix-style file (see `Configuration.parse`).
 ///
 /// Every parameter has a default (`Configuration.defaults`); a file only names what it changes.
@@ -5,6 +7,12 @@
 public struct Configuration: Sendable, Equatable {
     /// `spool_directory`: root of the spool. Relative values are resolved when a file is parsed.
     public var spoolDirectory: String
+    /// `database`: where the state lives. `sqlite` (the default; empty means the same) is the
+    /// embedded file `private/massiva.db` of the spool; a `postgresql://` (or `postgres://`)
+    /// libpq URI is that PostgreSQL database. Checked by `DatabaseLocation(setting:embeddedPath:)`,
+    /// the one parser of the value, which refuses a URI with a password (libpq reads it from
+    /// `~/.pgpass` or `PGPASSFILE`). See `databaseLocation(embeddedPath:)`.
+    public var database: String
     /// `registry`: which grid registry to use. Only `embedded` exists for now.
     public var registry: String
     /// `max_rows`: the largest number of data rows accepted in one request file.
@@ -91,6 +99,7 @@ public struct Configuration: Sendable, Equatable {
     /// Creates a configuration; every argument defaults to the built-in value.
     public init(
         spoolDirectory: String = "./spool",
+        database: String = "sqlite",
         registry: String = "embedded",
         maxRows: Int = 100,
         maxFileSize: Int = 1_048_576,
@@ -123,6 +132,7 @@ public struct Configuration: Sendable, Equatable {
         nodeName: String = ""
     ) {
         self.spoolDirectory = spoolDirectory
+        self.database = database
         self.registry = registry
         self.maxRows = maxRows
         self.maxFileSize = maxFileSize
@@ -160,6 +170,13 @@ public struct Configuration: Sendable, Equatable {
     public var effectiveTenantProbeConcurrency: Int {
         let limit = tenantProbeConcurrency == 0 ? probeConcurrency / 2 : tenantProbeConcurrency
         return max(1, min(limit, probeConcurrency))
+    }
+
+    /// The database `database` names: the embedded file at `embeddedPath` (the spool's
+    /// `SpoolLayout.databasePath`) or the PostgreSQL URI. Throws only for a value the file would
+    /// have been refused with (a configuration made in code).
+    public func databaseLocation(embeddedPath: String) throws(DatabaseLocationError) -> DatabaseLocation {
+        try DatabaseLocation(setting: database, embeddedPath: embeddedPath)
     }
 
     /// The built-in values, used for every parameter a file does not set.

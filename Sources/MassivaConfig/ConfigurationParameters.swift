@@ -1,3 +1,5 @@
+import MassivaDatabase
+
 /// The table of parameters: name, how a value is read into a `Configuration`, how it is written back.
 struct ConfigurationParameter: Sendable {
     /// The name in the file, such as `max_rows`.
@@ -10,6 +12,7 @@ struct ConfigurationParameter: Sendable {
     /// Every parameter, in the order `lines(onlyNonDefault:)` writes them.
     static let all: [ConfigurationParameter] = [
         path("spool_directory", \.spoolDirectory),
+        database("database", \.database),
         choice("registry", \.registry, ["embedded"]),
         positiveInteger("max_rows", \.maxRows, maximum: Limits.maxRows),
         size("max_file_size", \.maxFileSize, maximum: Limits.maxFileSize),
@@ -79,6 +82,27 @@ struct ConfigurationParameter: Sendable {
             if value.utf8.count > Limits.pathLength { return "a path of at most \(Limits.pathLength) bytes, got \(value.utf8.count)" }
             return nil
         }
+    }
+
+    /// `database`: checked by `DatabaseLocation`, the one parser of the value (no embedded path
+    /// is known here: only whether the value is valid counts), kept as written, empty as
+    /// `sqlite`. Rendered without a password, should a configuration made in code hold one.
+    private static func database(
+        _ name: String, _ keyPath: WritableKeyPath<Configuration, String> & Sendable
+    ) -> ConfigurationParameter {
+        ConfigurationParameter(
+            name: name,
+            apply: { configuration, value in
+                do {
+                    _ = try DatabaseLocation(setting: value, embeddedPath: "")
+                } catch {
+                    // Its description names the setting (without a password) and the reason.
+                    return "\(error)"
+                }
+                configuration[keyPath: keyPath] = value.isEmpty ? "sqlite" : value
+                return nil
+            },
+            render: { DatabaseLocation.redacted($0[keyPath: keyPath]) })
     }
 
     /// A user or group name as Debian's `useradd`/`groupadd` take it.

@@ -1,5 +1,6 @@
 import Dispatch
 import MassivaConfig
+import MassivaDatabase
 import MassivaDomain
 import MassivaProcessing
 import MassivaSpool
@@ -322,7 +323,15 @@ public final class Daemon: @unchecked Sendable {
         guard schemaIsKnown() else { return }
         _ = try? notifier.reloading()
         do {
-            let fresh = try loadConfiguration()
+            var fresh = try loadConfiguration()
+            if fresh.database != configuration.database {
+                // The lease, its fence and the connections of the threads stay on the database the
+                // daemon started with: an engine on another one would work outside its lease.
+                log.log("database_kept", ["database": DatabaseLocation.redacted(configuration.database),
+                                          "configured": DatabaseLocation.redacted(fresh.database),
+                                          "action": "restart massiva to use the configured database"])
+                fresh.database = configuration.database
+            }
             let freshEngine = try makeEngine(fresh, log)
             freshEngine.shouldStop = { [weak self] in self?.isStopping ?? true }
             freshEngine.heartbeat = { [weak self] in self?.heartbeat() }

@@ -76,12 +76,30 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         if let question = tail.firstIndex(of: "?") {
             let path = tail[..<question]
             let query = tail[tail.index(after: question)...].split(separator: "&", omittingEmptySubsequences: false).map { part in
-                part.lowercased().hasPrefix("password=") ? "password=***" : String(part)
+                // libpq decodes a parameter's name as well as its value: `p%61ssword=` is one too.
+                percentDecoded(part.prefix(while: { $0 != "=" })).lowercased() == "password" && part.contains("=")
+                    ? "password=***" : String(part)
             }
             tail = path + "?" + query.joined(separator: "&")
         }
         return out + tail
     }
+}
+
+/// `text` with its `%XX` escapes decoded (an invalid escape is kept as it is).
+private func percentDecoded(_ text: Substring) -> String {
+    var bytes: [UInt8] = []
+    var rest = text.utf8[...]
+    while let byte = rest.popFirst() {
+        if byte == UInt8(ascii: "%"), rest.count >= 2,
+           let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) {
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        } else {
+            bytes.append(byte)
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// A `database` setting that names no database massiva can use.

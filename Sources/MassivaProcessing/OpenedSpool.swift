@@ -7,8 +7,10 @@ import MassivaSystem
 /// A spool opened for work: its folders exist, its database is open and its schema current.
 ///
 /// The one way into a spool, for every command and the daemon (`Engine.open` builds on it):
-/// the spool's own folders are made when missing, then `Schema.open` opens the database and
-/// runs the migrations it lacks, or refuses a database written by a newer release.
+/// the spool's own folders are made when missing, then the database the configuration names
+/// (`database`: the embedded `private/massiva.db`, or a PostgreSQL database, where nothing is
+/// made at `private/massiva.db`) is opened and given the migrations it lacks (`Schema.migrate`),
+/// or refused when a newer release wrote it.
 public struct OpenedSpool {
     public let configuration: Configuration
     public let layout: SpoolLayout
@@ -22,8 +24,12 @@ public struct OpenedSpool {
         public var description: String { "cannot prepare the spool \(root): \(underlying)" }
     }
 
+    /// Opens the spool of `configuration`. Throws `DatabaseUnavailableError` when its PostgreSQL
+    /// database cannot be reached (a command exits 2 on it, the daemon waits and tries again),
+    /// `PreparationError` when its folders cannot be made, and the database's own errors.
     public static func open(_ configuration: Configuration) throws -> OpenedSpool {
         let layout = SpoolLayout(root: configuration.spoolDirectory)
+        let location = try configuration.databaseLocation(embeddedPath: layout.databasePath)
         // private/ and private/tmp/ are the owner's to make (0700); tenants/ too on a developer's
         // spool, while a deployed one's is root's (made by the package or by `tenant add`), so
         // failing to make it is no error here.
@@ -35,7 +41,8 @@ public struct OpenedSpool {
             throw PreparationError(root: layout.root, underlying: error)
         }
         if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
-        let database = try Schema.open(path: layout.databasePath)
+        let database = try Database.connect(location)
+        try Schema.migrate(database)
         let store = try StateStore(database: database)
         return OpenedSpool(configuration: configuration, layout: layout, store: store,
                            registry: try EmbeddedRegistry(database: database))

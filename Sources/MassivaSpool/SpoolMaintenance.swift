@@ -1,3 +1,4 @@
+import MassivaDatabase
 import MassivaDomain
 import MassivaStore
 import MassivaSystem
@@ -6,6 +7,12 @@ import MassivaSystem
 /// and the spool's files checked against what the database records.
 public enum SpoolMaintenance {
     public struct BackupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `massiva backup` asked of a spool whose database is not the embedded file: nothing to
+    /// copy here (a configuration matter, not a failure of the copy).
+    public struct BackupRefused: Error, CustomStringConvertible {
         public let description: String
     }
 
@@ -20,8 +27,16 @@ public enum SpoolMaintenance {
     /// (the spool owner's, for a command run as root) and copied through the temporary's open
     /// connection. So a backup into root's 0700 folder can be made, and is root's, and nothing
     /// in the spool is made by root.
-    public static func backup(_ layout: SpoolLayout, to destination: String, replace: Bool,
-                              caller: CallerIdentity = .current) throws {
+    ///
+    /// `database` is the spool's configured database (nil: the embedded file): a PostgreSQL one
+    /// is refused (`BackupRefused`) before anything is opened or made; pg_dump backs it up.
+    public static func backup(_ layout: SpoolLayout, database: DatabaseLocation? = nil, to destination: String,
+                              replace: Bool, caller: CallerIdentity = .current) throws {
+        if let database, case .postgresql = database {
+            throw BackupRefused(description: "the database is PostgreSQL (\(database)): massiva backup copies only the "
+                                + "embedded SQLite file; back it up with pg_dump (pg_dump -Fc -f FILE '\(database)'), "
+                                + "or the server's own backups")
+        }
         guard FileSystem.exists(layout.databasePath) else {
             throw BackupError(description: "no database at \(layout.databasePath)")
         }
@@ -73,9 +88,12 @@ public enum SpoolMaintenance {
     }
 
     /// Everything wrong with the spool, each as `where: what`; empty when all is well.
+    /// `database` is the spool's configured database (nil: the embedded file); a PostgreSQL one
+    /// that cannot be reached is thrown (`DatabaseUnavailableError`), not listed: nothing of
+    /// the spool could be checked.
     ///
-    /// - SQLite's `integrity_check` of the database, and its schema version against this
-    ///   binary's;
+    /// - SQLite's `integrity_check` of the database (an embedded one only: PostgreSQL has no
+    ///   such statement, nor any PRAGMA), and its schema version against this binary's;
     /// - every request's status and every row's state, code and configuration type are values
     ///   this binary knows (a corrupted or hand-edited record);
     /// - every upload in `private/claim/` is recorded as a request (a crash leaves it there
@@ -85,37 +103,45 @@ public enum SpoolMaintenance {
     ///   its tenant's `results/`, one removed by retention has none, and no folder there is of
     ///   no request of that tenant (folders still pending are right either way);
     /// - nothing under `results/` is a temporary or hidden file an SI could see.
-    public static func check(_ layout: SpoolLayout) -> [String] {
+    public static func check(_ layout: SpoolLayout, database location: DatabaseLocation? = nil) throws -> [String] {
         var problems: [String] = []
-        guard FileSystem.exists(layout.databasePath) else { return ["\(layout.databasePath): no database"] }
+        let location = location ?? .sqlite(path: layout.databasePath)
+        // How the lines name the database: the file's path, or the URI without a password.
+        let name = location.description
         let database: Maintenance
-        do { database = try Maintenance(path: layout.databasePath) } catch {
-            return ["\(layout.databasePath): cannot be opened: \(error)"]
-        }
-        do {
-            for line in try database.integrityProblems() {
-                problems.append("\(layout.databasePath): integrity_check: \(line)")
+        switch location {
+        case .sqlite(let path):
+            guard FileSystem.exists(path) else { return ["\(name): no database"] }
+            do { database = try Maintenance(path: path) } catch {
+                return ["\(name): cannot be opened: \(error)"]
             }
-        } catch {
-            problems.append("\(layout.databasePath): integrity_check failed: \(error)")
+            do {
+                for line in try database.integrityProblems() {
+                    problems.append("\(name): integrity_check: \(line)")
+                }
+            } catch {
+                problems.append("\(name): integrity_check failed: \(error)")
+            }
+        case .postgresql:
+            database = try Maintenance(location: location)
         }
         do {
             let version = try database.schemaVersion()
             if version > Schema.currentVersion || version < 0 {
-                problems.append("\(layout.databasePath): schema version \(version) is unknown to this binary (it knows up to \(Schema.currentVersion))")
+                problems.append("\(name): schema version \(version) is unknown to this binary (it knows up to \(Schema.currentVersion))")
             }
         } catch {
-            problems.append("\(layout.databasePath): schema version unreadable: \(error)")
+            problems.append("\(name): schema version unreadable: \(error)")
         }
         do {
             for record in try database.undecodableRecords() {
-                problems.append("\(layout.databasePath): unknown stored value: \(record)")
+                problems.append("\(name): unknown stored value: \(record)")
             }
         } catch {
-            problems.append("\(layout.databasePath): records unreadable: \(error)")
+            problems.append("\(name): records unreadable: \(error)")
         }
         checkClaims(layout, database, &problems)
-        checkResults(layout, database, &problems)
+        checkResults(layout, database, name: name, &problems)
         return problems
     }
 
@@ -136,7 +162,7 @@ public enum SpoolMaintenance {
         }
     }
 
-    static func checkResults(_ layout: SpoolLayout, _ database: Maintenance, _ problems: inout [String]) {
+    static func checkResults(_ layout: SpoolLayout, _ database: Maintenance, name: String, _ problems: inout [String]) {
         let tenants = ((try? FileSystem.listDirectory(layout.tenantsDirectory)) ?? []).sorted()
         // Tenants whose results/ is a real folder: a linked one is refused by the engine, and
         // nothing is read through it here either.
@@ -174,7 +200,7 @@ public enum SpoolMaintenance {
                 }
             }
         } catch {
-            problems.append("\(layout.databasePath): requests unreadable: \(error)")
+            problems.append("\(name): requests unreadable: \(error)")
         }
     }
 

@@ -3,7 +3,7 @@ import MassivaDomain
 
 /// What `massiva backup` and `massiva check` ask of the database: the online backup, SQLite's
 /// own integrity check, the schema's version, and the records the spool's files are checked
-/// against.
+/// against (on PostgreSQL too, but for the first two).
 public struct Maintenance {
     private let database: Database
 
@@ -12,6 +12,15 @@ public struct Maintenance {
     public init(path: String) throws {
         database = try Database(path: path)
     }
+
+    /// Opens the database at `location` the same way (`check` on either engine); a PostgreSQL
+    /// database out of reach is a `DatabaseUnavailableError`.
+    public init(location: DatabaseLocation) throws {
+        database = try Database.connect(location)
+    }
+
+    /// Which engine holds the database: SQLite's own checks (`integrityProblems`) exist only there.
+    public var engine: DatabaseLocation.Engine { database.engine }
 
     /// A consistent copy of the database in the new file `destination` (SQLite's online backup:
     /// one snapshot, taken while the daemon keeps writing).
@@ -24,8 +33,11 @@ public struct Maintenance {
         try Schema.version(of: database)
     }
 
-    /// `PRAGMA integrity_check`'s findings; empty when it says `ok`.
+    /// `PRAGMA integrity_check`'s findings; empty when it says `ok`. SQLite's alone: on
+    /// PostgreSQL there is no such check to run (the server keeps its files consistent; its
+    /// checksums and `amcheck` are the DBA's) and nothing is found.
     public func integrityProblems() throws -> [String] {
+        guard database.engine == .sqlite else { return [] }
         let lines = try database.query("PRAGMA integrity_check", []) { $0.text(0) }
         return lines == ["ok"] ? [] : lines
     }
