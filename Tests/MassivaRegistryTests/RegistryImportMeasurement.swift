@@ -21,10 +21,32 @@ import MassivaTestSupport
         let embedded = try EmbeddedRegistry(database: database)
         let clock = ContinuousClock()
         var counts = RegistryImportCounts()
-        let first = try clock.measure { counts = try RegistryImporter.importDirectory(registry, into: embedded) }
+        let timed = Timed(embedded)
+        let first = try clock.measure { counts = try RegistryImporter.importDirectory(registry, into: timed) }
+        let firstParts = timed.parts
+        timed.parts = [:]
         var again = RegistryImportCounts()
-        let second = try clock.measure { again = try RegistryImporter.importDirectory(registry, into: embedded) }
+        let second = try clock.measure { again = try RegistryImporter.importDirectory(registry, into: timed) }
         #expect(again.added == 0 && again.changed == 0 && again.removed == 0)
-        print("registry import on \(TestDatabase.engine): \(counts.pods) PODs, \(counts.devices) devices: first \(first), again \(second)")
+        print("registry import on \(TestDatabase.engine): \(counts.pods) PODs, \(counts.devices) devices: first \(first) \(firstParts), again \(second) \(timed.parts)")
+    }
+
+    /// The target, with the time spent in its staging and in its commit.
+    final class Timed: RegistryImportTarget {
+        let target: EmbeddedRegistry
+        var parts: [String: Duration] = [:]
+        let clock = ContinuousClock()
+        init(_ target: EmbeddedRegistry) { self.target = target }
+        func timed<T>(_ part: String, _ body: () throws -> T) rethrows -> T {
+            let start = clock.now
+            defer { parts[part, default: .zero] += clock.now - start }
+            return try body()
+        }
+        func beginImport() throws { try timed("begin") { try target.beginImport() } }
+        func stage(pods: [ImportedPOD]) throws -> [ImportDuplicate] { try timed("stage") { try target.stage(pods: pods) } }
+        func stage(devices: [ImportedDevice]) throws -> [ImportDuplicate] { try timed("stage") { try target.stage(devices: devices) } }
+        func eachOrphanProductionPOD(_ body: (Int, String) throws -> Void) throws { try timed("orphans") { try target.eachOrphanProductionPOD(body) } }
+        func commitImport() throws -> RegistryImportCounts { try timed("commit") { try target.commitImport() } }
+        func endImport() { timed("end") { target.endImport() } }
     }
 }
