@@ -99,7 +99,7 @@ let package = Package(
                                    "MassivaProcessing", "MassivaConfig", "MassivaSpool", "MassivaSystem"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "MassivaRegistryTests",
-                    dependencies: ["MassivaRegistry", "MassivaStore", "MassivaDatabase", "MassivaDomain"]),
+                    dependencies: ["MassivaRegistry", "MassivaStore", "MassivaDatabase", "MassivaDomain", "MassivaTestSupport"]),
         // Intake (taking uploads, cancellation, claim names), driven by the engine's passes.
         .testTarget(name: "MassivaSpoolTests",
                     dependencies: ["MassivaTestSupport", "MassivaSpool", "MassivaProcessing", "MassivaResults", "MassivaStore",

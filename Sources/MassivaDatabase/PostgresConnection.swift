@@ -169,6 +169,78 @@ final class PostgresConnection {
         return try body("massiva_cursor\(openCursors)")
     }
 
+    // MARK: COPY FROM STDIN
+
+    /// Runs `sql`, a `COPY ... FROM STDIN` in text format, and sends it the rows `body` writes;
+    /// returns how many the server copied. Errors carry the server's SQLSTATE as `check` gives
+    /// them (bad data: `22P02`, a NUL in a text: `22021`, a key taken: `23505`).
+    ///
+    /// Whatever fails, the connection leaves the COPY state before this returns: a `body` that
+    /// throws ends the copy with `PQputCopyEnd`'s failure message (the server then discards
+    /// every row sent) and its own error is thrown; a server error mid-copy (the rows already
+    /// sent are discarded as well) is read once the rest is sent. The connection then takes the
+    /// next statement (in a transaction: the caller's ROLLBACK or ROLLBACK TO, as after any
+    /// failed statement).
+    func copyIn(_ sql: String, _ body: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
+        let start = PQexec(connection, sql)
+        guard let start, PQresultStatus(start) == PGRES_COPY_IN else {
+            defer { PQclear(start) }
+            try check(start, sql: sql)
+            // A statement that is no COPY FROM STDIN ran to its end: not what the caller meant.
+            throw DatabaseError(code: 21, message: "not a COPY ... FROM STDIN", sql: sql)
+        }
+        PQclear(start)
+        var writer = PostgresCopyWriter(connection: self, sql: sql)
+        do {
+            try body(&writer)
+            try writer.flush()
+        } catch {
+            // Ends the COPY as failed (the server answers 57014, "COPY from stdin failed"), reads
+            // that answer so the connection is idle again, and throws the body's own error.
+            _ = PQputCopyEnd(connection, "massiva: copy abandoned")
+            drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(connection, nil) == 1 else { throw connectionFailure(sql: sql) }
+        // The COPY's result, then nil: every result is read, or the next statement finds the
+        // connection busy.
+        let result = PQgetResult(connection)
+        defer {
+            PQclear(result)
+            drainResults()
+        }
+        try check(result, sql: sql)
+        return changes
+    }
+
+    /// Sends `count` bytes of COPY data (whole rows, as `PostgresCopyWriter` flushes them).
+    fileprivate func putCopyData(_ bytes: UnsafeBufferPointer<UInt8>, sql: String) throws(DatabaseError) {
+        guard bytes.count > 0 else { return }
+        let sent = bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        // Blocking connection: 1 (queued or sent) or -1 (the connection failed).
+        guard sent == 1 else { throw connectionFailure(sql: sql) }
+    }
+
+    /// libpq's own failure while copying (a broken socket): the connection is reset before the
+    /// next statement; the results it still holds are read first.
+    private func connectionFailure(sql: String) -> DatabaseError {
+        let message = Self.trimmed(String(cString: PQerrorMessage(connection)))
+        drainResults()
+        needsReset = true
+        return DatabaseError(code: 1, message: message, sql: sql, sqlState: "08006")
+    }
+
+    /// Reads and drops every result left on the connection.
+    private func drainResults() {
+        while let result = PQgetResult(connection) {
+            // A COPY still in progress would return its COPY_IN result again and again.
+            let stillCopying = PQresultStatus(result) == PGRES_COPY_IN
+            PQclear(result)
+            if stillCopying { _ = PQputCopyEnd(connection, "massiva: copy abandoned") }
+            if PQstatus(connection) != CONNECTION_OK { break }
+        }
+    }
+
     static func trimmed(_ message: String) -> String {
         var s = Substring(message)
         while let c = s.last, c == "\n" || c == " " { s.removeLast() }
@@ -227,6 +299,80 @@ final class PostgresConnection {
             }
             out.append(0)
             return out
+        }
+    }
+}
+
+/// The rows of a `COPY ... FROM STDIN` (`Database.copy`), written in PostgreSQL's text format:
+/// columns separated by a tab, rows ended by a newline, NULL as `\N`, and in a value a
+/// backslash, tab, newline or carriage return escaped by a backslash (`\\`, `\t`, `\n`,
+/// `\r`), so no value can end a column, a row or the data early. A `bytea` value (`.blob`) is
+/// its hex form (`\\x...` once escaped). Text may hold any Unicode but NUL, which PostgreSQL
+/// text cannot hold: the server refuses it (SQLSTATE 22021).
+///
+/// Whole rows are buffered and sent in messages of about 64 KiB: the memory of a copy of any
+/// size is the buffer.
+public struct PostgresCopyWriter {
+    fileprivate let connection: PostgresConnection
+    fileprivate let sql: String
+    private var buffer: [UInt8] = []
+    private var columnsInRow = 0
+    /// A message's size: large enough that libpq's per-call cost is nothing beside the rows,
+    /// small enough to be no memory to speak of.
+    static let flushBytes = 65_536
+
+    fileprivate init(connection: PostgresConnection, sql: String) {
+        self.connection = connection
+        self.sql = sql
+        buffer.reserveCapacity(Self.flushBytes + 4096)
+    }
+
+    /// Appends one column's value to the current row.
+    public mutating func append(_ value: SQLValue) {
+        if columnsInRow > 0 { buffer.append(9) }
+        columnsInRow += 1
+        switch value {
+        case .null: buffer += [92, 78]  // \N
+        case .int(let v): buffer += String(v).utf8
+        case .text(let v): Self.escape(v.utf8, into: &buffer)
+        case .double, .blob:
+            // The text form `Database.run` binds (bytea's `\x` hex: one backslash to escape).
+            let text = PostgresConnection.text(of: value)!.dropLast()  // without its NUL
+            Self.escape(text.lazy.map { UInt8(bitPattern: $0) }, into: &buffer)
+        }
+    }
+
+    /// Ends the current row; sends the rows buffered once they reach `flushBytes`.
+    public mutating func endRow() throws(DatabaseError) {
+        buffer.append(10)
+        columnsInRow = 0
+        if buffer.count >= Self.flushBytes { try flush() }
+    }
+
+    /// Appends `values` as one row.
+    public mutating func row(_ values: [SQLValue]) throws(DatabaseError) {
+        for value in values { append(value) }
+        try endRow()
+    }
+
+    fileprivate mutating func flush() throws(DatabaseError) {
+        let sql = sql, connection = connection
+        let result: Result<Void, DatabaseError> = buffer.withUnsafeBufferPointer { bytes in
+            do throws(DatabaseError) { try connection.putCopyData(bytes, sql: sql); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func escape<S: Sequence>(_ bytes: S, into buffer: inout [UInt8]) where S.Element == UInt8 {
+        for b in bytes {
+            switch b {
+            case 92: buffer += [92, 92]  // \\
+            case 9: buffer += [92, 116]  // \t
+            case 10: buffer += [92, 110]  // \n
+            case 13: buffer += [92, 114]  // \r
+            default: buffer.append(b)
+            }
         }
     }
 }

@@ -129,7 +129,10 @@ public enum RegistryImporter {
         }
         var devices: [ImportedDevice] = []
         devices.reserveCapacity(batchSize)
-        func stageDevices() throws {
+        // `problems` passed in, not captured: called from eachLine's body, which holds the
+        // outer one for writing (a capture was a fatal "simultaneous accesses" once a full batch
+        // had a duplicate).
+        func stageDevices(_ problems: inout Problems) throws {
             for d in try target.stage(devices: devices) {
                 problems.add("devices.csv:\(d.line): \(d.field): \"\(d.value)\" already on line \(d.first)")
             }
@@ -137,9 +140,9 @@ public enum RegistryImporter {
         }
         try eachLine(files.devices, columns: deviceColumns, problems: &problems) { line, v, problems in
             if let device = checkDevice(line, v, &problems) { devices.append(device) }
-            if devices.count >= batchSize { try stageDevices() }
+            if devices.count >= batchSize { try stageDevices(&problems) }
         }
-        try stageDevices()
+        try stageDevices(&problems)
         if problems.count > 0 { throw RegistryImportError(problems: problems.kept, count: problems.count) }
         return try target.commitImport()
     }

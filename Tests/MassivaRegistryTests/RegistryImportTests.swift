@@ -5,8 +5,10 @@ import MassivaDatabase
 import MassivaDomain
 import MassivaRegistry
 import MassivaStore
+import MassivaTestSupport
 
-/// `registry import`, streamed through the scratch database: real files, a real SQLite database.
+/// `registry import`, streamed through the scratch database: real files, a real SQLite database,
+/// or a database of the PostgreSQL test cluster with `MASSIVA_TEST_DATABASE=postgresql`.
 @Suite struct RegistryImportTests {
     final class Folder {
         let root = NSTemporaryDirectory() + "massiva-import-\(UUID().uuidString)"
@@ -14,9 +16,10 @@ import MassivaStore
         let database: Database
         let embedded: EmbeddedRegistry
 
-        init() throws {
+        init(engine: DatabaseLocation.Engine = TestDatabase.engine) throws {
             try FileManager.default.createDirectory(atPath: root + "/registry", withIntermediateDirectories: true)
-            database = try Schema.open(path: root + "/massiva.db")
+            database = try Schema.open(engine == .sqlite ? .sqlite(path: root + "/massiva.db")
+                                       : .postgresql(uri: try PostgresCluster.shared().createDatabase()))
             embedded = try EmbeddedRegistry(database: database)
         }
 
@@ -38,6 +41,18 @@ import MassivaStore
 
         /// Counts every row written to `pods` and `devices` from now on (test-only triggers).
         func countWrites() throws {
+            if database.engine == .postgresql {
+                try database.execute("""
+                    CREATE TABLE IF NOT EXISTS test_writes(n INTEGER); DELETE FROM test_writes; INSERT INTO test_writes VALUES(0);
+                    CREATE OR REPLACE FUNCTION test_count_write() RETURNS trigger LANGUAGE plpgsql
+                        AS $$ BEGIN UPDATE test_writes SET n = n + 1; RETURN NULL; END $$;
+                    CREATE OR REPLACE TRIGGER test_pods_writes AFTER INSERT OR UPDATE OR DELETE ON pods
+                        FOR EACH ROW EXECUTE FUNCTION test_count_write();
+                    CREATE OR REPLACE TRIGGER test_devices_writes AFTER INSERT OR UPDATE OR DELETE ON devices
+                        FOR EACH ROW EXECUTE FUNCTION test_count_write();
+                    """)
+                return
+            }
             try database.execute("CREATE TABLE IF NOT EXISTS test_writes(n INTEGER); DELETE FROM test_writes; INSERT INTO test_writes VALUES(0);")
             for table in ["pods", "devices"] {
                 for event in ["INSERT", "UPDATE", "DELETE"] {
@@ -186,5 +201,59 @@ extension RegistryImportTests {
         #expect(reported.count == 1 && reported[0].hasPrefix("pods.csv: cannot read: open(") && reported[0].contains("No such file"),
                 "\(reported)")
         #expect(try f.podRows().count == 2)
+    }
+}
+
+extension RegistryImportTests {
+    /// Keys twice, thrice, in one staging batch and across batches (4,096 lines), a NID in
+    /// another case, a SID whose first line was itself refused: the same reports, in the same
+    /// order, from both engines (SQLite's scratch database, PostgreSQL's COPY staging).
+    @Test func duplicatesAreReportedTheSameOnBothEngines() throws {
+        var pods = (0..<9000).map { Self.pod($0) }
+        pods[100] = Self.pod(7)     // line 102: twice in the first batch
+        pods[5000] = Self.pod(7)    // line 5002: in the second batch
+        pods[8999] = Self.pod(4500) // line 9001: in the third, its first line in the second
+        pods[4095] = Self.pod(1)    // line 4097: the first batch's last line
+        pods[4096] = Self.pod(1)    // line 4098: the second's first
+        var devices = (0..<9000).map(Self.device)
+        devices[1] = "16MOMSPC399999991,000000000000,MOME,acme"           // line 3: NID of line 2
+        devices[200] = "16MOMSPC300000000,00000000FFFF,MOME,acme"         // line 202: SID of line 2
+        devices[300] = "16MOMSPC300000000,000000000000,MOME,acme"         // line 302: both: the SID is reported
+        devices[5000] = "16MOMSPC399999991,00000000eeee,MOME,acme"        // line 5002: SID of line 3, which was refused: kept
+        devices[6000] = "16MOMSPC399999992,00000000EEEE,MOME,acme"        // line 6002: NID of line 5002
+        devices[7000] = "16MOMSPC399999993,0000000012a0,MOME,acme"        // line 7002: NID of line 4770 (0x12A0 = 4768), other case
+        let expected = [
+            "pods.csv:102: pod: \"IT001E00000007\" already on line 9",
+            "pods.csv:4097: pod: \"IT001E00000001\" already on line 3",
+            "pods.csv:4098: pod: \"IT001E00000001\" already on line 3",
+            "pods.csv:5002: pod: \"IT001E00000007\" already on line 9",
+            "pods.csv:9001: pod: \"IT001E00004500\" already on line 4502",
+            "devices.csv:3: nid: \"000000000000\" already on line 2",
+            "devices.csv:202: sid: \"16MOMSPC300000000\" already on line 2",
+            "devices.csv:302: sid: \"16MOMSPC300000000\" already on line 2",
+            "devices.csv:6002: nid: \"00000000EEEE\" already on line 5002",
+            "devices.csv:7002: nid: \"0000000012A0\" already on line 4770",
+        ]
+        for engine in [DatabaseLocation.Engine.sqlite, .postgresql] {
+            let f = try Folder(engine: engine)
+            try f.write(pods: pods, devices: devices)
+            var reported: [String] = []
+            #expect(throws: RegistryImportError.self) { try RegistryImporter.importDirectory(f.registry, into: f.embedded) { reported.append($0) } }
+            #expect(reported == expected, "\(engine): \(reported)")
+            #expect(try f.embedded.counts() == (0, 0))
+        }
+    }
+
+    /// PostgreSQL reports a line by what refused it when it was staged: line 3's NID was line
+    /// 2's, whatever comes after it. (SQLite's staging looks the SID up after the 64 lines of
+    /// its INSERT and says "sid: already on line 4" here, a line after it.)
+    @Test(.enabled(if: TestDatabase.engine == .postgresql))
+    func aDeviceRefusedForItsNIDIsReportedForItEvenWhenItsSIDIsKeptLater() throws {
+        let f = try Folder()
+        try f.write(pods: [Self.pod(1)], devices: [Self.device(1), "16MOMSPC399999991,000000000001,MOME,acme",
+                                                  "16MOMSPC399999991,000000000002,MOME,acme"])
+        var reported: [String] = []
+        #expect(throws: RegistryImportError.self) { try RegistryImporter.importDirectory(f.registry, into: f.embedded) { reported.append($0) } }
+        #expect(reported == ["devices.csv:3: nid: \"000000000001\" already on line 2"], "\(reported)")
     }
 }
