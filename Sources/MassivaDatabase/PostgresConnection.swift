@@ -141,7 +141,12 @@ final class PostgresConnection {
         let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
-            changes = result.flatMap { Int(String(cString: PQcmdTuples($0))) } ?? 0
+            // As SQLite's changes(): set by a statement that changes rows only, so the COMMIT
+            // of a lone write's own transaction (or a SELECT, a PREPARE) does not reset it.
+            if let result, let tag = PQcmdStatus(result).map({ String(cString: $0) }),
+               ["INSERT ", "UPDATE ", "DELETE ", "MERGE ", "COPY "].contains(where: tag.hasPrefix) {
+                changes = Int(String(cString: PQcmdTuples(result))) ?? 0
+            }
             return
         default:
             var state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }

@@ -105,9 +105,12 @@ public final class AuditTrail: @unchecked Sendable {
 
     /// Entries matching `filter`, oldest first.
     public func entries(_ filter: Filter = Filter()) throws -> [AuditEntry] {
+        // The casts give PostgreSQL each parameter's type (`$1 IS NULL` alone says none);
+        // SQLite reads DOUBLE PRECISION as REAL, and a cast NULL is NULL on both.
         try database.query("""
             SELECT id, at, tenant, configurator, action, pod, sid, request, outcome, detail FROM audit
-            WHERE (?1 IS NULL OR tenant = ?1) AND (?2 IS NULL OR pod = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+            WHERE (CAST(?1 AS TEXT) IS NULL OR tenant = ?1) AND (CAST(?2 AS TEXT) IS NULL OR pod = ?2)
+              AND (CAST(?3 AS DOUBLE PRECISION) IS NULL OR at >= ?3) AND (CAST(?4 AS DOUBLE PRECISION) IS NULL OR at < ?4)
             ORDER BY id
             """, [SQLValue(filter.tenant), SQLValue(filter.pod), SQLValue(filter.from), SQLValue(filter.to)]) { s in
             guard let action = AuditEntry.Action(rawValue: s.text("action")) else {
