@@ -208,14 +208,9 @@ extension EmbeddedRegistry: RegistryImportTarget {
                     sid TEXT COLLATE "C" PRIMARY KEY, nid TEXT COLLATE "C" NOT NULL, device_type TEXT COLLATE "C" NOT NULL,
                     owner TEXT COLLATE "C" NOT NULL, line BIGINT NOT NULL);
                 CREATE UNIQUE INDEX import_devices_by_nid ON import_devices(nid);
-                CREATE TEMPORARY TABLE import_pods_batch(
-                    pod TEXT COLLATE "C" NOT NULL, eneltel TEXT COLLATE "C" NOT NULL, matricola TEXT COLLATE "C" NOT NULL,
-                    meter_type TEXT COLLATE "C" NOT NULL, exchange_pod TEXT COLLATE "C", telemanaged INTEGER NOT NULL,
-                    eligible INTEGER NOT NULL, reachability TEXT COLLATE "C" NOT NULL, holder_tax_code TEXT COLLATE "C" NOT NULL,
-                    line BIGINT NOT NULL);
-                CREATE TEMPORARY TABLE import_devices_batch(
-                    sid TEXT COLLATE "C" NOT NULL, nid TEXT COLLATE "C" NOT NULL, device_type TEXT COLLATE "C" NOT NULL,
-                    owner TEXT COLLATE "C" NOT NULL, line BIGINT NOT NULL);
+                -- LIKE copies the columns, collations and NOT NULLs, not the keys or indexes.
+                CREATE TEMPORARY TABLE import_pods_batch(LIKE import_pods);
+                CREATE TEMPORARY TABLE import_devices_batch(LIKE import_devices);
                 """)
             return
         }
@@ -254,7 +249,8 @@ extension EmbeddedRegistry: RegistryImportTarget {
     /// Rows a multi-row INSERT takes: one statement step for 64 lines.
     static let stagingRows = 64
 
-    /// Inserts `rows` (already flattened, `columns` values each) with `INSERT OR IGNORE`; the
+    /// SQLite's staging (PostgreSQL's is `stageByCopy`): inserts `rows` (already flattened,
+    /// `columns` values each) with `INSERT OR IGNORE`; the
     /// keys not inserted were staged before: returns them with the line they were first on.
     private func stage(table: String, key: String, columns: [String], width: Int, values: [SQLValue],
                        keys: [String], lines: [Int], otherKey: (column: String, values: [String])? = nil) throws -> [ImportDuplicate] {
@@ -268,9 +264,8 @@ extension EmbeddedRegistry: RegistryImportTarget {
             while start < count {
                 let n = min(Self.stagingRows, count - start)
                 let tuple = "(" + Array(repeating: "?", count: width).joined(separator: ",") + ")"
-                let sql = (database.engine == .sqlite ? "INSERT OR IGNORE INTO " : "INSERT INTO ") + staging + table
+                let sql = "INSERT OR IGNORE INTO " + staging + table
                     + "(\(columns.joined(separator: ","))) VALUES " + Array(repeating: tuple, count: n).joined(separator: ",")
-                    + (database.engine == .sqlite ? "" : " ON CONFLICT DO NOTHING")
                 try database.run(sql, Array(values[(start * width)..<((start + n) * width)]))
                 if database.changes < n {
                     // A key of this batch was there already: find which (rare, so one by one).
