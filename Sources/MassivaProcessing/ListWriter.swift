@@ -119,9 +119,13 @@ final class ListWriter: @unchecked Sendable {
             }
         } catch {
             // Disk full, permissions: logged, kept for `drain` (serve --once fails with it),
-            // and tried again later; the lists stay stale in the database meanwhile.
+            // and tried again later; the lists stay stale in the database meanwhile. Not a
+            // `Fenced`: the node did not lead when this run began (a pass made before it took
+            // the lease, or its lease lapsed), which says nothing of the passes it makes once it
+            // leads (their own transactions are fenced); kept, it failed the first of them (seen
+            // on PostgreSQL, where the lease's own connection is slower to open, one run in ten).
             log.log("lists_failed", ["error": "\(error)", "retry_in": "5s"])
-            failure.withLock { $0 = error }
+            if !(error is Fenced) { failure.withLock { $0 = error } }
             queue.asyncAfter(deadline: .now() + 5) { [weak self] in self?.schedule() }
         }
         notBefore = clock() + max(requestListInterval, 4 * (clock() - start))
