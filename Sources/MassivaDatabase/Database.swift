@@ -282,8 +282,8 @@ public final class Database: @unchecked Sendable {
                 throw error
             }
         }
-        try execute(postgres == nil ? "BEGIN IMMEDIATE"
-                    : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
+        try begin(postgres == nil ? "BEGIN IMMEDIATE"
+                  : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
         transactionDepth = 1
         do {
             try writeGuard?(self)
@@ -304,13 +304,28 @@ public final class Database: @unchecked Sendable {
         if transactionDepth > 0 { return try body() }
         // PostgreSQL: REPEATABLE READ is one snapshot for the whole transaction, as SQLite's
         // read transaction in WAL mode.
-        try execute(postgres == nil ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try begin(postgres == nil ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ")
         transactionDepth = 1
         defer {
             transactionDepth = 0
             try? execute("COMMIT")
         }
         return try body()
+    }
+
+    /// Begins a top-level transaction. On PostgreSQL, a connection the server closed while it
+    /// sat idle (a restart, a failover, `pg_terminate_backend`) is only found dead by the next
+    /// statement sent on it: when that is the BEGIN, nothing of the transaction was sent yet, so
+    /// it is opened again and the BEGIN sent once more. Without this, each of the daemon's
+    /// connections (the engine's, the lists', the results', the lease's, the outbox's) failed
+    /// its first transaction after a server restart, each a `pass_failed` or `lists_failed` and
+    /// a backoff, after the server was back.
+    private func begin(_ sql: String) throws(DatabaseError) {
+        do {
+            try execute(sql)
+        } catch where postgres != nil && error.isConnectionLost {
+            try execute(sql)  // `execute` opens the connection again first (`resetIfNeeded`)
+        }
     }
 
     /// Runs `body` with `synchronous = FULL`: its commits reach the disk before it returns.
@@ -346,8 +361,16 @@ public final class Database: @unchecked Sendable {
     /// `queryOne` statements are bounded; `each` reads through a cursor).
     private func postgresRows(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) -> Statement {
         let postgres = postgres!
-        if transactionDepth == 0 { try postgres.resetIfNeeded() }
-        return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+        guard transactionDepth == 0 else { return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql) }
+        try postgres.resetIfNeeded()
+        do {
+            return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+        } catch where error.isConnectionLost && Self.readsOnly(sql) {
+            // A lone read on a connection the server closed while idle (see `begin`): read again
+            // on a new one. Only a read: a lone write may have committed before the answer was lost.
+            try postgres.resetIfNeeded()
+            return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+        }
     }
 
     /// Rows a cursor's `FETCH` brings at once: a round trip per 500 rows, and at most that many

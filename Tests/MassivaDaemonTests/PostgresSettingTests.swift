@@ -14,12 +14,14 @@ final class PostgresSpool {
     /// Where the embedded database would be: nothing may be made there.
     var embeddedDatabase: String { spool + "/private/massiva.db" }
 
-    init(database uri: String) throws {
+    /// `extra`: more lines of massiva.cf.
+    init(database uri: String, extra: String = "") throws {
         directory = try TemporaryDirectory(prefix: "massiva-pg")
         try """
         spool_directory = \(spool)
         database = \(uri)
         rescan_interval = 1h
+        \(extra)
 
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -92,6 +92,29 @@ import MassivaTestSupport
         #expect(try db.query("SELECT v FROM t", []) { $0.text(0) } == ["kept"])
     }
 
+    /// A connection the server closed while it sat idle (a restart) is found dead by the next
+    /// statement: when that is a transaction's BEGIN, nothing of the transaction was sent, so it
+    /// is opened again and the transaction goes on, instead of failing once more after the
+    /// server is back. Both kinds: write (`transaction`) and read (`readTransaction`), and a
+    /// lone read outside a transaction.
+    @Test func aTransactionBegunAfterARestartReconnectsInsteadOfFailing() throws {
+        let cluster = try PostgresCluster.start()
+        defer { cluster.stop() }
+        let uri = try cluster.createDatabase()
+        let writer = try Database(location: .postgresql(uri: uri))
+        let reader = try Database(location: .postgresql(uri: uri))
+        try writer.execute("CREATE TABLE t(v TEXT)")
+        #expect(try reader.query("SELECT count(*) FROM t", []) { $0.int(0) } == [0])
+        let lone = try Database(location: .postgresql(uri: uri))
+        #expect(try lone.query("SELECT count(*) FROM t", []) { $0.int(0) } == [0])
+        try cluster.stopImmediately()
+        try cluster.startAgain()
+        try writer.transaction { try writer.run("INSERT INTO t VALUES('after')") }
+        #expect(try reader.readTransaction { try reader.query("SELECT v FROM t", []) { $0.text(0) } } == ["after"])
+        // A lone read too (it is the same statement again on a new connection).
+        #expect(try lone.query("SELECT v FROM t", []) { $0.text(0) } == ["after"])
+    }
+
     @Test func anUnreachableDatabaseIsAClearErrorWithoutThePassword() throws {
         let directory = try TemporaryDirectory()
         do {
