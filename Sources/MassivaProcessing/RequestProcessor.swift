@@ -58,10 +58,13 @@ public final class RequestProcessor {
             }
             var records: [RowRecord] = []
             records.reserveCapacity(checked.count)
-            for (record, row) in checked {
-                var record = record
-                if let row { try rows.attempt(row, record: &record, context: context, now: now, probe: probe) }
-                records.append(record)
+            let valid = checked.compactMap(\.row)
+            try rows.registry.withLookups(pods: valid.map(\.pod), sids: valid.map(\.sid)) {
+                for (record, row) in checked {
+                    var record = record
+                    if let row { try rows.attempt(row, record: &record, context: context, now: now, probe: probe) }
+                    records.append(record)
+                }
             }
             return try finishPass(id, records: records, context: context, now: now)
         }
@@ -124,10 +127,12 @@ public final class RequestProcessor {
         try store.transaction { () throws -> PassReport? in
             guard let (context, due) = try dueRows(id, now: dueBy ?? now) else { return nil }
             var records: [RowRecord] = []
-            for (row, record) in due {
-                var record = record
-                try rows.attempt(row, record: &record, context: context, now: now, probe: probe)
-                records.append(record)
+            try rows.registry.withLookups(pods: due.map(\.0.pod), sids: due.map(\.0.sid)) {
+                for (row, record) in due {
+                    var record = record
+                    try rows.attempt(row, record: &record, context: context, now: now, probe: probe)
+                    records.append(record)
+                }
             }
             return try finishPass(id, records: records, context: context, now: now)
         }

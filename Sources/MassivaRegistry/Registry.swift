@@ -86,9 +86,16 @@ public protocol Registry: AnyObject {
     func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws
     /// How many associations the tenant has.
     func associationCount(tenant: String) throws -> Int
+    /// Runs `body`, in which the rows of one pass look up these PODs and SIDs (`pod`, `device`,
+    /// `association(pod:)`, `association(sid:)`): a registry may read them all at once first
+    /// and answer from what it read, as long as what it answers is what a lookup would
+    /// (the embedded one does, in the pass's transaction). Any other registry just runs `body`.
+    func withLookups<T>(pods: [String], sids: [String], _ body: () throws -> T) throws -> T
 }
 
 extension Registry {
+    public func withLookups<T>(pods: [String], sids: [String], _ body: () throws -> T) throws -> T { try body() }
+
     /// Correct for any registry, but it reads the whole list: an implementation with an index
     /// on (tenant, created_at, pod), as the embedded one, reads only what comes after.
     public func eachAssociation(tenant: String, after: (createdAt: Double, pod: String), _ body: (ListedAssociation) throws -> Void) throws {

@@ -8,6 +8,15 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     public let database: Database
     /// The reachability setting of the last POD looked up (master data, not probe state).
     private var lastLookup: (pod: String, reachability: String)?
+    /// The answers of `withLookups`, while its body runs: a key present with nil is a POD,
+    /// device or association known not to exist.
+    private struct Prefetched {
+        var pods: [String: (record: PODRecord, reachability: String)?] = [:]
+        var devices: [String: DeviceRecord?] = [:]
+        var associationsByPOD: [String: Association?] = [:]
+        var associationsBySID: [String: Association?] = [:]
+    }
+    private var prefetched: Prefetched?
 
     public init(database: Database) throws {
         self.database = database
@@ -20,6 +29,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func pod(_ code: String) throws -> PODRecord? {
+        if let known = prefetched?.pods[code] {
+            guard let known else { return nil }
+            lastLookup = (code, known.reachability)
+            return known.record
+        }
         // One statement: the POD and, for an exchange POD, its production PODs in order.
         guard let (record, reachability) = try database.queryOne("""
             SELECT pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability,
@@ -29,22 +43,92 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
                    END AS production_pods
             FROM pods WHERE pod = ?1
             """, [.text(code)], { s in
-                guard let meterType = PODRecord.MeterType(rawValue: s.text("meter_type")) else {
-                    throw Self.undecodable("pods", s.text("pod"), "meter_type", s.text("meter_type"))
-                }
-                return (PODRecord(pod: s.text("pod"), eneltel: s.text("eneltel"), matricola: s.text("matricola"), meterType: meterType,
-                                  exchangePOD: s.optionalText("exchange_pod"), telemanaged: s.bool("telemanaged"),
-                                  eligible: s.bool("eligible"), holderTaxCode: s.text("holder_tax_code"),
-                                  productionPODs: s.optionalText("production_pods").map { $0.split(separator: ",").map(String.init) } ?? []),
-                        s.text("reachability"))
+                (try Self.podRecord(s, productionPODs: s.optionalText("production_pods").map { $0.split(separator: ",").map(String.init) } ?? []),
+                 s.text("reachability"))
             }) else { return nil }
         lastLookup = (code, reachability)
         return record
     }
 
+    static let podColumns = "pod, eneltel, matricola, meter_type, exchange_pod, telemanaged, eligible, holder_tax_code, reachability"
+
+    private static func podRecord(_ s: Statement, productionPODs: [String]) throws -> PODRecord {
+        guard let meterType = PODRecord.MeterType(rawValue: s.text("meter_type")) else {
+            throw Self.undecodable("pods", s.text("pod"), "meter_type", s.text("meter_type"))
+        }
+        return PODRecord(pod: s.text("pod"), eneltel: s.text("eneltel"), matricola: s.text("matricola"), meterType: meterType,
+                         exchangePOD: s.optionalText("exchange_pod"), telemanaged: s.bool("telemanaged"),
+                         eligible: s.bool("eligible"), holderTaxCode: s.text("holder_tax_code"), productionPODs: productionPODs)
+    }
+
     public func device(_ sid: String) throws -> DeviceRecord? {
-        try database.queryOne("SELECT sid, nid, device_type, owner FROM devices WHERE sid = ?", [.text(sid)]) {
-            DeviceRecord(sid: $0.text("sid"), nid: $0.text("nid"), deviceType: $0.text("device_type"), owner: $0.text("owner"))
+        if let known = prefetched?.devices[sid] { return known }
+        return try database.queryOne("SELECT sid, nid, device_type, owner FROM devices WHERE sid = ?", [.text(sid)], Self.deviceRecord)
+    }
+
+    private static func deviceRecord(_ s: Statement) -> DeviceRecord {
+        DeviceRecord(sid: s.text("sid"), nid: s.text("nid"), deviceType: s.text("device_type"), owner: s.text("owner"))
+    }
+
+    /// Runs `body` with what the registry knows of `pods` and `sids` (the PODs, an exchange
+    /// POD's production PODs, the devices, the associations holding either) read at once, a few
+    /// statements of up to 128 keys each, instead of four statements per row. Measured with
+    /// `scripts/bench` (1,000 requests of 100 rows): on PostgreSQL over its Unix socket the
+    /// per-row lookups were four fifths of a run's 500,000 round trips (36 requests/s against
+    /// SQLite's 114 on the same loaded machine); docs/performance.md has the figures with this.
+    ///
+    /// Call it inside the transaction whose rows it serves (the writers' lock is held: nobody
+    /// else changes the associations meanwhile). The associations this registry makes or removes
+    /// in `body` are kept in step; every other lookup reads the database as before.
+    public func withLookups<T>(pods: [String], sids: [String], _ body: () throws -> T) throws -> T {
+        if prefetched != nil { return try body() }
+        var found = Prefetched()
+        let podKeys = Array(Set(pods)).sorted(), sidKeys = Array(Set(sids)).sorted()
+        for key in podKeys { found.pods[key] = .some(nil); found.associationsByPOD[key] = .some(nil) }
+        for key in sidKeys { found.devices[key] = .some(nil); found.associationsBySID[key] = .some(nil) }
+        // As `pod` reads them: an exchange POD's production PODs in byte order.
+        var production: [String: [String]] = [:]
+        for (list, bindings) in Self.inLists(podKeys) {
+            for (exchange, pod) in try database.query("SELECT exchange_pod, pod FROM pods WHERE exchange_pod IN (\(list)) ORDER BY exchange_pod, pod",
+                                                      bindings, { ($0.text(0), $0.text(1)) }) {
+                production[exchange, default: []].append(pod)
+            }
+        }
+        for (list, bindings) in Self.inLists(podKeys) {
+            for (record, reachability) in try database.query("SELECT \(Self.podColumns) FROM pods WHERE pod IN (\(list))", bindings, { s in
+                (try Self.podRecord(s, productionPODs: s.text("meter_type") == "M1" ? production[s.text("pod")] ?? [] : []),
+                 s.text("reachability"))
+            }) {
+                found.pods[record.pod] = (record, reachability)
+            }
+            for a in try database.query("SELECT \(Self.associationColumns) FROM associations WHERE pod IN (\(list))", bindings, Self.association) {
+                found.associationsByPOD[a.pod] = a
+            }
+        }
+        for (list, bindings) in Self.inLists(sidKeys) {
+            for device in try database.query("SELECT sid, nid, device_type, owner FROM devices WHERE sid IN (\(list))", bindings,
+                                             Self.deviceRecord) {
+                found.devices[device.sid] = device
+            }
+            for a in try database.query("SELECT \(Self.associationColumns) FROM associations WHERE sid IN (\(list))", bindings, Self.association) {
+                found.associationsBySID[a.sid] = a
+            }
+        }
+        prefetched = found
+        defer { prefetched = nil }
+        return try body()
+    }
+
+    /// `keys` as `IN (...)` lists of at most 128 placeholders, each list's length a power of two
+    /// (the last key repeated to fill it): eight statement texts per query, so the prepared
+    /// statements stay few on either engine.
+    static func inLists(_ keys: [String]) -> [(list: String, bindings: [SQLValue])] {
+        stride(from: 0, to: keys.count, by: 128).map { start in
+            let chunk = keys[start..<min(start + 128, keys.count)]
+            var width = 1
+            while width < chunk.count { width *= 2 }
+            let bindings = chunk.map { SQLValue.text($0) } + Array(repeating: SQLValue.text(chunk.last!), count: width - chunk.count)
+            return (Array(repeating: "?", count: width).joined(separator: ", "), bindings)
         }
     }
 
@@ -102,11 +186,13 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     public func association(pod: String) throws -> Association? {
-        try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE pod = ?", [.text(pod)], Self.association)
+        if let known = prefetched?.associationsByPOD[pod] { return known }
+        return try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE pod = ?", [.text(pod)], Self.association)
     }
 
     public func association(sid: String) throws -> Association? {
-        try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE sid = ?", [.text(sid)], Self.association)
+        if let known = prefetched?.associationsBySID[sid] { return known }
+        return try database.queryOne("SELECT \(Self.associationColumns) FROM associations WHERE sid = ?", [.text(sid)], Self.association)
     }
 
     public func association(productionPOD pod: String) throws -> Association? {
@@ -119,10 +205,16 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
             SQLValue(a.productionPOD), .text(a.tenant), .text(a.configurator), SQLValue(a.request), .double(a.createdAt),
             .text(a.configuratorPerson.givenName), .text(a.configuratorPerson.surname),
         ])
+        if prefetched != nil {
+            prefetched!.associationsByPOD[a.pod] = .some(a)
+            prefetched!.associationsBySID[a.sid] = .some(a)
+        }
     }
 
     public func deleteAssociation(pod: String) throws {
         try database.run("DELETE FROM associations WHERE pod = ?", [.text(pod)])
+        // Which SID it freed is not known here: every lookup goes to the database again.
+        if prefetched != nil { prefetched = Prefetched() }
     }
 
     /// One statement, in a read transaction (or the caller's): the associations with their
