@@ -36,6 +36,10 @@ public final class Database: @unchecked Sendable {
     /// so a former leader commits nothing. On such a connection a write outside a transaction is
     /// refused (it could not be checked in the same transaction).
     public var writeGuard: ((Database) throws -> Void)?
+    /// Called before a nested transaction's SAVEPOINT: whoever keeps writes or answers for the
+    /// transaction under way in memory (`EmbeddedRegistry.withLookups`) writes them and stops
+    /// answering from memory, since the savepoint may be rolled back without its knowing.
+    public var beforeSavepoint: (() throws -> Void)?
 
     /// The key of PostgreSQL's advisory lock that makes writers take turns (in the database's
     /// own space of keys: another database's massiva does not wait for it). "massiva" in ASCII.
@@ -268,6 +272,7 @@ public final class Database: @unchecked Sendable {
             // Nested: a savepoint, so a failing inner part is undone alone and the outer
             // transaction (a group of requests) can go on and commit the rest.
             let name = "nested\(transactionDepth)"
+            try beforeSavepoint?()
             try execute("SAVEPOINT \(name)")
             transactionDepth += 1
             do {

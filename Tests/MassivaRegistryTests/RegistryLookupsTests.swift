@@ -94,3 +94,59 @@ import MassivaTestSupport
         #expect(try r.embedded.device(sids[0]) == nil)
     }
 }
+
+extension RegistryLookupsTests {
+    /// Associations made in a pass's lookups are written by the pass's end, and before any
+    /// statement that reads the associations otherwise (a production POD's lookup, a count, a
+    /// list); one whose POD is taken fails as it did.
+    @Test func associationsMadeInThePassAreWrittenByItsEnd() throws {
+        let r = try Registry()
+        let pods = try Registry.column("pods.csv", 0)
+        let sids = try Registry.column("devices.csv", 0)
+        func stored() throws -> Int { try r.database.queryOne("SELECT count(*) FROM associations", []) { $0.int(0) } ?? -1 }
+        try r.database.transaction {
+            try r.embedded.withLookups(pods: Array(pods.prefix(40)) + ["IT001E00001001"], sids: Array(sids.prefix(40))) {
+                for i in 0..<35 { try r.embedded.createAssociation(Self.association(pod: pods[i], sid: sids[i])) }
+                #expect(try r.embedded.associationCount(tenant: "acme") == 35)
+                try r.embedded.createAssociation(Self.association(pod: "IT001E00001001", sid: sids[35], production: "IT001E00060011"))
+                #expect(try r.embedded.association(productionPOD: "IT001E00060011")?.pod == "IT001E00001001")
+                #expect(try r.embedded.associations(tenant: "acme").count == 36)
+                // (In a savepoint of its own: PostgreSQL fails the rest of a transaction after an error.)
+                #expect(throws: DatabaseError.self) {
+                    try r.database.transaction { try r.embedded.createAssociation(Self.association(pod: pods[0], sid: sids[39])) }
+                }
+                try r.embedded.createAssociation(Self.association(pod: pods[36], sid: sids[36]))
+            }
+            #expect(try stored() == 37)
+        }
+        #expect(try stored() == 37)
+        // A savepoint in the pass, rolled back: what was made before it stays, what was made in
+        // it goes, and the lookups say so.
+        try r.database.transaction {
+            try r.embedded.withLookups(pods: [pods[37], pods[38]], sids: [sids[37], sids[38]]) {
+                try r.embedded.createAssociation(Self.association(pod: pods[37], sid: sids[37]))
+                struct Undone: Error {}
+                _ = try? r.database.transaction {
+                    try r.embedded.createAssociation(Self.association(pod: pods[38], sid: sids[38]))
+                    throw Undone()
+                }
+                #expect(try r.embedded.association(pod: pods[37])?.sid == sids[37])
+                #expect(try r.embedded.association(pod: pods[38]) == nil)
+                #expect(try r.embedded.association(sid: sids[38]) == nil)
+            }
+        }
+        #expect(try stored() == 38)
+        // A pass that fails writes nothing of its own.
+        struct Failed: Error {}
+        #expect(throws: Failed.self) {
+            try r.database.transaction {
+                try r.embedded.withLookups(pods: [pods[39]], sids: [sids[39]]) {
+                    try r.embedded.createAssociation(Self.association(pod: pods[39], sid: sids[39]))
+                    throw Failed()
+                }
+            }
+        }
+        #expect(try stored() == 38)
+        #expect(try r.embedded.association(pod: pods[39]) == nil)
+    }
+}
