@@ -66,7 +66,7 @@ public final class DatabaseCopy {
                 guard found.isEmpty else { throw DatabaseCopyError.targetNotEmpty(target: target.path, found: found) }
                 progress("creating the schema (migrations 1 to \(Schema.currentVersion))")
                 try Schema.migrate(target)
-                let made = try targetRelations().subtracting(existing).subtracting(["schema_version"])
+                let made = try targetRelations(tablesOnly: true).subtracting(existing).subtracting(["schema_version"])
                 guard made == Set(tables.map(\.name)) else {
                     throw DatabaseCopyError.schemaDifference(
                         "the tables differ: SQLite has \(tables.map(\.name).sorted().joined(separator: ", ")); "
@@ -175,13 +175,13 @@ public final class DatabaseCopy {
         return described
     }
 
-    /// Every relation (table, view, sequence, index...) in the target's current schema, by name:
-    /// from `pg_class`, which lists them whoever owns them (`information_schema` shows only
-    /// those the user may use).
-    private func targetRelations() throws -> Set<String> {
-        Set(try target.query("SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace", []) {
-            $0.text("relname")
-        })
+    /// Every relation (table, view, sequence, index...) in the target's current schema by name,
+    /// or its tables only: from `pg_class`, which lists them whoever owns them
+    /// (`information_schema` shows only those the user may use).
+    private func targetRelations(tablesOnly: Bool = false) throws -> Set<String> {
+        Set(try target.query(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                + (tablesOnly ? " AND relkind IN ('r', 'p')" : ""), []) { $0.text("relname") })
     }
 
     /// `tables` ordered so that a table comes after those its foreign keys name (on the target),
