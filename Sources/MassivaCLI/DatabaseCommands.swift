@@ -56,12 +56,12 @@ enum DatabaseCommands {
         let file = resolveConfigurationPath(argument: context.configurationFileArgument, environment: context.environment,
                                             defaultPath: context.defaultConfigurationPath) ?? "massiva.cf"
         Output.print("")
-        Output.print("To work on it, set in \(file):")
+        Output.print("To move the spool onto it, set in \(file):")
         Output.print("")
         Output.print("    database = \(target)")
         Output.print("")
-        Output.print("then start massiva serve. \(layout.databasePath) stays as it is: the state at this copy, a backup and the way back")
-        Output.print("(remove the setting again), without what is done on PostgreSQL from now on.")
+        Output.print("and start massiva serve. \(layout.databasePath) stays as it was copied: a backup, and the way back")
+        Output.print("(remove the setting), without what is done on PostgreSQL from then on.")
         return 0
     }
 

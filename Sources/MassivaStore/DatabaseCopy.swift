@@ -29,6 +29,11 @@ import MassivaDomain
 /// (`Statement.value`), and a value that would not come back as it is (a real in an integer
 /// column, a NUL in a text, text that is not UTF-8) stops the copy naming its row, instead of
 /// being changed on the way.
+///
+/// The cost, measured on the 2-core build machine (debug build, 300,000 registry PODs): the copy
+/// 2.7 s, the verification 15 s, nearly all of it hashing (reading both sides alone: 1.3 s).
+/// Optimised (`swiftc -O`), `SHA256` takes 1.2 s a million rows of 150 bytes: a registry of 32
+/// million PODs adds about 40 s a side to its copy.
 public final class DatabaseCopy {
     public let source: Database
     public let target: Database
@@ -76,7 +81,7 @@ public final class DatabaseCopy {
                 for table in try parentsFirst(described) {
                     progress("copying \(table.name)")
                     try target.execute("ALTER TABLE \(quoted(table.name)) DISABLE TRIGGER USER")
-                    let copied = try copyRows(table)
+                    let copied = try copyRows(table, progress: progress)
                     try target.execute("ALTER TABLE \(quoted(table.name)) ENABLE TRIGGER USER")
                     progress("\(table.name): \(copied) rows copied")
                 }
@@ -211,14 +216,18 @@ public final class DatabaseCopy {
     // MARK: Copying
 
     /// Streams `table`'s rows from SQLite into the target's `COPY`; returns how many went in.
-    private func copyRows(_ table: Table) throws -> Int {
+    /// A large table (the registry's) says how far it is every million rows.
+    private func copyRows(_ table: Table, progress: (String) -> Void) throws -> Int {
         let select = "SELECT \(table.columns.map { quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table.name))"
+        var sent = 0
         return try target.copy(into: quoted(table.name), columns: table.columns.map { quoted($0.name) }) { writer in
             try source.each(select, []) { row in
                 for (i, column) in table.columns.enumerated() {
                     writer.append(try Self.conform(row, Int32(i), column, of: table))
                 }
                 try writer.endRow()
+                sent += 1
+                if sent % 1_000_000 == 0 { progress("\(table.name): \(sent) rows sent") }
             }
         }
     }

@@ -90,7 +90,7 @@ import MassivaTestSupport
             #expect(line?[2].count == 64, "\(table)'s checksum")
         }
         #expect(lines.contains("    database = \(uri)"), "\(copy.stdout)")
-        #expect(copy.stdout.contains("\(spool.database) stays as it is"))
+        #expect(copy.stdout.contains("\(spool.database) stays as it was copied"))
         #expect(copy.stderr.contains("massiva database copy: verifying requests"), "progress on stderr: \(copy.stderr)")
         #expect(FileManager.default.fileExists(atPath: spool.database))
 
