@@ -52,7 +52,7 @@ public final class DatabaseCopy {
     }
 
     /// Copies and verifies; returns each table's count and checksum, in name order, as both
-    /// databases have them. `progress` is told each step (`copying pods`, `pods: 32000000 rows`),
+    /// databases have them. `progress` is told each step (`copying pods`, `pods: 32000000 rows copied`),
     /// for a copy that can take a while.
     public func run(progress: (String) -> Void = { _ in }) throws -> [TableTally] {
         let version = try Schema.version(of: source)
