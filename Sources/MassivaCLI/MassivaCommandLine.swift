@@ -11,7 +11,7 @@ import MassivaSystem
 /// some commands define more (see their `--help`).
 public enum MassivaCommandLine {
     public static let commands: [Command] =
-        OperatorCommands.all + MaintenanceCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
+        OperatorCommands.all + MaintenanceCommands.all + DatabaseCommands.all + TenantCommands.all + AccountCommands.all + RequestCommands.all + ServeCommands.all + ServiceCommands.all
 
     /// Runs the command `argv` names. `clock` is the time of everything it does: the system's
     /// for the `massiva` program, a fake one in tests.

@@ -245,7 +245,15 @@ public final class Database: @unchecked Sendable {
     /// Calls `body` with each row of `sql` in turn, without collecting them: for results of any
     /// size. `body` may run other statements, the same SQL included.
     public func each(_ sql: String, _ bindings: [SQLValue] = [], _ body: (Statement) throws -> Void) throws {
-        if postgres != nil { return try postgresEach(sql, bindings, body) }
+        try each(sql, bindings, fetchingAtMost: Self.fetchRows, body)
+    }
+
+    /// `each`, with PostgreSQL's cursor fetching at most `rows` rows at a time (SQLite steps one
+    /// row at a time anyway): fewer for rows that may be large (a request's uploaded bytes, up to
+    /// `max_file_size` each), so that one fetch stays a bounded amount of memory.
+    public func each(_ sql: String, _ bindings: [SQLValue] = [], fetchingAtMost rows: Int,
+                     _ body: (Statement) throws -> Void) throws {
+        if postgres != nil { return try postgresEach(sql, bindings, fetching: max(1, rows), body) }
         try stepping(sql, bindings) { statement in
             while try statement.step() { try body(statement) }
         }
@@ -385,17 +393,17 @@ public final class Database: @unchecked Sendable {
     /// `each` on PostgreSQL: a cursor in the caller's transaction (or a read transaction of its
     /// own), fetched in slices, so a result of any size takes bounded memory and `body` may run
     /// other statements between rows.
-    private func postgresEach(_ sql: String, _ bindings: [SQLValue], _ body: (Statement) throws -> Void) throws {
-        if transactionDepth == 0 { return try readTransaction { try postgresEach(sql, bindings, body) } }
+    private func postgresEach(_ sql: String, _ bindings: [SQLValue], fetching: Int, _ body: (Statement) throws -> Void) throws {
+        if transactionDepth == 0 { return try readTransaction { try postgresEach(sql, bindings, fetching: fetching, body) } }
         let postgres = postgres!
         try postgres.withCursorName { cursor in
             PQclear(try postgres.run("DECLARE \(cursor) NO SCROLL CURSOR FOR " + sql, bindings))
             defer { try? postgres.execute("CLOSE \(cursor)") }
             while true {
-                let rows = PostgresRows(try postgres.run("FETCH \(Self.fetchRows) FROM \(cursor)", []))
+                let rows = PostgresRows(try postgres.run("FETCH \(fetching) FROM \(cursor)", []))
                 let statement = Statement(rows: rows, database: self, sql: sql)
                 while rows.next() { try body(statement) }
-                if rows.count < Self.fetchRows { return }
+                if rows.count < fetching { return }
             }
         }
     }

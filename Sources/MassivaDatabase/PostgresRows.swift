@@ -77,6 +77,18 @@ final class PostgresRows {
         return p.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
     }
 
+    /// The value typed by the result column's type (`Statement.value`): int2/int4/int8 and oid
+    /// `.int`, float4/float8 `.double`, bytea `.blob`, boolean `.int` 0/1, anything else its text.
+    func typedValue(_ column: Int32) -> SQLValue {
+        guard value(column) != nil else { return .null }
+        switch PQftype(result, column) {
+        case 20, 21, 23, 26, 16: return .int(int(column))
+        case 700, 701: return .double(double(column))
+        case 17: return .blob(blob(column))
+        default: return .text(text(column))
+        }
+    }
+
     /// bytea in its hex output form (`\x0a1b...`, PostgreSQL's default since 9.0); another
     /// type's text as its bytes.
     func blob(_ column: Int32) -> [UInt8] {

@@ -127,6 +127,28 @@ public final class Statement {
     }
 
     public func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+
+    /// The column's value as it is stored, typed by what the engine holds rather than by what a
+    /// decoder expects: on SQLite by the value's storage class (a column's declared type does
+    /// not bind it), on PostgreSQL by the result column's type (integers `.int`, `real` and
+    /// `double precision` `.double`, `bytea` `.blob`, `boolean` `.int` 0/1, anything else its
+    /// text). Nothing is repaired on the way: SQLite text that is not valid UTF-8 comes as its
+    /// bytes (`.blob`), where `text(_:)` would replace what does not decode. For a copy between
+    /// engines that must be exact (`DatabaseCopy`).
+    public func value(_ column: Int32) -> SQLValue {
+        if let rows { return rows.typedValue(column) }
+        switch sqlite3_column_type(raw, column) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .int(Int(sqlite3_column_int64(raw, column)))
+        case SQLITE_FLOAT: return .double(sqlite3_column_double(raw, column))
+        case SQLITE_TEXT:
+            let n = Int(sqlite3_column_bytes(raw, column))
+            guard n > 0, let p = sqlite3_column_text(raw, column) else { return .text("") }
+            let bytes = UnsafeBufferPointer(start: p, count: n)
+            return String(validating: bytes, as: UTF8.self).map { .text($0) } ?? .blob(Array(bytes))
+        default: return .blob(blob(column))
+        }
+    }
     public func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : double(column) }
 
     public func blob(_ column: Int32) -> [UInt8] {
