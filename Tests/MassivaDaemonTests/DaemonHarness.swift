@@ -13,13 +13,18 @@ final class DaemonHarness {
     var spool: String { root + "/spool" }
     var configPath: String { root + "/massiva.cf" }
     var logPath: String { root + "/daemon.log" }
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
+    let database: SpoolDatabase
 
     init(settleTime: String = "0s", rescanInterval: String = "1h", extra: String = "") throws {
         var template = Array((NSTemporaryDirectory() + "massiva-daemon-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
+        database = try TestDatabase.spoolDatabase(spool: root + "/spool")
         try """
         spool_directory = \(root)/spool
+        \(database.configurationLine)
         settle_time = \(settleTime)
         rescan_interval = \(rescanInterval)
         minimal_backoff_time = 1s
@@ -76,12 +81,9 @@ final class DaemonHarness {
         return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
-    /// One SQL answer from the spool's database through the sqlite3 shell, or nil without it.
-    func sql(_ query: String) -> String? {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
-              let result = try? SpawnedProcess.run(["/usr/bin/sqlite3", spool + "/private/massiva.db", query]) else { return nil }
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    /// One SQL answer from the spool's database (its lines, cells separated by `|`) through
+    /// the engine's shell (sqlite3 or psql), or nil when it failed.
+    func sql(_ query: String) -> String? { try? database.text(query) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

@@ -74,6 +74,10 @@ final class Deployment {
     let keysDirectory: String
     let daemonUser: String
     let sftpGroup: String
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf). The daemon, run as
+    /// its own user, reaches the cluster through its socket folder, which anyone may search.
+    let database: SpoolDatabase
     private(set) var tenants: [String] = []
     private(set) var accounts: [String] = []
     private var processes: [Process] = []
@@ -98,8 +102,10 @@ final class Deployment {
                                                 attributes: [.posixPermissions: 0o755])
         chmod(root, 0o755)
         try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
+        database = try TestDatabase.spoolDatabase(spool: spool)
         try """
         spool_directory = \(spool)
+        \(database.configurationLine)
         sftp_group = \(sftpGroup)
         authorized_keys_directory = \(keysDirectory)
         settle_time = 1s

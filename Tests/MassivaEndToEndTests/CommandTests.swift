@@ -81,15 +81,15 @@ import Testing
     @Test func aDatabaseNewerThanTheBinaryIsRefusedClearly() throws {
         let spool = try Spool()
         try spool.setUpSamples()
-        let version = try spool.sqlInt("PRAGMA user_version")
+        let version = try spool.spoolDatabase.schemaVersion()
         #expect(version >= 1)
-        _ = try spool.sql("PRAGMA user_version = \(version + 1)")
+        try spool.spoolDatabase.setSchemaVersion(version + 1)
         for command in [["list"], ["serve", "--once"], ["status"]] {
             let r = try spool.run(command)
             #expect(r.status == 65, "\(command)")  // EX_DATAERR: the unit does not restart on it
             #expect(r.stderr.contains("schema version \(version + 1), newer than this massiva knows (\(version))"), "\(r.stderr)")
         }
-        #expect(try spool.sqlInt("PRAGMA user_version") == version + 1)
+        #expect(try spool.spoolDatabase.schemaVersion() == version + 1)
     }
 
     @Test func configPrintsTheEffectiveValues() throws {

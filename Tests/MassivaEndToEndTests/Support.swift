@@ -18,6 +18,9 @@ final class Spool {
     let root: String
     let spool: String
     let configPath: String
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
+    let spoolDatabase: SpoolDatabase
 
     init(extraConfig: String = "") throws {
         guard access(massivaBinary, X_OK) == 0 else {
@@ -29,9 +32,11 @@ final class Spool {
         root = String(cString: made)
         spool = root + "/spool"
         configPath = root + "/massiva.cf"
+        spoolDatabase = try TestDatabase.spoolDatabase(spool: spool)
         let config = """
         # end-to-end test spool
         spool_directory = \(spool)
+        \(spoolDatabase.configurationLine)
         settle_time = 0s
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
@@ -95,7 +100,9 @@ final class Spool {
 
     // MARK: Paths
 
-    var database: String { spool + "/private/massiva.db" }
+    /// The database as massiva names it in its messages: the file's path (private/massiva.db),
+    /// or the URI on PostgreSQL.
+    var database: String { spoolDatabase.name }
     func incoming(_ tenant: String) -> String { spool + "/tenants/\(tenant)/incoming" }
     func results(_ tenant: String) -> String { spool + "/tenants/\(tenant)/results" }
     func claim(_ tenant: String) -> String { spool + "/private/claim/\(tenant)" }
@@ -114,8 +121,8 @@ final class Spool {
 
     // MARK: Reading state
 
-    /// Runs a query with the sqlite3 CLI; one array of cells per line.
-    func sql(_ query: String) throws -> [[String]] { try sqlite(database, query) }
+    /// Runs a query with the engine's shell (sqlite3 or psql); one array of cells per line.
+    func sql(_ query: String) throws -> [[String]] { try spoolDatabase.rows(query) }
 
     func sqlInt(_ query: String) throws -> Int { Int(try sql(query).first?.first ?? "") ?? -1 }
 
