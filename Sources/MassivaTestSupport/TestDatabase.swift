@@ -66,6 +66,15 @@ public final class SpoolDatabase: Sendable {
         }
     }
 
+    /// The text of a massiva.cf, `configuration`, with `configurationLine` appended: unchanged
+    /// on SQLite, and last on PostgreSQL, so the lines a test wrote keep their numbers (error
+    /// messages name them).
+    public func appended(to configuration: String) -> String {
+        let line = configurationLine
+        guard !line.isEmpty else { return configuration }
+        return configuration + (configuration.hasSuffix("\n") || configuration.isEmpty ? "" : "\n") + line + "\n"
+    }
+
     /// How massiva names it in its messages (`check`'s lines): the file's path or the URI.
     public var name: String { location.description }
 

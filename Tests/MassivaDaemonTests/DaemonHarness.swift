@@ -21,16 +21,21 @@ final class DaemonHarness {
         var template = Array((NSTemporaryDirectory() + "massiva-daemon-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
-        database = try TestDatabase.spoolDatabase(spool: root + "/spool")
-        try """
+        do {
+            database = try TestDatabase.spoolDatabase(spool: root + "/spool")
+        } catch {
+            // Thrown before every property is set: deinit will not run to remove the folder.
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
+        try database.appended(to: """
         spool_directory = \(root)/spool
-        \(database.configurationLine)
         settle_time = \(settleTime)
         rescan_interval = \(rescanInterval)
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
         \(extra)
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        """).write(toFile: configPath, atomically: true, encoding: .utf8)
         try check(["registry", "import", Self.packageRoot + "/samples/registry"])
         try check(["tenant", "add", "acme", "--name", "ACME Impianti S.r.l."])
         try check(["tenant", "add", "voltaic", "--name", "Voltaic Integrazioni S.p.A."])

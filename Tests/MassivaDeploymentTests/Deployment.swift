@@ -98,20 +98,20 @@ final class Deployment {
         keysDirectory = root + "/keys"
         daemonUser = "mtd" + suffix
         sftpGroup = "mts" + suffix
+        // Before anything is made here: a failure leaves nothing behind.
+        database = try TestDatabase.spoolDatabase(spool: spool)
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         chmod(root, 0o755)
         try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
-        database = try TestDatabase.spoolDatabase(spool: spool)
-        try """
+        try database.appended(to: """
         spool_directory = \(spool)
-        \(database.configurationLine)
         sftp_group = \(sftpGroup)
         authorized_keys_directory = \(keysDirectory)
         settle_time = 1s
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
-        """.write(toFile: configPath, atomically: false, encoding: .utf8)
+        """).write(toFile: configPath, atomically: false, encoding: .utf8)
         try check(["useradd", "--system", "--no-create-home", "--home-dir", spool, "--shell", "/usr/sbin/nologin", daemonUser])
         // What the package's tmpfiles.d entry makes: the daemon's private folder.
         try check(["install", "-d", "-o", daemonUser, "-g", daemonUser, "-m", "0700", spool + "/private"])

@@ -110,8 +110,10 @@ import Testing
             #expect(keys.contains(key), "\(key)")
         }
         let changed = try spool.ok(["config", "-n"]).stdout.split(separator: "\n").map(String.init)
-        #expect(Set(changed) == ["spool_directory = \(spool.spool)", "settle_time = 0s", "minimal_backoff_time = 1s",
-                                 "maximal_backoff_time = 2s", "max_attempts = 7"])
+        // On PostgreSQL the spool's `database` is one of them.
+        let database = spool.spoolDatabase.configurationLine
+        #expect(Set(changed) == Set(["spool_directory = \(spool.spool)", "settle_time = 0s", "minimal_backoff_time = 1s",
+                                     "maximal_backoff_time = 2s", "max_attempts = 7"] + (database.isEmpty ? [] : [database])))
 
         try "max_rows = lots\n".write(toFile: spool.root + "/bad.cf", atomically: false, encoding: .utf8)
         #expect(try spool.run(["config"], environment: ["MASSIVA_CONFIG": spool.root + "/bad.cf"]).status == 2)

@@ -32,17 +32,22 @@ final class Spool {
         root = String(cString: made)
         spool = root + "/spool"
         configPath = root + "/massiva.cf"
-        spoolDatabase = try TestDatabase.spoolDatabase(spool: spool)
+        do {
+            spoolDatabase = try TestDatabase.spoolDatabase(spool: spool)
+        } catch {
+            // Thrown before every property is set: deinit will not run to remove the folder.
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
         let config = """
         # end-to-end test spool
         spool_directory = \(spool)
-        \(spoolDatabase.configurationLine)
         settle_time = 0s
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
         \(extraConfig)
         """
-        try config.write(toFile: configPath, atomically: false, encoding: .utf8)
+        try spoolDatabase.appended(to: config).write(toFile: configPath, atomically: false, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
