@@ -3,8 +3,8 @@ import MassivaDatabase
 
 /// Which engine the suites run on: the embedded SQLite file by default; a fresh database of
 /// the process's PostgreSQL test cluster (`PostgresCluster.shared()`) when the environment says
-/// `MASSIVA_TEST_DATABASE=postgresql` (scripts/test runs the store, engine and service suites a
-/// second time so).
+/// `MASSIVA_TEST_DATABASE=postgresql` (scripts/test runs the store, engine and service suites,
+/// and those that run massiva as a process, a second time so).
 public enum TestDatabase {
     public static var engine: DatabaseLocation.Engine {
         guard let value = getenv("MASSIVA_TEST_DATABASE") else { return .sqlite }

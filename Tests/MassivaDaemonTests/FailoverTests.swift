@@ -4,8 +4,9 @@ import Testing
 import MassivaTestSupport
 
 /// Active/passive with real processes (issue 21): two `massiva serve` of different `node_name`
-/// on one spool folder and one database (SQLite, or PostgreSQL with `MASSIVA_TEST_DATABASE`), a short `leader_lease_time`. Every wait is on an
-/// event (a log line, the database's state) with a generous deadline; nothing asserts a time.
+/// on one spool folder and one database (SQLite, or PostgreSQL with `MASSIVA_TEST_DATABASE`),
+/// a short `leader_lease_time`. Every wait is on an event (a log line, the database's state)
+/// with a generous deadline; nothing asserts a time.
 /// After each fault: every file exactly one request, every OK row exactly one association,
 /// `massiva check` clean.
 @Suite(.serialized) struct FailoverTests {
