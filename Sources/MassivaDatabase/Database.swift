@@ -295,8 +295,16 @@ public final class Database: @unchecked Sendable {
                 throw error
             }
         }
-        try begin(postgres == nil ? "BEGIN IMMEDIATE"
-                  : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
+        do {
+            try begin(postgres == nil ? "BEGIN IMMEDIATE"
+                      : "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Self.writerLockKey))")
+        } catch {
+            // PostgreSQL: the BEGIN went through and the lock's wait failed (lock_timeout), so
+            // the transaction is open and aborted; left so, every later statement of this
+            // connection failed with 25P02 (a standby's lease tries, for ever, in FailoverTests).
+            if postgres != nil { try? execute("ROLLBACK") }
+            throw error
+        }
         transactionDepth = 1
         do {
             try writeGuard?(self)

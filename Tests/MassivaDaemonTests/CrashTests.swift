@@ -94,9 +94,9 @@ import Testing
         #expect(h.sql("SELECT count(*) FROM rows") == String(total))
         #expect(h.sql("SELECT count(*) FROM rows WHERE code = 'OK'") == String(total))
         #expect(h.sql("SELECT count(*) FROM associations") == String(total))
-        #expect(h.sql("SELECT count(*) FROM (SELECT sid FROM associations GROUP BY sid HAVING count(*) > 1)") == "0")
+        #expect(h.sql("SELECT count(*) FROM (SELECT sid FROM associations GROUP BY sid HAVING count(*) > 1) AS twice") == "0")
         // The flaky PODs were retried once: two attempts, never more.
-        #expect(h.sql("SELECT count(*) FROM rows WHERE attempts <> CASE WHEN substr(pod, 7) % 50 = 0 THEN 2 ELSE 1 END") == "0")
+        #expect(h.sql("SELECT count(*) FROM rows WHERE attempts <> CASE WHEN CAST(substr(pod, 7) AS INTEGER) % 50 = 0 THEN 2 ELSE 1 END") == "0")
         // The result files agree with the database, and no temporary name was ever in results/.
         for n in [0, Self.files / 2, Self.files - 1] {
             let id = String(format: "MOME-%09d", Int(h.sql("SELECT id FROM requests WHERE file_name = 'batch-\(String(format: "%03d", n)).csv'") ?? "0") ?? 0)

@@ -13,19 +13,29 @@ final class DaemonHarness {
     var spool: String { root + "/spool" }
     var configPath: String { root + "/massiva.cf" }
     var logPath: String { root + "/daemon.log" }
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
+    let database: SpoolDatabase
 
     init(settleTime: String = "0s", rescanInterval: String = "1h", extra: String = "") throws {
         var template = Array((NSTemporaryDirectory() + "massiva-daemon-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
-        try """
+        do {
+            database = try TestDatabase.spoolDatabase(spool: root + "/spool")
+        } catch {
+            // Thrown before every property is set: deinit will not run to remove the folder.
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
+        try database.appended(to: """
         spool_directory = \(root)/spool
         settle_time = \(settleTime)
         rescan_interval = \(rescanInterval)
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
         \(extra)
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        """).write(toFile: configPath, atomically: true, encoding: .utf8)
         try check(["registry", "import", Self.packageRoot + "/samples/registry"])
         try check(["tenant", "add", "acme", "--name", "ACME Impianti S.r.l."])
         try check(["tenant", "add", "voltaic", "--name", "Voltaic Integrazioni S.p.A."])
@@ -76,12 +86,9 @@ final class DaemonHarness {
         return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
-    /// One SQL answer from the spool's database through the sqlite3 shell, or nil without it.
-    func sql(_ query: String) -> String? {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"),
-              let result = try? SpawnedProcess.run(["/usr/bin/sqlite3", spool + "/private/massiva.db", query]) else { return nil }
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    /// One SQL answer from the spool's database (its lines, cells separated by `|`) through
+    /// the engine's shell (sqlite3 or psql), or nil when it failed.
+    func sql(_ query: String) -> String? { try? database.text(query) }
 }
 
 struct HarnessError: Error, CustomStringConvertible {

@@ -12,17 +12,11 @@ import MassivaTestSupport
     /// The next release's migration, run from another process's connection (as a newer
     /// `massiva` command would when it opens the spool).
     static func migrateToTheNextRelease(_ h: DaemonHarness) throws {
-        let database = try Database(path: h.spool + "/private/massiva.db")
+        let database = try Database(location: h.database.location)
         let next = Migration(version: Schema.currentVersion + 1, summary: "a later release's table",
-                             sql: "CREATE TABLE later_release(x INTEGER)")
+                             sql: "CREATE TABLE later_release(x INTEGER)", postgresql: "CREATE TABLE later_release(x INTEGER)")
         let ran = try Schema.migrate(database, migrations: Schema.migrations + [next])
         #expect(ran.map(\.version) == [Schema.currentVersion + 1])
-    }
-
-    /// One statement through the sqlite3 shell (waiting up to 5 s for the daemon's lock).
-    static func sqlite3(_ h: DaemonHarness, _ statement: String) throws {
-        let result = try SpawnedProcess.run(["/usr/bin/sqlite3", "-cmd", ".timeout 5000", h.spool + "/private/massiva.db", statement])
-        #expect(result.status == 0, "sqlite3 \(statement)")
     }
 
     /// Waits for the daemon to exit (polling its state, not sleeping a fixed time).
@@ -64,11 +58,11 @@ import MassivaTestSupport
         let daemon = try h.startDaemon(environment: ["NOTIFY_SOCKET": listener.path])
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         #expect(!listener.receive(for: 10) { $0.contains { $0.contains("READY=1") } }.isEmpty)
-        // Only the version, as a careless hand with sqlite3 would (or a release whose migration
-        // changed nothing but the number); rescan_interval is an hour and nothing is dropped,
-        // so the only thing that reads it again is the SIGHUP.
-        try Self.sqlite3(h, "PRAGMA user_version = \(Schema.currentVersion + 1)")
-        #expect(h.sql("PRAGMA user_version") == String(Schema.currentVersion + 1))
+        // Only the version, as a careless hand with sqlite3 or psql would (or a release whose
+        // migration changed nothing but the number); rescan_interval is an hour and nothing is
+        // dropped, so the only thing that reads it again is the SIGHUP.
+        try h.database.setSchemaVersion(Schema.currentVersion + 1)
+        #expect(try h.database.schemaVersion() == Schema.currentVersion + 1)
         kill(daemon.processIdentifier, SIGHUP)
         #expect(Self.exited(daemon, h), "still running after SIGHUP: \(h.log.suffix(1500))")
         guard !daemon.isRunning else { return }

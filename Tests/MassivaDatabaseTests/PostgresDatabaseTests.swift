@@ -40,6 +40,30 @@ import MassivaTestSupport
         #expect(try values(db) == ["a", "c"])
     }
 
+    /// The writers' lock not had within lock_timeout (another connection's write transaction
+    /// holds it, as a leader paused in one does): the transaction fails busy and the connection
+    /// goes on. It was left in the aborted transaction its BEGIN had opened, every later
+    /// statement refused with 25P02 (a standby's lease tries in FailoverTests, for ever).
+    @Test func aWriterLockNotHadInTimeFailsBusyAndTheConnectionGoesOn() throws {
+        let uri = try PostgresCluster.shared().createDatabase()
+        let holder = try Database(location: .postgresql(uri: uri))
+        let waiter = try Database(location: .postgresql(uri: uri))
+        try holder.execute("CREATE TABLE t(v TEXT)")
+        // A tenth of a second, not the connection's 10 s: the wait is bound to fail.
+        try waiter.execute("SET lock_timeout = '100ms'")
+        var failure: DatabaseError?
+        try holder.transaction {
+            do {
+                try waiter.transaction { try waiter.run("INSERT INTO t VALUES('lost')") }
+            } catch let error as DatabaseError {
+                failure = error
+            }
+        }
+        #expect(failure?.isBusy == true, "\(String(describing: failure))")
+        try waiter.transaction { try waiter.run("INSERT INTO t VALUES('after')") }
+        #expect(try waiter.query("SELECT v FROM t", []) { $0.text(0) } == ["after"])
+    }
+
     /// More rows than one FETCH brings, while the body runs other statements on the connection.
     @Test func eachStreamsEveryRowThroughACursor() throws {
         let db = try database()

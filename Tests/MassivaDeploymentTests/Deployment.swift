@@ -74,6 +74,10 @@ final class Deployment {
     let keysDirectory: String
     let daemonUser: String
     let sftpGroup: String
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf). The daemon, run as
+    /// its own user, reaches the cluster through its socket folder, which anyone may search.
+    let database: SpoolDatabase
     private(set) var tenants: [String] = []
     private(set) var accounts: [String] = []
     private var processes: [Process] = []
@@ -94,18 +98,20 @@ final class Deployment {
         keysDirectory = root + "/keys"
         daemonUser = "mtd" + suffix
         sftpGroup = "mts" + suffix
+        // Before anything is made here: a failure leaves nothing behind.
+        database = try TestDatabase.spoolDatabase(spool: spool)
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         chmod(root, 0o755)
         try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
-        try """
+        try database.appended(to: """
         spool_directory = \(spool)
         sftp_group = \(sftpGroup)
         authorized_keys_directory = \(keysDirectory)
         settle_time = 1s
         minimal_backoff_time = 1s
         maximal_backoff_time = 2s
-        """.write(toFile: configPath, atomically: false, encoding: .utf8)
+        """).write(toFile: configPath, atomically: false, encoding: .utf8)
         try check(["useradd", "--system", "--no-create-home", "--home-dir", spool, "--shell", "/usr/sbin/nologin", daemonUser])
         // What the package's tmpfiles.d entry makes: the daemon's private folder.
         try check(["install", "-d", "-o", daemonUser, "-g", daemonUser, "-m", "0700", spool + "/private"])

@@ -81,15 +81,15 @@ import Testing
     @Test func aDatabaseNewerThanTheBinaryIsRefusedClearly() throws {
         let spool = try Spool()
         try spool.setUpSamples()
-        let version = try spool.sqlInt("PRAGMA user_version")
+        let version = try spool.spoolDatabase.schemaVersion()
         #expect(version >= 1)
-        _ = try spool.sql("PRAGMA user_version = \(version + 1)")
+        try spool.spoolDatabase.setSchemaVersion(version + 1)
         for command in [["list"], ["serve", "--once"], ["status"]] {
             let r = try spool.run(command)
             #expect(r.status == 65, "\(command)")  // EX_DATAERR: the unit does not restart on it
             #expect(r.stderr.contains("schema version \(version + 1), newer than this massiva knows (\(version))"), "\(r.stderr)")
         }
-        #expect(try spool.sqlInt("PRAGMA user_version") == version + 1)
+        #expect(try spool.spoolDatabase.schemaVersion() == version + 1)
     }
 
     @Test func configPrintsTheEffectiveValues() throws {
@@ -110,8 +110,10 @@ import Testing
             #expect(keys.contains(key), "\(key)")
         }
         let changed = try spool.ok(["config", "-n"]).stdout.split(separator: "\n").map(String.init)
-        #expect(Set(changed) == ["spool_directory = \(spool.spool)", "settle_time = 0s", "minimal_backoff_time = 1s",
-                                 "maximal_backoff_time = 2s", "max_attempts = 7"])
+        // On PostgreSQL the spool's `database` is one of them.
+        let database = spool.spoolDatabase.configurationLine
+        #expect(Set(changed) == Set(["spool_directory = \(spool.spool)", "settle_time = 0s", "minimal_backoff_time = 1s",
+                                     "maximal_backoff_time = 2s", "max_attempts = 7"] + (database.isEmpty ? [] : [database])))
 
         try "max_rows = lots\n".write(toFile: spool.root + "/bad.cf", atomically: false, encoding: .utf8)
         #expect(try spool.run(["config"], environment: ["MASSIVA_CONFIG": spool.root + "/bad.cf"]).status == 2)

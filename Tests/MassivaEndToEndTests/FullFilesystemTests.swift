@@ -47,19 +47,10 @@ import Testing
         return written
     }
 
-    /// The requests recorded, or nil when the sqlite3 CLI cannot read the database (full disk).
-    func recordedCount(_ database: String) -> Int? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [database, "SELECT count(*) FROM requests"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    /// The requests recorded, or nil when the shell cannot read the database (the sqlite3 CLI,
+    /// its file on the full disk; on PostgreSQL the database is elsewhere and always readable).
+    func recordedCount(_ spool: Spool) -> Int? {
+        (try? spool.spoolDatabase.text("SELECT count(*) FROM requests")).flatMap { Int($0) }
     }
 
     @Test(.enabled(if: getuid() == 0, "mounts a tmpfs: root only"))
@@ -101,7 +92,7 @@ import Testing
         // never do). The database is read only when it can be on the full disk.
         let waiting = spool.list(spool.incoming("acme")).filter { Self.files.contains($0) }.count
         let claimed = spool.list(spool.claim("acme")).filter { !$0.hasPrefix(".") }.count
-        if let recorded = recordedCount(spool.database) {
+        if let recorded = recordedCount(spool) {
             #expect(waiting + claimed + recorded == Self.files.count,
                     "incoming \(spool.list(spool.incoming("acme"))), claim \(spool.list(spool.claim("acme"))), recorded \(recorded)")
         } else {

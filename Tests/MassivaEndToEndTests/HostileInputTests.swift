@@ -40,7 +40,8 @@ import Testing
     @Test func masterDataThatCannotGoIntoAScriptFailsOnlyItsRow() throws {
         let spool = try Spool()
         try spool.setUpSamples()
-        _ = try spool.sql("UPDATE pods SET matricola = '0033' || char(10) || '1E90291065' WHERE pod = 'IT001E00000001'")
+        let lineFeed = spool.spoolDatabase.dialect(sqlite: "char(10)", postgresql: "chr(10)")
+        _ = try spool.sql("UPDATE pods SET matricola = '0033' || \(lineFeed) || '1E90291065' WHERE pod = 'IT001E00000001'")
         try "POD;SID;TIPO\r\nIT001E00000001;16MOMSPC300000001;Standard\r\nIT001E00000002;16MOMSPC300000002;Standard\r\n"
             .write(toFile: spool.incoming("acme") + "/a.csv", atomically: false, encoding: .utf8)
         let first = try spool.run(["serve", "--once"])
@@ -58,7 +59,7 @@ import Testing
         #expect(single.status == 6, "\(single.stderr)")
         // An association an older release committed with such data: its script is left out,
         // and later files of any tenant are still taken.
-        _ = try spool.sql("UPDATE rows SET matricola = 'X' || char(10) || 'Y' WHERE code = 'OK'; UPDATE requests SET state_version = state_version + 1")
+        _ = try spool.sql("UPDATE rows SET matricola = 'X' || \(lineFeed) || 'Y' WHERE code = 'OK'; UPDATE requests SET state_version = state_version + 1")
         try "IT001E00000004;16MOMSPC300000004;Standard\r\n".write(toFile: spool.incoming("acme") + "/b.csv", atomically: false, encoding: .utf8)
         let second = try spool.run(["serve", "--once"])
         #expect(second.status == 0, "\(second.stderr)")

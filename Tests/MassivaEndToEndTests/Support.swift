@@ -18,6 +18,9 @@ final class Spool {
     let root: String
     let spool: String
     let configPath: String
+    /// The spool's database: the embedded file, or a PostgreSQL database of the test cluster
+    /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
+    let spoolDatabase: SpoolDatabase
 
     init(extraConfig: String = "") throws {
         guard access(massivaBinary, X_OK) == 0 else {
@@ -29,6 +32,13 @@ final class Spool {
         root = String(cString: made)
         spool = root + "/spool"
         configPath = root + "/massiva.cf"
+        do {
+            spoolDatabase = try TestDatabase.spoolDatabase(spool: spool)
+        } catch {
+            // Thrown before every property is set: deinit will not run to remove the folder.
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
         let config = """
         # end-to-end test spool
         spool_directory = \(spool)
@@ -37,7 +47,7 @@ final class Spool {
         maximal_backoff_time = 2s
         \(extraConfig)
         """
-        try config.write(toFile: configPath, atomically: false, encoding: .utf8)
+        try spoolDatabase.appended(to: config).write(toFile: configPath, atomically: false, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }
@@ -95,7 +105,9 @@ final class Spool {
 
     // MARK: Paths
 
-    var database: String { spool + "/private/massiva.db" }
+    /// The database as massiva names it in its messages: the file's path (private/massiva.db),
+    /// or the URI on PostgreSQL.
+    var database: String { spoolDatabase.name }
     func incoming(_ tenant: String) -> String { spool + "/tenants/\(tenant)/incoming" }
     func results(_ tenant: String) -> String { spool + "/tenants/\(tenant)/results" }
     func claim(_ tenant: String) -> String { spool + "/private/claim/\(tenant)" }
@@ -114,8 +126,8 @@ final class Spool {
 
     // MARK: Reading state
 
-    /// Runs a query with the sqlite3 CLI; one array of cells per line.
-    func sql(_ query: String) throws -> [[String]] { try sqlite(database, query) }
+    /// Runs a query with the engine's shell (sqlite3 or psql); one array of cells per line.
+    func sql(_ query: String) throws -> [[String]] { try spoolDatabase.rows(query) }
 
     func sqlInt(_ query: String) throws -> Int { Int(try sql(query).first?.first ?? "") ?? -1 }
 
