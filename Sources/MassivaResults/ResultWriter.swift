@@ -134,9 +134,7 @@ public final class ResultWriter {
     public func markWritten(_ written: [Written]) throws {
         if written.isEmpty { return }
         let now = clock()
-        try store.transaction {
-            for w in written { try store.markResultsWritten(w.id, version: w.version, now: now) }
-        }
+        try store.markResultsWritten(written.map { ($0.id, $0.version) }, now: now)
     }
 
     func stage(_ snapshot: Snapshot, into batch: inout AtomicFileBatch) throws {
