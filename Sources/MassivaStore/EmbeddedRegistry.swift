@@ -88,32 +88,68 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         let podKeys = Array(Set(pods)).sorted(), sidKeys = Array(Set(sids)).sorted()
         for key in podKeys { found.pods[key] = .some(nil); found.associationsByPOD[key] = .some(nil) }
         for key in sidKeys { found.devices[key] = .some(nil); found.associationsBySID[key] = .some(nil) }
-        // As `pod` reads them: an exchange POD's production PODs in byte order.
-        var production: [String: [String]] = [:]
-        for (list, bindings) in Self.inLists(podKeys) {
-            for (exchange, pod) in try database.query(lookup("exchange_pod, pod", from: "pods", where: "exchange_pod", in: list) + " ORDER BY exchange_pod, pod",
-                                                      bindings, { ($0.text(0), $0.text(1)) }) {
-                production[exchange, default: []].append(pod)
+        let podLists = Self.inLists(podKeys), sidLists = Self.inLists(sidKeys)
+        if database.engine == .postgresql {
+            // Three statements a pass, not five: on PostgreSQL each is a round trip (SQLite's
+            // cost nothing beyond their work). The production PODs in the PODs' statement, the
+            // associations by POD and by SID in one.
+            let podColumns = Self.podColumns + """
+                , CASE WHEN meter_type = 'M1' THEN
+                      (SELECT string_agg(p.pod, ',' ORDER BY p.pod) FROM pods p WHERE p.exchange_pod = pods.pod) END AS production_pods
+                """
+            for (list, bindings) in podLists {
+                for (record, reachability) in try database.query(lookup(podColumns, from: "pods", where: "pod", in: list), bindings, { s in
+                    (try Self.podRecord(s, productionPODs: s.optionalText("production_pods").map { $0.split(separator: ",").map(String.init) } ?? []),
+                     s.text("reachability"))
+                }) {
+                    found.pods[record.pod] = (record, reachability)
+                }
+            }
+            for i in 0..<max(podLists.count, sidLists.count) {
+                var parts: [String] = [], bindings: [SQLValue] = []
+                if i < podLists.count {
+                    parts.append(lookup(Self.associationColumns, from: "associations", where: "pod", in: podLists[i].list))
+                    bindings += podLists[i].bindings
+                }
+                if i < sidLists.count {
+                    parts.append(lookup(Self.associationColumns, from: "associations", where: "sid", in: sidLists[i].list))
+                    bindings += sidLists[i].bindings
+                }
+                for a in try database.query(parts.joined(separator: " UNION ALL "), bindings, Self.association) {
+                    if found.associationsByPOD[a.pod] != nil { found.associationsByPOD[a.pod] = .some(a) }
+                    if found.associationsBySID[a.sid] != nil { found.associationsBySID[a.sid] = .some(a) }
+                }
+            }
+        } else {
+            // As `pod` reads them: an exchange POD's production PODs in byte order.
+            var production: [String: [String]] = [:]
+            for (list, bindings) in podLists {
+                for (exchange, pod) in try database.query(lookup("exchange_pod, pod", from: "pods", where: "exchange_pod", in: list)
+                                                          + " ORDER BY exchange_pod, pod", bindings, { ($0.text(0), $0.text(1)) }) {
+                    production[exchange, default: []].append(pod)
+                }
+            }
+            for (list, bindings) in podLists {
+                for (record, reachability) in try database.query(lookup(Self.podColumns, from: "pods", where: "pod", in: list), bindings, { s in
+                    (try Self.podRecord(s, productionPODs: s.text("meter_type") == "M1" ? production[s.text("pod")] ?? [] : []),
+                     s.text("reachability"))
+                }) {
+                    found.pods[record.pod] = (record, reachability)
+                }
+                for a in try database.query(lookup(Self.associationColumns, from: "associations", where: "pod", in: list), bindings, Self.association) {
+                    found.associationsByPOD[a.pod] = a
+                }
+            }
+            for (list, bindings) in sidLists {
+                for a in try database.query(lookup(Self.associationColumns, from: "associations", where: "sid", in: list), bindings, Self.association) {
+                    found.associationsBySID[a.sid] = a
+                }
             }
         }
-        for (list, bindings) in Self.inLists(podKeys) {
-            for (record, reachability) in try database.query(lookup(Self.podColumns, from: "pods", where: "pod", in: list), bindings, { s in
-                (try Self.podRecord(s, productionPODs: s.text("meter_type") == "M1" ? production[s.text("pod")] ?? [] : []),
-                 s.text("reachability"))
-            }) {
-                found.pods[record.pod] = (record, reachability)
-            }
-            for a in try database.query(lookup(Self.associationColumns, from: "associations", where: "pod", in: list), bindings, Self.association) {
-                found.associationsByPOD[a.pod] = a
-            }
-        }
-        for (list, bindings) in Self.inLists(sidKeys) {
+        for (list, bindings) in sidLists {
             for device in try database.query(lookup("sid, nid, device_type, owner", from: "devices", where: "sid", in: list), bindings,
                                              Self.deviceRecord) {
                 found.devices[device.sid] = device
-            }
-            for a in try database.query(lookup(Self.associationColumns, from: "associations", where: "sid", in: list), bindings, Self.association) {
-                found.associationsBySID[a.sid] = a
             }
         }
         prefetched = found

@@ -34,6 +34,14 @@ extension TestDatabase {
     }
 }
 
+extension TestDatabase {
+    /// The spool's embedded SQLite file whatever engine the suites run on: for a test of what
+    /// only an embedded database has (`database copy` copies one).
+    public static func embeddedSpoolDatabase(spool: String) -> SpoolDatabase {
+        SpoolDatabase(location: .sqlite(path: spool + "/private/massiva.db"), cluster: nil)
+    }
+}
+
 /// The database of a spool driven through the built `massiva`: the line its massiva.cf needs,
 /// and the test's own way in (the sqlite3 shell, or psql against the URI) to read or change
 /// what massiva stored. The process it spawns reaches the cluster through its Unix socket,

@@ -54,7 +54,7 @@ import MassivaTestSupport
     /// Copied, verified, and the same commands on PostgreSQL show what they showed on SQLite;
     /// the next request there takes the next id.
     @Test func aWorkedSpoolIsCopiedAndTheCommandsSeeTheSameOnPostgreSQL() throws {
-        let spool = try Spool()
+        let spool = try Spool(embedded: true)  // the embedded database is what is copied
         try spool.setUpSamples()
         try spool.script("receiver", "exit 1")
         try spool.appendConfig("association_command = \(spool.root)/receiver ${key}")
@@ -113,7 +113,7 @@ import MassivaTestSupport
     /// URI that is not PostgreSQL's or has a password, a server out of reach, a target with
     /// massiva's tables, a running daemon, a spool already on PostgreSQL.
     @Test func refusalsWriteNothing() throws {
-        let spool = try Spool()
+        let spool = try Spool(embedded: true)  // the embedded database is what is copied
         try spool.setUpSamples()
         let cluster = try PostgresCluster.shared()
 

@@ -22,7 +22,9 @@ final class Spool {
     /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
     let spoolDatabase: SpoolDatabase
 
-    init(extraConfig: String = "") throws {
+    /// `embedded`: on the embedded SQLite file whatever engine the suites run on (`database copy`
+    /// copies it).
+    init(extraConfig: String = "", embedded: Bool = false) throws {
         guard access(massivaBinary, X_OK) == 0 else {
             Issue.record("the binary \(massivaBinary) is not built (swift build)")
             throw POSIXError(.ENOENT)
@@ -33,7 +35,7 @@ final class Spool {
         spool = root + "/spool"
         configPath = root + "/massiva.cf"
         do {
-            spoolDatabase = try TestDatabase.spoolDatabase(spool: spool)
+            spoolDatabase = try embedded ? TestDatabase.embeddedSpoolDatabase(spool: spool) : TestDatabase.spoolDatabase(spool: spool)
         } catch {
             // Thrown before every property is set: deinit will not run to remove the folder.
             try? FileManager.default.removeItem(atPath: root)
