@@ -416,9 +416,14 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// `arguments` run as the `postgres` user when this process is root (initdb and the server
-    /// refuse to run as root), as they are otherwise.
+    /// refuse to run as root), as they are otherwise; and without libfaketime (scripts/test's
+    /// faketime passes): under it the server's timers do not fire (a lock wait with a 100 ms
+    /// lock_timeout hung for minutes, and the test process with it). The server is another
+    /// machine whose clock is right; massiva binds its times as parameters and never reads the
+    /// server's clock, so the faked client is what those passes check.
     private func asPostgres(_ arguments: [String]) -> [String] {
-        geteuid() == 0 ? ["runuser", "-u", "postgres", "--"] + arguments : arguments
+        let command = geteuid() == 0 ? ["runuser", "-u", "postgres", "--"] + arguments : arguments
+        return ["env", "-u", "LD_PRELOAD", "-u", "FAKETIME", "-u", "FAKETIME_DONT_FAKE_MONOTONIC", "-u", "NO_FAKE_STAT"] + command
     }
 
     private func run(_ arguments: [String], input: String? = nil) throws -> ProcessRun {
