@@ -39,7 +39,7 @@ public final class LeaseKeeper: @unchecked Sendable {
         self.log = log
         self.leaseTime = leaseTime
         election = LeaderElection(leaseTime: leaseTime)
-        fence = LeaderFence(spool: spool, holder: holder, monotonic: clock.readMonotonic)
+        fence = LeaderFence(spool: spool, holder: holder, monotonic: clock.readMonotonic, idleTransactionLimit: leaseTime)
     }
 
     /// `leader_lease_time`.

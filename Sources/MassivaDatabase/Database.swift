@@ -36,6 +36,20 @@ public final class Database: @unchecked Sendable {
     /// so a former leader commits nothing. On such a connection a write outside a transaction is
     /// refused (it could not be checked in the same transaction).
     public var writeGuard: ((Database) throws -> Void)?
+    /// PostgreSQL: the server ends this connection's session when it sits idle inside a
+    /// transaction for `seconds` (`idle_in_transaction_session_timeout`), which ends the
+    /// transaction and frees its locks, for this session and every reconnection. For a daemon's
+    /// connections (`LeaderFence.install`): a leader frozen inside a write transaction (SIGSTOP,
+    /// a VM paused) held the writers' advisory lock for as long as it was frozen, so the standby
+    /// could not even look at the lease to take it over (FailoverTests' paused leader, 2 runs in
+    /// 16 on PostgreSQL). SQLite: nothing (a frozen writer holds its lock the same way; the
+    /// spool there is on one host). Within a daemon's transactions nothing waits on anything
+    /// but the database: probes and file writes are outside them.
+    public func limitIdleTransactions(to seconds: Double) throws(DatabaseError) {
+        guard let postgres else { return }
+        try postgres.setIdleTransactionLimit(max(1, Int((seconds * 1000).rounded())))
+    }
+
     /// Called before a nested transaction's SAVEPOINT: whoever keeps writes or answers for the
     /// transaction under way in memory (`EmbeddedRegistry.withLookups`) writes them and stops
     /// answering from memory, since the savepoint may be rolled back without its knowing.
@@ -44,6 +58,8 @@ public final class Database: @unchecked Sendable {
     /// The key of PostgreSQL's advisory lock that makes writers take turns (in the database's
     /// own space of keys: another database's massiva does not wait for it). "massiva" in ASCII.
     static let writerLockKey = 0x6d_6173_7369_7661
+    /// `writerLockKey`, for a test that holds the writers' lock as a stopped process would.
+    public static var writerLockKeyForTests: Int { writerLockKey }
 
     /// Opens the database at `location`: `init(path:)` for SQLite, libpq's connection for
     /// PostgreSQL (an error says libpq's message, never the password).

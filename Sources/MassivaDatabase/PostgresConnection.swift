@@ -75,6 +75,16 @@ final class PostgresConnection {
     ///   1970 as DOUBLE PRECISION), but a session's odd settings must not either.
     private func setUp() throws(DatabaseError) {
         try execute("SET lock_timeout = '10s'; SET TIME ZONE 'UTC'; SET client_encoding = 'UTF8'; SET standard_conforming_strings = on")
+        if let idleTransactionLimit { try setIdleTransactionLimit(idleTransactionLimit) }
+    }
+
+    /// `idle_in_transaction_session_timeout`, in milliseconds, kept for every reconnection:
+    /// see `Database.limitIdleTransactions`.
+    private(set) var idleTransactionLimit: Int?
+
+    func setIdleTransactionLimit(_ milliseconds: Int) throws(DatabaseError) {
+        idleTransactionLimit = milliseconds
+        try execute("SET idle_in_transaction_session_timeout = \(milliseconds)")
     }
 
     /// Opens the connection again after a loss: statements prepared before are gone with it.

@@ -27,9 +27,15 @@ public final class LeaderFence: Sendable {
     /// The term this node leads under and until when (monotonic) it trusts it; nil: it does not lead.
     private let state = Mutex<(term: Int, trustedUntil: Double)?>(nil)
 
-    public init(spool: String, holder: LeaseHolder, monotonic: @escaping @Sendable () -> Double) {
+    /// How long one of the fenced connections' transactions may sit idle before the server
+    /// ends it (`Database.limitIdleTransactions`): the lease's length, so a leader frozen in a
+    /// transaction keeps its locks no longer than its lease.
+    public let idleTransactionLimit: Double?
+
+    public init(spool: String, holder: LeaseHolder, monotonic: @escaping @Sendable () -> Double, idleTransactionLimit: Double? = nil) {
         lease = (spool, holder.id)
         self.monotonic = monotonic
+        self.idleTransactionLimit = idleTransactionLimit
     }
 
     /// This node leads under `term` until `trustedUntil` (monotonic), as its elector decided.
@@ -70,5 +76,8 @@ public final class LeaderFence: Sendable {
     /// outside a transaction there (it could not be checked).
     public func install(on database: Database) {
         database.writeGuard = { [self] database in try check(database) }
+        // Best effort: a connection that cannot take the setting is still fenced; a frozen
+        // leader's lock then lasts as long as it is frozen, as before.
+        if let idleTransactionLimit { try? database.limitIdleTransactions(to: idleTransactionLimit) }
     }
 }

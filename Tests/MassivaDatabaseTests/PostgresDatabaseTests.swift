@@ -139,6 +139,27 @@ import MassivaTestSupport
         #expect(try lone.query("SELECT v FROM t", []) { $0.text(0) } == ["after"])
     }
 
+    /// A transaction left idle longer than the limit is ended by the server, its locks freed
+    /// (the writers' lock: another connection's write goes through), and the connection, opened
+    /// again, keeps the limit.
+    @Test func anIdleTransactionPastTheLimitIsEndedByTheServer() throws {
+        let uri = try PostgresCluster.shared().createDatabase()
+        let frozen = try Database(location: .postgresql(uri: uri))
+        let other = try Database(location: .postgresql(uri: uri))
+        try other.execute("CREATE TABLE t(v TEXT)")
+        try frozen.limitIdleTransactions(to: 1)
+        let pid = try #require(try frozen.queryOne("SELECT pg_backend_pid()", []) { $0.int(0) })
+        // A write transaction begun and left (as by a process stopped inside it): it holds the
+        // writers' advisory lock.
+        try frozen.execute("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(\(Database.writerLockKeyForTests))")
+        #expect(waitUntil(timeout: 60) {
+            (try? other.queryOne("SELECT count(*) FROM pg_stat_activity WHERE pid = ?", [.int(pid)]) { $0.int(0) }) == 0
+        }, "the server did not end the idle transaction's session")
+        try other.transaction { try other.run("INSERT INTO t VALUES('after')") }
+        #expect(throws: DatabaseError.self) { try frozen.execute("COMMIT") }
+        #expect(try frozen.queryOne("SHOW idle_in_transaction_session_timeout", []) { $0.text(0) } == "1s")
+    }
+
     @Test func anUnreachableDatabaseIsAClearErrorWithoutThePassword() throws {
         let directory = try TemporaryDirectory()
         do {

@@ -6,9 +6,10 @@ import MassivaRegistry
 import MassivaStore
 import MassivaTestSupport
 
-/// `EmbeddedRegistry.withLookups`: a pass's PODs and SIDs read at once give the same answers as
-/// the lookups one by one, on either engine (`MASSIVA_TEST_DATABASE`), and stay right while
-/// the pass makes and removes associations.
+/// `EmbeddedRegistry.withLookups`: a pass's PODs and SIDs read at once (on PostgreSQL; SQLite
+/// looks them up one by one, in-process) give the same answers as the lookups one by one, and
+/// stay right while the pass makes and removes associations: on either engine
+/// (`MASSIVA_TEST_DATABASE`), the same answers.
 @Suite struct RegistryLookupsTests {
     final class Registry {
         let root = NSTemporaryDirectory() + "massiva-lookups-\(UUID().uuidString)"
@@ -73,7 +74,8 @@ import MassivaTestSupport
         try r.database.transaction {
             try r.embedded.withLookups(pods: [pods[0], pods[2]], sids: [sids[0], sids[2]]) {
                 try r.database.run("DELETE FROM devices WHERE sid = ?", [.text(sids[0])])
-                #expect(try r.embedded.device(sids[0])?.sid == sids[0])
+                // Read at once on PostgreSQL: still answered. SQLite reads it now: gone.
+                #expect(try r.embedded.device(sids[0])?.sid == (r.database.engine == .postgresql ? sids[0] : nil))
                 #expect(try r.embedded.association(pod: pods[0]) == nil)
 
                 let made = Self.association(pod: pods[0], sid: sids[0])
