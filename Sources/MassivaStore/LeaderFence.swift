@@ -59,14 +59,15 @@ public final class LeaderFence: Sendable {
 
     /// The lease's row, this holder's, read with the lock that keeps a takeover out until the
     /// transaction ends. SQLite: none needed (the transaction holds the database's write lock),
-    /// and SQLite has no `FOR SHARE`; the PostgreSQL store appends ` FOR SHARE` here.
+    /// and SQLite has no `FOR SHARE`; on PostgreSQL `check` appends ` FOR SHARE`.
     public static let checkSQL = "SELECT term FROM leader_lease WHERE spool = ? AND holder = ?"
 
     /// Throws `Fenced` unless this node trusts its lease and the database agrees, in the
     /// transaction under way on `database`.
     public func check(_ database: Database) throws {
         guard let term = trustedTerm else { throw Fenced(reason: "no lease trusted now") }
-        let found = try database.queryOne(Self.checkSQL, [.text(lease.spool), .text(lease.holder)]) { $0.int(0) }
+        let found = try database.queryOne(database.dialect(sqlite: Self.checkSQL, postgresql: Self.checkSQL + " FOR SHARE"),
+                                          [.text(lease.spool), .text(lease.holder)]) { $0.int(0) }
         guard found == term else {
             throw Fenced(reason: found == nil ? "another node took the lease over" : "the lease's term is \(found!), not \(term)")
         }
