@@ -33,13 +33,20 @@ struct SFTPTests {
                 && ((try? String(contentsOfFile: results + "/associazioni.csv", encoding: .utf8))?.contains("Maria Rossi") ?? false)
         }, "no results: \(deployment.daemonLog)")
 
+        // Which of the two is clean.csv: the uploads are taken as each is complete, so the one
+        // put first is not always numbered first (errors.csv, renamed whole, was taken before
+        // clean.csv still open or settling, once in a CI run).
+        let cleanBytes = FileManager.default.contents(atPath: local + "/clean.csv")
+        let clean = FileManager.default.contents(atPath: first + "/richiesta.csv") == cleanBytes ? "MOME-000000001" : "MOME-000000002"
+        #expect(FileManager.default.contents(atPath: results + "/\(clean)/richiesta.csv") == cleanBytes)
+
         // Downloaded as the SI: every file the SI needs, through sftp.
         let downloads = deployment.root + "/downloads"
         try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
         let get = try deployment.sftp(maria.login, key: maria.key, [
-            "get results/MOME-000000001/esito.csv \(downloads)/esito.csv",
-            "get results/MOME-000000001/scp.zip \(downloads)/scp.zip",
-            "get results/MOME-000000001/stato.json \(downloads)/stato.json",
+            "get results/\(clean)/esito.csv \(downloads)/esito.csv",
+            "get results/\(clean)/scp.zip \(downloads)/scp.zip",
+            "get results/\(clean)/stato.json \(downloads)/stato.json",
             "get results/richieste.csv \(downloads)/richieste.csv",
             "get results/associazioni.csv \(downloads)/associazioni.csv",
             "get template.csv \(downloads)/template.csv",
