@@ -198,10 +198,10 @@ public final class Database: @unchecked Sendable {
     /// Inserts `rows` (each one value per column) with multi-row INSERT statements: one
     /// statement step instead of one per row. Up to 32 rows a statement on SQLite, 128 on
     /// PostgreSQL, where each statement is a round trip: 32 made the rows, associations and
-    /// audit entries of a 100-row request twelve of them, not three. On SQLite 128 cost system
-    /// time instead: `serve --once` on 1,000 files, 0.76 and 1.65 s of system time with 32
-    /// against 3.04 and 3.13 s with 128 (user time the same; scripts/bench, release builds). With `replacingOn` (the key's columns,
-    /// such as `request, position`), a row whose key exists has its other columns replaced: an
+    /// audit entries of a 100-row request twelve of them, not three. SQLite keeps 32: with 128,
+    /// two runs of `serve --once` on 1,000 files took 3.04 and 3.13 s of system time against 0.76
+    /// and 1.65 (user time the same), not established against this ext4's noise
+    /// (docs/performance.md). With `replacingOn` (the key's columns, such as `request, position`), a row whose key exists has its other columns replaced: an
     /// upsert, the same text for SQLite and PostgreSQL (SQLite's `INSERT OR REPLACE` is not
     /// PostgreSQL's, and deletes and re-inserts where this updates in place).
     public func insert(into table: String, columns: String, columnCount: Int, rows: [[SQLValue]],
@@ -402,15 +402,18 @@ public final class Database: @unchecked Sendable {
     /// `queryOne` statements are bounded; `each` reads through a cursor).
     private func postgresRows(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) -> Statement {
         let postgres = postgres!
-        guard transactionDepth == 0 else { return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql) }
+        func rows() throws(DatabaseError) -> Statement {
+            Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+        }
+        guard transactionDepth == 0 else { return try rows() }
         try postgres.resetIfNeeded()
         do {
-            return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+            return try rows()
         } catch where error.isConnectionLost && Self.readsOnly(sql) {
             // A lone read on a connection the server closed while idle (see `begin`): read again
             // on a new one. Only a read: a lone write may have committed before the answer was lost.
             try postgres.resetIfNeeded()
-            return Statement(rows: PostgresRows(try postgres.run(sql, bindings)), database: self, sql: sql)
+            return try rows()
         }
     }
 

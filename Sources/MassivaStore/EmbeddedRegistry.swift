@@ -83,9 +83,9 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     /// else changes the associations meanwhile). The associations this registry makes or removes
     /// in `body` are kept in step; every other lookup reads the database as before.
     public func withLookups<T>(pods: [String], sids: [String], _ body: () throws -> T) throws -> T {
-        // SQLite: the lookups one by one, in-process, cost less than reading them at once:
-        // with this on SQLite too, scripts/bench 1000 gave 262-317 requests/s against 294-346
-        // without (four runs each, in turn, 45 s apart).
+        // SQLite: the lookups one by one, in-process, cost no round trip; read at once there too,
+        // scripts/bench 1000 gave 262-317 requests/s against 294-346 without (four runs each, in
+        // turn, 45 s apart: within this ext4's noise, docs/performance.md), so not worth it.
         if prefetched != nil || database.engine != .postgresql { return try body() }
         var found = Prefetched()
         let podKeys = Array(Set(pods)).sorted(), sidKeys = Array(Set(sids)).sorted()
@@ -178,8 +178,8 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     }
 
     /// `keys` as `IN (...)` lists of at most 128 placeholders, each list's length a power of two
-    /// (the last key repeated to fill it): eight statement texts per query, so the prepared
-    /// statements stay few on either engine.
+    /// (the last key repeated to fill it): eight statement texts per query, so the server's
+    /// prepared statements stay few.
     static func inLists(_ keys: [String]) -> [(list: String, bindings: [SQLValue])] {
         stride(from: 0, to: keys.count, by: 128).map { start in
             let chunk = keys[start..<min(start + 128, keys.count)]
@@ -262,8 +262,8 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
 
     public func createAssociation(_ a: Association) throws {
         // In a pass's lookups, with its POD and SID read and found free (so the INSERT cannot
-        // fail on either key): kept, and written with the pass's others in one statement per
-        // 32 (`writeUnwritten`). One INSERT per row was a third of a bench run's statements on
+        // fail on either key): kept, and written with the pass's others in one statement
+        // (`writeUnwritten`, `Database.insert`). One INSERT per row was a third of a bench run's statements on
         // PostgreSQL after the lookups were read at once (30,000 of 82,000 for 300 requests).
         if let known = prefetched, case .some(.none) = known.associationsByPOD[a.pod], case .some(.none) = known.associationsBySID[a.sid] {
             prefetched!.unwritten.append(a)

@@ -91,6 +91,23 @@ final class DaemonHarness {
     func sql(_ query: String) -> String? { try? database.text(query) }
 }
 
+/// A probe program (`probe_command`) held at a gate: in `folder`, it touches `asked` when it
+/// runs, then waits until the test makes `open` (at most `seconds`), then says the meter answers.
+/// Returns its path.
+func gatedProbe(in folder: String, seconds: Int) throws -> String {
+    let probe = folder + "/probe"
+    try """
+        #!/bin/sh
+        dir=$(dirname "$0")
+        touch "$dir/asked"
+        i=0
+        while [ ! -e "$dir/open" ] && [ $i -lt \(seconds * 20) ]; do sleep 0.05; i=$((i+1)); done
+        exit 0
+        """.write(toFile: probe, atomically: false, encoding: .utf8)
+    chmod(probe, 0o755)
+    return probe
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -18,17 +18,7 @@ import Testing
         let uri = try cluster.createDatabase()
         let name = databaseName(uri)
         let gate = try TemporaryDirectory(prefix: "massiva-gate")
-        let probe = gate.path + "/probe"
-        // Says it was asked, then waits for the gate (at most 120 s), then says the meter answers.
-        try """
-            #!/bin/sh
-            dir=$(dirname "$0")
-            touch "$dir/asked"
-            i=0
-            while [ ! -e "$dir/open" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done
-            exit 0
-            """.write(toFile: probe, atomically: false, encoding: .utf8)
-        chmod(probe, 0o755)
+        let probe = try gatedProbe(in: gate.path, seconds: 120)
         let s = try PostgresSpool(database: uri, extra: """
             settle_time = 0s
             minimal_backoff_time = 1s
@@ -57,7 +47,7 @@ import Testing
         #expect(try cluster.psql("SELECT count(*) FROM rows", database: name) == "0")
 
         try cluster.stopImmediately()
-        FileManager.default.createFile(atPath: gate.path + "/open", contents: nil)
+        _ = FileManager.default.createFile(atPath: gate.path + "/open", contents: nil)
         // The pass's commit, or the next pass, meets the dead server: logged, retried later.
         #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasPrefix("pass_failed") } }, "\(s.logLines)")
         #expect(daemon.isRunning, "the daemon exited for an outage: \(s.logLines.suffix(5))")

@@ -49,17 +49,7 @@ import Testing
         var template = Array((NSTemporaryDirectory() + "massiva-gate-XXXXXX").utf8CString)
         let folder = String(cString: try #require(mkdtemp(&template)))
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let probe = folder + "/probe"
-        // Waits at a gate (a file the test makes), at most 60 s.
-        try """
-            #!/bin/sh
-            dir=$(dirname "$0")
-            touch "$dir/asked"
-            i=0
-            while [ ! -e "$dir/open" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
-            exit 0
-            """.write(toFile: probe, atomically: false, encoding: .utf8)
-        chmod(probe, 0o755)
+        let probe = try gatedProbe(in: folder, seconds: 60)
         let h = try DaemonHarness(extra: "probe_command = \(probe) ${pod}\nprobe_concurrency = 1\nprobe_timeout = 1h")
         let daemon = try h.startDaemon()
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
