@@ -18,14 +18,21 @@ struct SFTPTests {
         try FileManager.default.copyItem(atPath: packageRoot + "/samples/requests/acme-clean.csv", toPath: local + "/clean.csv")
         chmod(local + "/clean.csv", 0o600)
         try FileManager.default.copyItem(atPath: packageRoot + "/samples/requests/acme-every-error.csv", toPath: local + "/errors.csv")
-        let upload = try deployment.sftp(maria.login, key: maria.key, [
-            "put \(local)/clean.csv incoming/clean.csv",
+        let results = deployment.spool + "/tenants/\(acme)/results"
+        let first = results + "/MOME-000000001", second = results + "/MOME-000000002"
+        // One after the other: the error sample's "already associated" rows are clean.csv's
+        // PODs and SIDs, so it must be processed second (put in one session, the two were
+        // sometimes taken the other way round: errors.csv, renamed whole, before clean.csv
+        // still settling; twice in CI runs).
+        let upload = try deployment.sftp(maria.login, key: maria.key, ["put \(local)/clean.csv incoming/clean.csv"])
+        #expect(upload.status == 0, "sftp upload: \(upload.errors)")
+        #expect(deployment.wait(seconds: 20) { FileManager.default.fileExists(atPath: first + "/esito.csv") },
+                "no result for clean.csv: \(deployment.daemonLog)")
+        let errorsUpload = try deployment.sftp(maria.login, key: maria.key, [
             "put \(local)/errors.csv incoming/.errors.csv",
             "rename incoming/.errors.csv incoming/errors.csv",
         ])
-        #expect(upload.status == 0, "sftp upload: \(upload.errors)")
-        let results = deployment.spool + "/tenants/\(acme)/results"
-        let first = results + "/MOME-000000001", second = results + "/MOME-000000002"
+        #expect(errorsUpload.status == 0, "sftp upload: \(errorsUpload.errors)")
         #expect(deployment.wait(seconds: 20) {
             FileManager.default.fileExists(atPath: first + "/esito.csv") && FileManager.default.fileExists(atPath: second + "/esito.csv")
                 // The lists follow the folders (written on their own thread, a moment later).
@@ -33,20 +40,13 @@ struct SFTPTests {
                 && ((try? String(contentsOfFile: results + "/associazioni.csv", encoding: .utf8))?.contains("Maria Rossi") ?? false)
         }, "no results: \(deployment.daemonLog)")
 
-        // Which of the two is clean.csv: the uploads are taken as each is complete, so the one
-        // put first is not always numbered first (errors.csv, renamed whole, was taken before
-        // clean.csv still open or settling, once in a CI run).
-        let cleanBytes = FileManager.default.contents(atPath: local + "/clean.csv")
-        let clean = FileManager.default.contents(atPath: first + "/richiesta.csv") == cleanBytes ? "MOME-000000001" : "MOME-000000002"
-        #expect(FileManager.default.contents(atPath: results + "/\(clean)/richiesta.csv") == cleanBytes)
-
         // Downloaded as the SI: every file the SI needs, through sftp.
         let downloads = deployment.root + "/downloads"
         try FileManager.default.createDirectory(atPath: downloads, withIntermediateDirectories: true)
         let get = try deployment.sftp(maria.login, key: maria.key, [
-            "get results/\(clean)/esito.csv \(downloads)/esito.csv",
-            "get results/\(clean)/scp.zip \(downloads)/scp.zip",
-            "get results/\(clean)/stato.json \(downloads)/stato.json",
+            "get results/MOME-000000001/esito.csv \(downloads)/esito.csv",
+            "get results/MOME-000000001/scp.zip \(downloads)/scp.zip",
+            "get results/MOME-000000001/stato.json \(downloads)/stato.json",
             "get results/richieste.csv \(downloads)/richieste.csv",
             "get results/associazioni.csv \(downloads)/associazioni.csv",
             "get template.csv \(downloads)/template.csv",
