@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CGlibc
 
 /// Runs another program (`posix_spawn`, no shell) and waits for it.
 ///
@@ -23,16 +24,19 @@ public enum Subprocess {
     public static func run(_ arguments: [String]) throws(SystemError) -> Outcome {
         precondition(!arguments.isEmpty)
         var pipeEnds: [Int32] = [0, 0]
-        try SystemError.check("pipe") { pipe(&pipeEnds) }
-        // Close-on-exec, so the child holds only the copy dup'ed onto its stderr (else our
-        // read would wait for the child's own write end to close: never).
-        for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // Close-on-exec from the start (pipe2), so the child holds only the copy dup'ed onto its
+        // stderr (else our read would wait for the child's own write end to close: never), and
+        // no child another thread spawns meanwhile inherits either end.
+        try SystemError.check("pipe2") { pipe2(&pipeEnds, O_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
+        // Nothing else of this process reaches the child (a descriptor opened without
+        // close-on-exec by a library would otherwise stay open in useradd, groupdel, pkill).
+        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
         var pid = pid_t()
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

@@ -26,6 +26,8 @@ public final class EngineFixture {
     public let registry: EmbeddedRegistry
     public let logged = LogCapture()
     public let engine: Engine
+    /// Files dropped so far: their names aside before the rename.
+    private var dropped = 0
 
     /// - Parameter change: adjusts `Configuration.defaults` (spool, settle time 0 already set).
     public init(_ change: (inout Configuration) -> Void = { _ in }) throws {
@@ -75,10 +77,36 @@ public final class EngineFixture {
 
     // MARK: Dropping files
 
+    /// Writes `bytes` as `incoming/name` of `tenant` and returns once nobody has it open for
+    /// writing, as an SI's closed upload is.
+    ///
+    /// Why the wait: a child another test's thread spawns while the file is open here (a probe,
+    /// psql) gets a copy of the descriptor until its `closefrom`/exec; on a loaded machine that
+    /// copy outlived the write and the test's next scan saw a writer and took nothing (CI, stop
+    /// 27: `aCancelOfAnUnknownOrAnotherSIsRequestGetsTheSameAnswer`). The wait is on the event the
+    /// intake itself looks for, a read lease granted.
     @discardableResult
     public func drop(_ name: String, _ bytes: [UInt8], tenant: String = "acme") throws -> String {
         let path = layout.incoming(tenant) + "/" + name
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw POSIXError(.EIO) }
+        // Written aside and renamed in, a new file each time (as FileManager's atomic write did).
+        dropped += 1
+        let aside = layout.temporaryDirectory + "/drop-\(dropped)"
+        let writer = try FileDescriptor.open(aside, .writeOnly, options: [.create, .truncate, .noFollow, .closeOnExec],
+                                             permissions: 0o644)
+        try writer.closeAfter { try $0.writeAll(bytes) }
+        try FileSystem.rename(from: aside, to: path)
+        let reader = try FileDescriptor.open(path, .readOnly, options: [.noFollow, .nonBlocking, .closeOnExec])
+        defer { try? reader.close() }
+        let closed = waitUntil(timeout: 60, every: 0.001) {
+            switch WriteLease.ask(on: reader) {
+            case .noWriter(let lease):
+                lease.release()
+                return true
+            case .writerOpen: return false
+            case .unavailable: return true  // leases cannot tell here: the intake's settle time applies
+            }
+        }
+        if !closed { Issue.record("\(path): still open for writing somewhere after 60 s") }
         return path
     }
 

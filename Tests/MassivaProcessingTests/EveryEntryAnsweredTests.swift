@@ -64,7 +64,8 @@ import MassivaTestSupport
         let f = try EngineFixture()
         let acme = try #require(try f.store.tenant("acme"))
         try f.drop("lotto.csv", text: EngineFixture.bulk(["\(R.bankPOD(320));\(R.bankSID(320));Standard"]))
-        let acmes = try #require(try f.engine.intake.scan(tenant: acme, now: f.clock.now).recorded.first)
+        let acmes = try #require(try f.engine.intake.scan(tenant: acme, now: f.clock.now).recorded.first,
+                                 "\(f.logged.lines)")
         let unknown = RequestID(acmes.number + 500)
 
         try f.drop("\(acmes).cancel", text: "", tenant: "voltaic")
