@@ -43,10 +43,17 @@ public final class CommandContext {
     }
 
     /// The configuration read again (SIGHUP), resolved by the same rule as at start; the
-    /// built-in defaults when no file applies.
+    /// built-in defaults when no file applies. A file that cannot be read or is wrong leaves the
+    /// configuration in use as it was (and the error thrown).
     public func reloadConfiguration() throws -> Configuration {
+        let previous = loaded
         loaded = nil
-        return try configuration()
+        do {
+            return try configuration()
+        } catch {
+            loaded = previous
+            throw error
+        }
     }
 
     /// `--config` names the configuration file, except where `associate` (the command with

@@ -22,10 +22,13 @@ enum ServeCommands {
         let layout = try context.layout()
         // The daemon waits for a database out of reach (`DatabaseWait`); a batch, like every
         // command, stops at once with status 2.
-        let wait = once ? nil : DatabaseWait(database: try context.databaseLocation(), log: log)
+        var wait = once ? nil : DatabaseWait(database: try context.databaseLocation(), log: log, reload: {
+            _ = try context.reloadConfiguration()
+            return try context.databaseLocation()
+        })
         func untilReachable<Value>(_ body: () throws -> Value) throws -> Value? {
-            guard let wait else { return try body() }
-            return try wait.run(body)
+            guard wait != nil else { return try body() }
+            return try wait!.run(body)
         }
         guard let store = try untilReachable({ () throws -> StateStore in
             let store = try context.store()

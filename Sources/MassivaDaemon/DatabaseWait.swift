@@ -20,28 +20,37 @@ import MassivaSystem
 ///
 /// The daemon's signals are blocked in every thread by then (`Daemon.blockSignals`) and are
 /// taken here with `sigtimedwait`: SIGTERM or SIGINT ends the wait at once (and the daemon,
-/// with status 0); SIGHUP tries again now.
+/// with status 0); SIGHUP reads massiva.cf again (`reload`) and tries again now, so an operator
+/// who corrects a wrong `database` line needs no restart.
 public struct DatabaseWait {
     /// The first pause after a failure, doubled after each next one up to `longestDelay`.
     public static let firstDelay: Double = 1
     public static let longestDelay: Double = 60
 
-    let database: DatabaseLocation
+    private(set) var database: DatabaseLocation
     let log: EventLog
     let notifier: SystemdNotifier
+    /// Reads the configuration again and says which database it names now (SIGHUP).
+    let reload: (() throws -> DatabaseLocation)?
 
-    /// - Parameter database: the configured database, as the log and the status name it
-    ///   (without a password).
-    public init(database: DatabaseLocation, log: EventLog, notifier: SystemdNotifier = SystemdNotifier()) {
+    /// - Parameters:
+    ///   - database: the configured database, as the log and the status name it (without a
+    ///     password).
+    ///   - reload: reads massiva.cf again and returns its database; what `run`'s body opens
+    ///     next must be that one. A failure is logged (`reload_failed`) and the wait goes on
+    ///     with what it had.
+    public init(database: DatabaseLocation, log: EventLog, notifier: SystemdNotifier = SystemdNotifier(),
+                reload: (() throws -> DatabaseLocation)? = nil) {
         self.database = database
         self.log = log
         self.notifier = notifier
+        self.reload = reload
     }
 
     /// Runs `body` until it does not fail for want of the database (`isUnavailability`), and
     /// returns what it returned; nil when SIGTERM or SIGINT came while waiting (logged as a stop
     /// of the daemon is). Any other error of `body` is thrown.
-    public func run<Value>(_ body: () throws -> Value) throws -> Value? {
+    public mutating func run<Value>(_ body: () throws -> Value) throws -> Value? {
         var delay = Self.firstDelay
         var waited = false
         while true {
@@ -59,13 +68,18 @@ public struct DatabaseWait {
             let status = "waiting for the database \(database): \(failure); next try in \(retryIn)"
             _ = try? (waited ? notifier.status(status) : notifier.ready(status: status))
             waited = true
-            if let signal = try pause(delay) {
+            switch try pause(delay) {
+            case .hangup?:
+                reloadConfiguration()
+                delay = Self.firstDelay
+            case let signal?:
                 log.log("stopping", ["reason": signal.description])
                 _ = try? notifier.stopping()
                 log.log("stopped", [:])
                 return nil
+            case nil:
+                delay = min(Self.longestDelay, delay * 2)
             }
-            delay = min(Self.longestDelay, delay * 2)
         }
     }
 
@@ -78,8 +92,20 @@ public struct DatabaseWait {
         return nil
     }
 
-    /// Waits `seconds`, pinging the watchdog at half its interval; returns SIGTERM or SIGINT
-    /// when one came (at once), nil when the time ran out or SIGHUP asked for a try now.
+    /// SIGHUP: massiva.cf read again; its database is the one tried next.
+    private mutating func reloadConfiguration() {
+        guard let reload else { return }
+        do {
+            let now = try reload()
+            log.log("reloaded", now == database ? [:] : ["database": now.description])
+            database = now
+        } catch {
+            log.log("reload_failed", ["error": "\(error)"])
+        }
+    }
+
+    /// Waits `seconds`, pinging the watchdog at half its interval; returns the signal that came
+    /// (SIGTERM, SIGINT or SIGHUP: at once), nil when the time ran out.
     private func pause(_ seconds: Double) throws -> Signal? {
         var ts = timespec()
         func now() -> Double {
@@ -94,7 +120,6 @@ public struct DatabaseWait {
             let slice = notifier.watchdogInterval.map { min(left, $0 / 2) } ?? left
             switch try SignalMask.wait(for: Daemon.signals, timeout: slice) {
             case nil: continue
-            case .hangup?: return nil
             case let signal?: return signal
             }
         }

@@ -207,6 +207,63 @@ func databaseName(_ uri: String) -> String {
         #expect(!s.embeddedDatabaseExists)
     }
 
+    /// A wrong `database` line corrected while the daemon waits: SIGHUP reads massiva.cf again
+    /// and the next try is on the new URI, at once, with no restart.
+    @Test func sighupWhileWaitingTriesTheCorrectedDatabase() throws {
+        let cluster = try PostgresCluster.start()
+        defer { cluster.stop() }
+        let good = try cluster.createDatabase()
+        let nowhere = try TemporaryDirectory(prefix: "massiva-nopg")
+        let wrong = "postgresql:///massiva?host=\(nowhere.path)&port=5"
+        let s = try PostgresSpool(database: wrong)
+        let daemon = try s.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        // Waiting 4 s after its third try: the corrected URI is tried on the signal, not later.
+        #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasSuffix("retry_in=4s") } }, "\(s.logLines)")
+        let text = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "database = \(wrong)", with: "database = \(good)")
+            .write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasPrefix("started") } }, "\(s.logLines)")
+        #expect(s.logLines.contains("reloaded database=\(good)"), "\(s.logLines)")
+        #expect(s.logLines.contains("database_available database=\(good)"), "\(s.logLines)")
+        // Not one more try on the old URI after the signal, and none waited out: no retry_in=8s.
+        let afterReload = s.logLines.drop { !$0.hasPrefix("reloaded") }
+        #expect(!afterReload.contains { $0.hasPrefix("database_unavailable") }, "\(s.logLines)")
+        #expect(!s.logLines.contains { $0.hasSuffix("retry_in=8s") }, "\(s.logLines)")
+        let status = try s.run(["status"])
+        #expect(status.status == 0 && status.stdout.contains("massiva serve is running"), "\(status.stdout)\(status.stderr)")
+        daemon.terminate()
+        #expect(daemon.waitUntilExit(timeout: 60), "\(s.logLines)")
+        guard !daemon.isRunning else { return }
+        #expect(daemon.terminationStatus == 0)
+        #expect(!s.embeddedDatabaseExists)
+    }
+
+    /// A massiva.cf made bad while the daemon waits: SIGHUP says why and the wait goes on with
+    /// the database it had.
+    @Test func aBadReloadWhileWaitingKeepsWaiting() throws {
+        let nowhere = try TemporaryDirectory(prefix: "massiva-nopg")
+        let wrong = "postgresql:///massiva?host=\(nowhere.path)&port=5"
+        let s = try PostgresSpool(database: wrong)
+        let daemon = try s.startDaemon()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasPrefix("database_unavailable") } }, "\(s.logLines)")
+        let text = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        try (text + "\nmax_rows = banana\n").write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        daemon.signal(SIGHUP)
+        #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasPrefix("reload_failed") } }, "\(s.logLines)")
+        let failed = s.logLines.first { $0.hasPrefix("reload_failed") } ?? ""
+        #expect(failed.contains("max_rows"), "\(failed)")
+        // It goes on trying the database it had.
+        #expect(waitUntil(timeout: 60) {
+            s.logLines.drop { !$0.hasPrefix("reload_failed") }.contains { $0.hasPrefix("database_unavailable database=\(wrong) ") }
+        }, "\(s.logLines)")
+        #expect(daemon.isRunning)
+        daemon.terminate()
+        #expect(daemon.waitUntilExit(timeout: 60), "\(s.logLines)")
+    }
+
     /// SIGHUP with another `database`: the daemon says it keeps the one it started with (its
     /// lease is there) and goes on working on it with the rest of the new configuration.
     @Test func aReloadKeepsTheDatabaseTheDaemonStartedWith() throws {
