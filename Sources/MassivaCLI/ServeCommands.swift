@@ -22,6 +22,28 @@ enum ServeCommands {
         let layout = try context.layout()
         // The daemon waits for a database out of reach (`DatabaseWait`); a batch, like every
         // command, stops at once with status 2.
+        // The daemon's lock, taken before it waits for the database: a second daemon of the node
+        // is refused at once rather than waiting too, and `status` sees the waiting one running.
+        // The node's name is the one massiva.cf gives at start (a reload does not rename it).
+        let lockConfiguration = try context.configuration()
+        let lockPath = layout.lockPath(node: lockConfiguration.nodeName, host: CurrentProcess.hostName)
+        func takeLock() throws -> FileLock {
+            guard let lock = try FileLock.tryAcquire(lockPath) else {
+                let named = lockPath == layout.lockPath ? "" : " as node \(lockConfiguration.nodeName)"
+                throw CLIError("another massiva serve is running\(named) on \(layout.root) (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?"))")
+            }
+            return lock
+        }
+        var heldLock: FileLock?
+        if !once {
+            heldLock = try context.asSpoolOwner { () throws -> FileLock in
+                do { try OpenedSpool.prepareFolders(layout) } catch let error as OpenedSpool.PreparationError {
+                    throw CLIError(error.description)
+                }
+                return try takeLock()
+            }
+        }
+        defer { try? heldLock?.release() }
         var wait = once ? nil : DatabaseWait(database: try context.databaseLocation(), log: log, reload: {
             _ = try context.reloadConfiguration()
             return try context.databaseLocation()
@@ -36,12 +58,7 @@ enum ServeCommands {
             return store
         }) else { return 0 }  // stopped (SIGTERM) while waiting
         let configuration = try context.configuration()
-        let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
-        guard let lock = try FileLock.tryAcquire(lockPath) else {
-            let named = lockPath == layout.lockPath ? "" : " as node \(configuration.nodeName)"
-            throw CLIError("another massiva serve is running\(named) on \(layout.root) (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?"))")
-        }
-        defer { try? lock.release() }
+        if heldLock == nil { heldLock = try takeLock() }
         // The probe and association commands run without the daemon's capability.
         ChildProcess.dropInheritedCapabilities()
         let process = ProcessMetrics(startTime: context.clock.now)
@@ -116,13 +133,15 @@ enum ServeCommands {
         let configuration = try context.configuration()
         let lockPath = layout.lockPath(node: configuration.nodeName, host: CurrentProcess.hostName)
         let running = (try? FileLock.isHeld(lockPath)) ?? false
-        let figures = try context.store().queueFigures()
         let node = LeaseHolder.nodeName(configuration)
+        // Said before the database is opened: with the database out of reach, an operator still
+        // learns whether the daemon runs (and waits for it), then the error, exit 2.
         if running {
             Output.print("massiva serve is running (pid \(FileLock.recordedPID(lockPath).map(String.init) ?? "?")) on \(layout.root)")
         } else {
             Output.print("massiva serve is not running on \(layout.root)" + (configuration.nodeName.isEmpty ? "" : " as node \(node)"))
         }
+        let figures = try context.store().queueFigures()
         printLeadership(try context.store().leaderLease(spool: layout.root).current(), node: node, running: running,
                         runningPID: FileLock.recordedPID(lockPath), now: context.clock.now)
         Output.print("queued: \(figures.queued)")

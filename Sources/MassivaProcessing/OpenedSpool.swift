@@ -27,12 +27,10 @@ public struct OpenedSpool {
     /// Opens the spool of `configuration`. Throws `DatabaseUnavailableError` when its PostgreSQL
     /// database cannot be reached (a command exits 2 on it, the daemon waits and tries again),
     /// `PreparationError` when its folders cannot be made, and the database's own errors.
-    public static func open(_ configuration: Configuration) throws -> OpenedSpool {
-        let layout = SpoolLayout(root: configuration.spoolDirectory)
-        let location = try configuration.databaseLocation(embeddedPath: layout.databasePath)
-        // private/ and private/tmp/ are the owner's to make (0700); tenants/ too on a developer's
-        // spool, while a deployed one's is root's (made by the package or by `tenant add`), so
-        // failing to make it is no error here.
+    /// Makes the spool's own folders where missing: private/ and private/tmp/ are the owner's
+    /// to make (0700); tenants/ too on a developer's spool, while a deployed one's is root's
+    /// (made by the package or by `tenant add`), so failing to make it is no error here.
+    public static func prepareFolders(_ layout: SpoolLayout) throws {
         do {
             for directory in [layout.privateDirectory, layout.temporaryDirectory] {
                 try FileSystem.makeDirectory(directory, mode: 0o700, intermediate: true)
@@ -41,6 +39,12 @@ public struct OpenedSpool {
             throw PreparationError(root: layout.root, underlying: error)
         }
         if !FileSystem.exists(layout.tenantsDirectory) { try? FileSystem.makeDirectory(layout.tenantsDirectory) }
+    }
+
+    public static func open(_ configuration: Configuration) throws -> OpenedSpool {
+        let layout = SpoolLayout(root: configuration.spoolDirectory)
+        let location = try configuration.databaseLocation(embeddedPath: layout.databasePath)
+        try prepareFolders(layout)
         let database = try Database.connect(location)
         try Schema.migrate(database)
         let store = try StateStore(database: database)

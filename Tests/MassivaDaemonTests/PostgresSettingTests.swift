@@ -169,6 +169,11 @@ func databaseName(_ uri: String) -> String {
         #expect(unavailable.dropFirst().first?.hasSuffix(" retry_in=2s") == true, "\(unavailable)")
         #expect(!s.logLines.contains { $0.hasPrefix("started") })
         #expect(daemon.isRunning)
+        // status says the daemon runs, then why it cannot say more.
+        let waitingStatus = try s.run(["status"])
+        #expect(waitingStatus.status == 2, "\(waitingStatus.stdout)\(waitingStatus.stderr)")
+        #expect(waitingStatus.stdout.hasPrefix("massiva serve is running (pid \(daemon.processIdentifier))"), "\(waitingStatus.stdout)")
+        #expect(waitingStatus.stderr.hasPrefix("massiva: database \(uri): connection to server"), "\(waitingStatus.stderr)")
 
         try cluster.startAgain()
         #expect(waitUntil(timeout: 120) { s.logLines.contains { $0.hasPrefix("started") } }, "\(s.logLines)")
@@ -220,6 +225,9 @@ func databaseName(_ uri: String) -> String {
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         // Waiting 4 s after its third try: the corrected URI is tried on the signal, not later.
         #expect(waitUntil(timeout: 60) { s.logLines.contains { $0.hasSuffix("retry_in=4s") } }, "\(s.logLines)")
+        // The waiting daemon holds the node's lock: a second one is refused at once, not made to wait too.
+        let second = try s.run(["serve"])
+        #expect(second.status == 1 && second.stderr.contains("another massiva serve is running"), "\(second.stdout)\(second.stderr)")
         let text = try String(contentsOfFile: s.configPath, encoding: .utf8)
         try text.replacingOccurrences(of: "database = \(wrong)", with: "database = \(good)")
             .write(toFile: s.configPath, atomically: true, encoding: .utf8)
