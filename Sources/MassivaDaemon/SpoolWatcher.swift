@@ -44,6 +44,10 @@ final class SpoolWatcher {
             privateWatch = try inotify.addWatch(layout.privateDirectory, mask: [.closeWrite, .movedTo, .attributes, .onlyDirectory])
             let source = DispatchSource.makeReadSource(fileDescriptor: inotify.fileDescriptor.rawValue, queue: queue)
             source.setEventHandler { [weak self] in self?.drain() }
+            // Closed once Dispatch is done with it, as Dispatch asks: cancelling is asynchronous,
+            // and Dispatch keeps its sources by descriptor number, so a number closed before and
+            // opened again meanwhile (a reload's new inotify) could meet the old registration.
+            source.setCancelHandler { try? inotify.close() }
             source.resume()
             self.source = source
         } catch {
@@ -52,9 +56,12 @@ final class SpoolWatcher {
     }
 
     func stop() {
-        source?.cancel()
+        if let source {
+            source.cancel()  // its cancel handler closes the inotify descriptor
+        } else {
+            try? inotify?.close()
+        }
         source = nil
-        try? inotify?.close()
         inotify = nil
     }
 

@@ -27,10 +27,10 @@ public final class BackupDestination {
         sqlite3_busy_timeout(destination, 10_000)
         let journal = "PRAGMA journal_mode = OFF"
         guard sqlite3_exec(destination, journal, nil, nil, nil) == SQLITE_OK else {
-            let error = DatabaseError(code: sqlite3_errcode(destination), message: "\(path): \(String(cString: sqlite3_errmsg(destination)))",
-                                      sql: journal)
-            sqlite3_close_v2(destination)
-            throw error
+            // Not closed here: every property is set, so `deinit` closes it (closed here too, the
+            // freed connection was closed a second time).
+            throw DatabaseError(code: sqlite3_errcode(destination), message: "\(path): \(String(cString: sqlite3_errmsg(destination)))",
+                                sql: journal)
         }
     }
 

@@ -42,12 +42,10 @@ final class PostgresConnection {
     init(uri: String) throws(DatabaseError) {
         self.uri = uri
         connection = try Self.connect(uri)
-        do {
-            try setUp()
-        } catch {
-            PQfinish(connection)
-            throw error
-        }
+        // Not finished here when it fails: every property is set by now, so the instance is
+        // released as any other and `deinit` finishes the connection (finished here too, it was
+        // freed twice: glibc stopped the process, or its socket's number was closed again).
+        try setUp()
     }
 
     deinit { PQfinish(connection) }

@@ -8,6 +8,9 @@ struct StreamedCSVFile {
     let path: String
     fileprivate let descriptor: FileDescriptor
     private var writer: CSVWriter
+    /// Set once `finish` has closed the descriptor (even when the close failed: the number is
+    /// released either way), so `abandon` does not close it again.
+    private var closed = false
 
     init(temporaryDirectory: String, header: [String]?, encoding: CSVOutputEncoding) throws {
         path = temporaryDirectory + "/" + TemporaryName.make()
@@ -32,6 +35,7 @@ struct StreamedCSVFile {
     /// Writes what is left and closes the file; returns its path.
     mutating func finish() throws -> String {
         try descriptor.writeAll(writer.takeBytes())
+        closed = true
         try descriptor.close()
         return path
     }
@@ -86,7 +90,7 @@ struct StreamedCSVFile {
 
     /// Closes and removes the file after a failure.
     func abandon() {
-        try? descriptor.close()
+        if !closed { try? descriptor.close() }
         try? FileSystem.unlink(path)
     }
 }

@@ -83,10 +83,17 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     }
 
     /// `close(fd)`. Never retried on `EINTR` (on Linux the descriptor is gone either way).
+    ///
+    /// `EBADF` (nothing open under this number) is a mistake of the program, not of the system:
+    /// a copy of this value closed already, or a number never opened. A debug build (the tests'
+    /// processes, and the `massiva` they run) stops there. When the number was opened again in
+    /// between, by this thread or another, the second close succeeds on someone else's file (an
+    /// SQLite WAL's next write then fails with EBADF, 778 at COMMIT): nothing can tell that case.
     public func close() throws(SystemError) {
         if Glibc.close(rawValue) == -1 {
             let error = Errno.current
             if error == .interrupted { return }
+            assert(error != .badFileDescriptor, "close(\(rawValue)): not open, closed twice?")
             throw SystemError("close", errno: error)
         }
     }

@@ -24,9 +24,11 @@ import Testing
         let text = SampleRows.clean(count: 30)
         let bytes = Array(text.utf8)
         let path = h.incoming("acme") + "/slow.csv"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         #expect(fd >= 0)
-        defer { close(fd) }
+        // Closed once: the test closes it below, and a second close would close whatever this
+        // process (another suite's thread: an SQLite WAL file) has opened under that number since.
+        defer { if fd >= 0 { close(fd) } }
         #expect(write(fd, bytes, bytes.count / 2) == bytes.count / 2)
         // A stalled connection: longer than the settle time, the file open all along. (The old
         // rule took it after 2 s of an unchanged modification time, cut.)
@@ -36,6 +38,7 @@ import Testing
         let rest = Array(bytes[(bytes.count / 2)...])
         #expect(write(fd, rest, rest.count) == rest.count)
         #expect(close(fd) == 0)
+        fd = -1
         #expect(h.waitUntil { h.stato("acme", "MOME-000000001")?["status"] as? String == "done" }, "\(h.log)")
         #expect(h.stato("acme", "MOME-000000001")?["rows_total"] as? Int == 30)
         #expect(h.stato("acme", "MOME-000000001")?["rows_failed"] as? Int == 0)

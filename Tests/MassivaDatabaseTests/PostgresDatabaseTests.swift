@@ -171,6 +171,24 @@ import MassivaTestSupport
         }
     }
 
+    /// A connection made whose session settings are refused (a database in an encoding with no
+    /// conversion to UTF-8, so `SET client_encoding = 'UTF8'` fails) is an error, and the
+    /// connection is finished once: finished by the failed init and again by `deinit`, it was
+    /// freed twice and glibc stopped the test process ("free(): double free detected").
+    @Test func aConnectionWhoseSessionSettingsFailIsAnErrorAndFinishedOnce() throws {
+        let cluster = try PostgresCluster.shared()
+        let name = "mule_\(UInt32.random(in: 0...UInt32.max))"
+        try cluster.psql("CREATE DATABASE \(name) ENCODING 'MULE_INTERNAL' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+        defer { _ = try? cluster.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        for _ in 0..<3 {
+            let error = #expect(throws: DatabaseError.self) { _ = try Database(location: .postgresql(uri: cluster.uri(database: name))) }
+            #expect(error?.message.contains("client_encoding") == true, "\(String(describing: error))")
+        }
+        // The process goes on, and so do other connections.
+        let db = try Database(location: .postgresql(uri: try cluster.createDatabase()))
+        #expect(try db.queryOne("SELECT 1", []) { $0.int(0) } == 1)
+    }
+
     @Test func aPasswordInTheSettingIsRefusedAndNeverShown() throws {
         #expect(throws: DatabaseLocationError.self) {
             try DatabaseLocation(setting: "postgresql://massiva:s3cret@db.example/massiva", embeddedPath: "/x")

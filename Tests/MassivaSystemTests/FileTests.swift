@@ -135,6 +135,18 @@ struct FileDescriptorTests {
         }
     }
 
+    /// A descriptor closed twice is the program's mistake (the second close may hit a number
+    /// another thread has opened since): a debug build stops at the first one that is seen.
+    @Test func closingADescriptorThatIsNotOpenStopsADebugBuild() async throws {
+        #if DEBUG
+        await #expect(processExitsWith: .failure) {
+            // -1, never open: a number closed a moment ago might be open again already. Not
+            // `try`: the error thrown would end the process with a failure too.
+            _ = try? FileDescriptor(rawValue: -1).close()
+        }
+        #endif
+    }
+
     @Test func syncsAndTruncates() throws {
         try withTemporaryDirectory { directory in
             let file = directory + "/file"
@@ -147,7 +159,8 @@ struct FileDescriptorTests {
             try fd.seek(to: 0)
             #expect(try fd.read(upTo: 100).bytes == Array("hello".utf8))
             try fd.close()
-            let closed = #expect(throws: SystemError.self) { try fd.sync() }
+            // A number that is never open: a closed one may already be another thread's file.
+            let closed = #expect(throws: SystemError.self) { try FileDescriptor(rawValue: -1).sync() }
             #expect(closed?.errno == .badFileDescriptor)
         }
     }
