@@ -177,7 +177,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// `pg_basebackup -R -X stream` of `primary` into this cluster's data directory (as postgres),
     /// with this folder's socket and no synchronous standby of its own.
     private func copy(from primary: PostgresCluster, applicationName: String) throws {
-        let backup = try run(asPostgres([binDirectory + "/pg_basebackup", "-D", dataDirectory, "-R", "-X", "stream", "--no-sync",
+        let backup = try run(asPostgres([binDirectory + "/pg_basebackup", "-D", dataDirectory, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
                                          "-d", "host=\(primary.socketDirectory) port=\(primary.port) user=\(primary.superuser) "
                                             + "application_name=\(applicationName)"]))
         guard backup.status == 0, !backup.killed else {
