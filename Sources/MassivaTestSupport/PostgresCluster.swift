@@ -68,6 +68,23 @@ public final class PostgresCluster: @unchecked Sendable {
     /// A new cluster of its own (for tests that stop/crash the server); `stop()` it when done
     /// (deinit also does).
     public static func start() throws -> PostgresCluster {
+        try launch { try $0.initialize() }
+    }
+
+    /// A streaming standby of this cluster (which must be running): a cluster of its own (folder,
+    /// port, watchdog) made by `pg_basebackup -R` from this one, so it follows this one's WAL
+    /// until `promote()`. It connects as `applicationName` (`primary_conninfo`), the name
+    /// `synchronous_standby_names` can give (`requireSynchronousStandby`). Its settings are this
+    /// one's (postgresql.conf is copied), its socket in its own folder; the standby's own
+    /// `synchronous_standby_names` is empty whatever this one's is, so that once promoted it
+    /// commits without waiting for a standby it does not have.
+    public func startStandby(applicationName: String = "standby1") throws -> PostgresCluster {
+        try Self.launch { standby in try standby.copy(from: self, applicationName: applicationName) }
+    }
+
+    /// A folder with its watchdog, `prepare` of the cluster in it (initdb, or a base backup), and
+    /// the server started on a free port (another, when a process took it meanwhile).
+    private static func launch(_ prepare: (PostgresCluster) throws -> Void) throws -> PostgresCluster {
         let bin = binDirectory()
         // The watchdog makes the folder and says its name: there is no moment when the folder
         // exists and nobody would remove it (a kill -9 50 ms into the tests once left one
@@ -87,7 +104,7 @@ public final class PostgresCluster: @unchecked Sendable {
             // its own user) that connects through the socket in here; data/ stays 0700.
             chmod(folder, 0o755)
             cluster = PostgresCluster(folder: folder, port: try freePort(), binDirectory: bin, lifeline: lifeline, watchdog: watchdog)
-            try cluster!.initialize()
+            try prepare(cluster!)
             // Another process may take the free port between our probe and the server's bind
             // (two test processes start clusters at once): then try another one.
             var attempt = 1
@@ -157,6 +174,35 @@ public final class PostgresCluster: @unchecked Sendable {
         try handle.write(contentsOf: Data(settings.utf8))
     }
 
+    /// `pg_basebackup -R -X stream` of `primary` into this cluster's data directory (as postgres),
+    /// with this folder's socket and no synchronous standby of its own.
+    private func copy(from primary: PostgresCluster, applicationName: String) throws {
+        let backup = try run(asPostgres([binDirectory + "/pg_basebackup", "-D", dataDirectory, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+                                         "-d", "host=\(primary.socketDirectory) port=\(primary.port) user=\(primary.superuser) "
+                                            + "application_name=\(applicationName)"]))
+        guard backup.status == 0, !backup.killed else {
+            throw Failure(description: "pg_basebackup failed (\(backup.status)): \(backup.stderr)\(backup.stdout)")
+        }
+        // Appended after the primary's lines (the last of a setting wins). ALTER SYSTEM's
+        // postgresql.auto.conf, read after postgresql.conf, is the primary's too: its
+        // synchronous_standby_names is reset there (pg_basebackup -R wrote primary_conninfo in it).
+        try append("""
+
+            # a standby of \(primary.socketDirectory) (PostgresCluster.startStandby)
+            unix_socket_directories = '\(socketDirectory)'
+            synchronous_standby_names = ''
+
+            """, to: dataDirectory + "/postgresql.conf")
+        try append("synchronous_standby_names = ''\n", to: dataDirectory + "/postgresql.auto.conf")
+    }
+
+    private func append(_ text: String, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
     // MARK: - Using
 
     /// A fresh, empty database (unique name), returned as a libpq URI over the Unix socket:
@@ -200,6 +246,44 @@ public final class PostgresCluster: @unchecked Sendable {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
               let line = text.split(separator: "\n").first else { return nil }
         return pid_t(line.trimmingCharacters(in: .whitespaces))
+    }
+
+    // MARK: - Replication
+
+    /// Makes every commit of this (primary) cluster wait until a standby has it
+    /// (`synchronous_standby_names`, by ALTER SYSTEM and a reload), and waits until one standby
+    /// streams as a synchronous one (`pg_stat_replication`). `names`: which standbys count
+    /// (`*`: any).
+    public func requireSynchronousStandby(_ names: String = "*") throws {
+        try psql("ALTER SYSTEM SET synchronous_standby_names = '\(names)'")
+        try psql("SELECT pg_reload_conf()")
+        let synchronous = try waitUntil(timeout: 120, every: 0.05) {
+            try psql("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync' AND state = 'streaming'") != "0"
+        }
+        guard synchronous else {
+            throw Failure(description: "no synchronous standby streams from \(socketDirectory) after 120 s: "
+                + ((try? psql("SELECT application_name, state, sync_state FROM pg_stat_replication")) ?? ""))
+        }
+    }
+
+    /// `pg_ctl promote -w`: this standby leaves recovery and takes writes.
+    public func promote() throws {
+        try runPgCtl(["promote", "-w", "-t", "120"])
+    }
+
+    /// Whether the server is a standby in recovery (`pg_is_in_recovery()`).
+    public func isInRecovery() throws -> Bool { try psql("SELECT pg_is_in_recovery()") == "t" }
+
+    /// A libpq URI naming `database` on every one of `clusters` in turn (their sockets, comma
+    /// separated, with their ports), `target_session_attrs=read-write`: libpq tries them in
+    /// order and keeps the first that takes writes, the primary, whichever it is now.
+    public static func multiHostURI(database: String, clusters: [PostgresCluster]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let name = database.addingPercentEncoding(withAllowedCharacters: allowed) ?? database
+        return "postgresql:///\(name)?host=\(clusters.map(\.socketDirectory).joined(separator: ","))"
+            + "&port=\(clusters.map { String($0.port) }.joined(separator: ","))&user=\(clusters[0].superuser)"
+            + "&target_session_attrs=read-write"
     }
 
     // MARK: - Stopping

@@ -49,11 +49,16 @@ extension TestDatabase {
 /// connects too. A PostgreSQL database is dropped when this object goes.
 public final class SpoolDatabase: Sendable {
     public let location: DatabaseLocation
+    /// The cluster the database is dropped from when this goes; nil: the SQLite file, or a
+    /// database whose servers go with it (`PostgresPair`).
     private let cluster: PostgresCluster?
+    /// The PostgreSQL programs' folder (psql).
+    private let binDirectory: String?
 
-    init(location: DatabaseLocation, cluster: PostgresCluster?) {
+    init(location: DatabaseLocation, cluster: PostgresCluster?, binDirectory: String? = nil) {
         self.location = location
         self.cluster = cluster
+        self.binDirectory = binDirectory ?? cluster?.binDirectory
     }
 
     deinit {
@@ -117,7 +122,7 @@ public final class SpoolDatabase: Sendable {
             arguments = ["/usr/bin/sqlite3", "-cmd", ".timeout 5000", "-separator", "|", path, sql]
         case .postgresql(let uri):
             // On stdin, not -c: each statement its own transaction and its own output, as in sqlite3.
-            arguments = [cluster!.binDirectory + "/psql", "-XAtq", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", uri]
+            arguments = [binDirectory! + "/psql", "-XAtq", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", uri]
             input = sql
         }
         let result = try SpawnedProcess.run(arguments, input: input, timeout: 120)

@@ -25,6 +25,8 @@ import MassivaDatabase
         "postgresql:///massiva?host=/run/postgresql",
         "postgres://massiva@db1.example:5432,db2.example:5432/massiva?target_session_attrs=read-write&sslmode=verify-full",
         "postgresql://massiva@%2Frun%2Fpostgresql/massiva",
+        // A primary and its standby on one machine, by their sockets (PostgresPair's form).
+        "postgresql:///massiva?host=/run/pg-a,/run/pg-b&port=5432,5433&target_session_attrs=read-write",
         "postgresql://",
     ])
     func aURIIsKeptAsWritten(uri: String) throws {
@@ -54,6 +56,8 @@ import MassivaDatabase
     @Test(arguments: [
         "postgresql://massiva:Sup3rSecret@db.example/massiva",
         "postgres://massiva:Sup3rSecret@/massiva?host=/run/postgresql",
+        "postgresql://massiva:Sup3rSecret@db1.example:5432,db2.example:5432/massiva?target_session_attrs=read-write",
+        "postgresql:///massiva?host=/run/pg-a,/run/pg-b&port=5432,5433&password=Sup3rSecret&target_session_attrs=read-write",
         "postgresql://db.example/massiva?user=massiva&password=Sup3rSecret",
         "postgresql://db.example/massiva?sslmode=require&PASSWORD=Sup3rSecret",
         // libpq decodes a parameter's name too: this is `password`.

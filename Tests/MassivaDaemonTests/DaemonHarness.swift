@@ -17,18 +17,20 @@ final class DaemonHarness {
     /// when `MASSIVA_TEST_DATABASE=postgresql` (its line is in massiva.cf).
     let database: SpoolDatabase
 
-    init(settleTime: String = "0s", rescanInterval: String = "1h", extra: String = "") throws {
+    /// - Parameter database: the spool's database when the test brings its own (a
+    ///   `PostgresPair`'s); the suites' engine's otherwise (`TestDatabase.spoolDatabase`).
+    init(settleTime: String = "0s", rescanInterval: String = "1h", extra: String = "", database: SpoolDatabase? = nil) throws {
         var template = Array((NSTemporaryDirectory() + "massiva-daemon-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
         root = String(cString: made)
         do {
-            database = try TestDatabase.spoolDatabase(spool: root + "/spool")
+            self.database = try database ?? TestDatabase.spoolDatabase(spool: root + "/spool")
         } catch {
             // Thrown before every property is set: deinit will not run to remove the folder.
             try? FileManager.default.removeItem(atPath: root)
             throw error
         }
-        try database.appended(to: """
+        try self.database.appended(to: """
         spool_directory = \(root)/spool
         settle_time = \(settleTime)
         rescan_interval = \(rescanInterval)

@@ -18,12 +18,12 @@ import MassivaTestSupport
         var alpha: SpawnedProcess?
         var beta: SpawnedProcess?
 
-        init(probe: String = "") throws {
+        init(probe: String = "", database: SpoolDatabase? = nil) throws {
             h = try DaemonHarness(settleTime: "0s", rescanInterval: "1s", extra: """
                 leader_lease_time = 2s
                 node_name = alpha
                 \(probe)
-                """)
+                """, database: database)
             // Each node its own metrics file, as each host has.
             let config = try String(contentsOfFile: h.configPath, encoding: .utf8)
             try (config + "\nmetrics_file = \(h.root)/alpha.prom\n").write(toFile: h.configPath, atomically: true, encoding: .utf8)
@@ -39,9 +39,11 @@ import MassivaTestSupport
             }
         }
 
-        func startAlpha() throws { alpha = try h.startDaemon() }
+        /// Each daemon's PostgreSQL sessions are named after its node (libpq's `PGAPPNAME`, the
+        /// `application_name` of pg_stat_activity), so a test can find them.
+        func startAlpha() throws { alpha = try h.startDaemon(environment: ["PGAPPNAME": "massiva-alpha"]) }
         func startBeta() throws {
-            beta = try SpawnedProcess([DaemonHarness.binary, "serve"], environment: ["MASSIVA_CONFIG": configB],
+            beta = try SpawnedProcess([DaemonHarness.binary, "serve"], environment: ["MASSIVA_CONFIG": configB, "PGAPPNAME": "massiva-beta"],
                                       standardOutput: .discard, standardError: .appending(logB))
         }
 

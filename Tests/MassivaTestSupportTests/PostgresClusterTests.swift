@@ -106,6 +106,49 @@ import Testing
             #expect(try cluster.psql("SHOW port") == String(cluster.port))
         }
     }
+
+    /// The pair of a failover: a commit on the primary is on the synchronous standby when it
+    /// returns; the standby takes no writes; the primary crashed and the standby promoted, the
+    /// multi-host URI (through libpq, as massiva and psql read it) lands on the new primary with
+    /// everything committed before; stop leaves neither server nor folder.
+    @Test func aPrimaryAndItsSynchronousStandbyFailOver() throws {
+        let pair = try PostgresPair.start()
+        defer { pair.stop() }
+        #expect(try pair.a.psql("SELECT application_name, sync_state FROM pg_stat_replication") == "standby1|sync")
+        #expect(try pair.b.isInRecovery())
+        #expect(try !pair.a.isInRecovery())
+        let database = try pair.spoolDatabase()
+        let name = try #require(database.databaseName)
+        try pair.psql("CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2), (3)", database: name)
+        // Synchronous: the standby has it (applied a moment later; waited for, not assumed).
+        #expect(waitUntil(timeout: 60) { (try? pair.b.psql("SELECT sum(x) FROM t", database: name)) == "6" })
+        #expect(throws: (any Error).self) { try pair.b.psql("INSERT INTO t VALUES (4)", database: name) }
+        guard case .postgresql(let uri) = database.location else { Issue.record("not PostgreSQL"); return }
+        #expect(uri.contains("target_session_attrs=read-write") && uri.contains(pair.a.socketDirectory + "," + pair.b.socketDirectory))
+        let port = { (try? SpawnedProcess.run(["psql", "-XAtq", "-c", "SHOW port", uri]))?.stdout }
+        #expect(port() == "\(pair.a.port)\n")
+
+        let postmaster = try #require(pair.a.postmasterProcessIdentifier)
+        try pair.crashPrimaryAndPromote {
+            // Between: nobody takes writes, and the URI says so (libpq: the standby is read-only).
+            let refused = try SpawnedProcess.run(["psql", "-XAtq", "-c", "SELECT 1", uri])
+            #expect(refused.status != 0 && refused.stderr.contains("read-only"), "\(refused.stderr)")
+        }
+        #expect(processIsGone(postmaster))
+        #expect(pair.primary === pair.b)
+        #expect(try !pair.b.isInRecovery())
+        #expect(port() == "\(pair.b.port)\n")
+        #expect(try database.text("SELECT sum(x) FROM t") == "6")
+        // The new primary has no synchronous standby to wait for: a commit returns.
+        _ = try database.text("INSERT INTO t VALUES (4)")
+        #expect(try database.text("SELECT sum(x) FROM t") == "10")
+
+        let folders = [pair.a.socketDirectory, pair.b.socketDirectory]
+        let standbyPostmaster = try #require(pair.b.postmasterProcessIdentifier)
+        pair.stop()
+        #expect(processIsGone(standbyPostmaster))
+        #expect(folders.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    }
 }
 
 /// The database's name in a `postgresql:///NAME?...` URI.
