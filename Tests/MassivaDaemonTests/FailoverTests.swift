@@ -116,6 +116,55 @@ import MassivaTestSupport
                 "beta's metrics: \(metrics())")
     }
 
+    /// An outbox delivery cut off by a failover (issue 21, item 5): the leader is killed while
+    /// `association_command` has the event; the new leader delivers it again with the same
+    /// `${event_id}`, and nothing is lost.
+    @Test func anOutboxDeliveryCutOffByAFailoverIsMadeAgainWithTheSameKey() throws {
+        let folder = try TemporaryDirectory(prefix: "massiva-outbox-failover")
+        let receiver = folder.path + "/receiver"
+        // The first delivery records itself, says it is held and waits (the leader dies meanwhile);
+        // every later one records itself and succeeds.
+        try """
+            #!/bin/sh
+            echo "$*" >> "\(folder.path)/received"
+            if mkdir "\(folder.path)/first" 2>/dev/null; then
+                echo $$ > "\(folder.path)/held"
+                exec sleep 60
+            fi
+            exit 0
+            """.write(toFile: receiver, atomically: true, encoding: .utf8)
+        chmod(receiver, 0o755)
+        defer {
+            if let pid = (try? String(contentsOfFile: folder.path + "/held", encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                kill(pid, SIGKILL)
+            }
+        }
+        let p = try Pair(probe: """
+            association_command = \(receiver) ${event_id} ${event} ${pod}
+            association_minimal_backoff_time = 1s
+            association_maximal_backoff_time = 2s
+            """)
+        let received = { ((try? String(contentsOfFile: folder.path + "/received", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
+        try p.startAlpha()
+        #expect(p.h.waitUntil(60) { !Pair.lines(p.logA, "leader").isEmpty }, "alpha never led: \(p.logA)")
+        try p.startBeta()
+        #expect(p.h.waitUntil(60) { !Pair.lines(p.logBText, "standby").isEmpty }, "beta never stood by: \(p.logBText)")
+
+        try p.drop(1, prefix: "event", first: 1)
+        #expect(p.h.waitUntil(60) { FileManager.default.fileExists(atPath: folder.path + "/held") }, "no delivery began: \(p.logA)")
+        p.alpha?.signal(SIGKILL)
+        p.alpha?.waitUntilExit()
+        #expect(p.h.waitUntil(60) { !Pair.lines(p.logBText, "leader").isEmpty }, "beta never took over: \(p.logBText)")
+        #expect(p.h.waitUntil(120) { received().count >= 2 && p.h.sql("SELECT count(*) FROM outbox") == "0" },
+                "beta did not deliver the event again: \(received()) \(p.logBText)")
+        let lines = received()
+        #expect(lines.count == 2, "\(lines)")
+        let first = lines.first?.split(separator: " ") ?? [], again = lines.last?.split(separator: " ") ?? []
+        #expect(first.count == 3 && first == again, "the same event, with the same key, both times: \(lines)")
+        #expect(first.dropFirst().first == "associated", "\(lines)")
+        try p.expectConsistent(files: 1)
+    }
+
     @Test func aLeaderPausedForThreeLeasesCommitsNothingWhenItResumes() throws {
         let p = try Pair()
         try p.startAlpha()
