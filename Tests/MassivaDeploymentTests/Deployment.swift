@@ -100,10 +100,16 @@ final class Deployment {
         sftpGroup = "mts" + suffix
         // Before anything is made here: a failure leaves nothing behind.
         database = try TestDatabase.spoolDatabase(spool: spool)
+        // The folder appears with its owner.pid already in it (made aside, then renamed): another
+        // suite's sweepLeftovers, running meanwhile, takes a folder without one for a dead run's.
+        let aside = "/srv/.massiva-test-" + suffix
+        try FileManager.default.createDirectory(atPath: aside, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        chmod(aside, 0o755)
+        try String(getpid()).write(toFile: aside + "/owner.pid", atomically: false, encoding: .utf8)
+        guard rename(aside, root) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
-        chmod(root, 0o755)
-        try String(getpid()).write(toFile: root + "/owner.pid", atomically: false, encoding: .utf8)
         try database.appended(to: """
         spool_directory = \(spool)
         sftp_group = \(sftpGroup)

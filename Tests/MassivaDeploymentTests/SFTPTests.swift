@@ -25,14 +25,14 @@ struct SFTPTests {
         // sometimes taken the other way round: errors.csv, renamed whole, before clean.csv
         // still settling; twice in CI runs).
         let upload = try deployment.sftp(maria.login, key: maria.key, ["put \(local)/clean.csv incoming/clean.csv"])
-        #expect(upload.status == 0, "sftp upload: \(upload.errors)")
+        #expect(upload.status == 0, "sftp upload: \(upload.errors); sshd: \(deployment.sshdLog.suffix(1500))")
         #expect(deployment.wait(seconds: 20) { FileManager.default.fileExists(atPath: first + "/esito.csv") },
                 "no result for clean.csv: \(deployment.daemonLog)")
         let errorsUpload = try deployment.sftp(maria.login, key: maria.key, [
             "put \(local)/errors.csv incoming/.errors.csv",
             "rename incoming/.errors.csv incoming/errors.csv",
         ])
-        #expect(errorsUpload.status == 0, "sftp upload: \(errorsUpload.errors)")
+        #expect(errorsUpload.status == 0, "sftp upload: \(errorsUpload.errors); sshd: \(deployment.sshdLog.suffix(1500))")
         #expect(deployment.wait(seconds: 20) {
             FileManager.default.fileExists(atPath: first + "/esito.csv") && FileManager.default.fileExists(atPath: second + "/esito.csv")
                 // The lists follow the folders (written on their own thread, a moment later).
@@ -51,7 +51,7 @@ struct SFTPTests {
             "get results/associazioni.csv \(downloads)/associazioni.csv",
             "get template.csv \(downloads)/template.csv",
         ])
-        #expect(get.status == 0, "sftp get: \(get.errors)")
+        #expect(get.status == 0, "sftp get: \(get.errors); sshd: \(deployment.sshdLog.suffix(1500))")
         let esito = try String(contentsOfFile: downloads + "/esito.csv", encoding: .utf8)
         let lines = esito.split(separator: "\r\n").map(String.init)
         let header = lines[0].split(separator: ";", omittingEmptySubsequences: false).map(String.init)

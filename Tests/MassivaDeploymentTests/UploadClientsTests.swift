@@ -105,7 +105,7 @@ struct UploadClientsTests {
         let bytes = Self.bulk(rows: 8000)  // 360 KB: at 400 kbit/s, bursts seconds apart
         try Data(bytes).write(to: URL(fileURLWithPath: s.local + "/throttled.csv"))
         let upload = try s.startSFTP(["-l", "400"], ["put \(s.local)/throttled.csv incoming/throttled.csv"]).finish()
-        #expect(upload.status == 0, "sftp: \(upload.errors)")
+        #expect(upload.status == 0, "sftp: \(upload.errors); sshd: \(s.deployment.sshdLog.suffix(1500))")
         #expect(s.deployment.wait(seconds: 60) { s.isDone(1) }, "\(s.deployment.daemonLog)")
         #expect(s.stato(1)?["rows_total"] as? Int == 8000)
         #expect(s.request(1) == Data(bytes), "the request is not the whole upload")
@@ -127,7 +127,7 @@ struct UploadClientsTests {
         #expect(s.requestCount == 0, "taken while its client was stopped")
         kill(upload.processIdentifier, SIGCONT)
         let finished = upload.finish()
-        #expect(finished.status == 0, "sftp: \(finished.errors)")
+        #expect(finished.status == 0, "sftp: \(finished.errors); sshd: \(s.deployment.sshdLog.suffix(1500))")
         #expect(s.deployment.wait(seconds: 60) { s.isDone(1) }, "\(s.deployment.daemonLog)")
         #expect(s.stato(1)?["rows_total"] as? Int == 8000)
         #expect(s.request(1) == Data(bytes))
@@ -151,7 +151,7 @@ struct UploadClientsTests {
         #expect((s.uploadedSize("cut.csv") ?? 0) < bytes.count)
         // The SI resumes it: reput finds the file where it was and appends the rest.
         let resumed = try s.startSFTP([], ["reput \(s.local)/cut.csv incoming/cut.csv"]).finish()
-        #expect(resumed.status == 0, "reput: \(resumed.errors)")
+        #expect(resumed.status == 0, "reput: \(resumed.errors); sshd: \(s.deployment.sshdLog.suffix(1500))")
         #expect(s.deployment.wait(seconds: 60) { s.isDone(1) }, "\(s.deployment.daemonLog)")
         #expect(s.stato(1)?["rows_total"] as? Int == 8000)
         #expect(s.stato(1)?["note"] is NSNull, "a resumed upload answered as cut: \(String(describing: s.stato(1)?["note"]))")
