@@ -27,6 +27,10 @@ public final class Database: @unchecked Sendable {
     let postgres: PostgresConnection?
     private var cache: [String: Statement] = [:]
     private var transactionDepth = 0
+    /// Inside `writingBehind`: PostgreSQL's writes in a transaction are sent without waiting.
+    private var writeBehindDepth = 0
+    /// Inside `withoutSavepoints`: a nested transaction is part of the outer one.
+    private var flatDepth = 0
     public let location: DatabaseLocation
     /// The file's path, or the PostgreSQL URI without its password: for logs and errors.
     public var path: String { location.description }
@@ -184,6 +188,10 @@ public final class Database: @unchecked Sendable {
                     return
                 }
             }
+            if writeBehindDepth > 0 && transactionDepth > 0 && !Self.readsOnly(sql) {
+                try postgres.sendBehind(sql, bindings)
+                return
+            }
             PQclear(try postgres.run(sql, bindings))
             return
         }
@@ -296,6 +304,12 @@ public final class Database: @unchecked Sendable {
     /// lock upgrade): committed if it returns, rolled back if it throws. A nested call is a
     /// savepoint inside the outer transaction.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        if transactionDepth > 0 && flatDepth > 0 {
+            // Part of the outer transaction (`withoutSavepoints`): whatever fails, fails it.
+            transactionDepth += 1
+            defer { transactionDepth -= 1 }
+            return try body()
+        }
         if transactionDepth > 0 {
             // Nested: a savepoint, so a failing inner part is undone alone and the outer
             // transaction (a group of requests) can go on and commit the rest.
@@ -330,7 +344,7 @@ public final class Database: @unchecked Sendable {
             try writeGuard?(self)
             let value = try body()
             transactionDepth = 0
-            try execute("COMMIT")
+            if let postgres { try postgres.commit() } else { try execute("COMMIT") }
             return value
         } catch {
             transactionDepth = 0
@@ -381,7 +395,36 @@ public final class Database: @unchecked Sendable {
     }
 
     /// The rows the last INSERT, UPDATE or DELETE changed.
-    public var changes: Int { postgres?.changes ?? Int(sqlite3_changes(handle)) }
+    public var changes: Int { postgres?.changesAfterPipeline ?? Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` with PostgreSQL's writes inside a transaction sent behind: each is sent
+    /// without waiting for its answer (libpq's pipeline mode), so the server runs it while this
+    /// thread goes on; the answers are read, and the first error thrown, by the next statement
+    /// that needs one (a read, the COMMIT, `changes`). A write's error may so be thrown by a later
+    /// statement than its own: for a body whose every failure fails the whole transaction (see
+    /// `withoutSavepoints`). SQLite: `body`, as it is.
+    ///
+    /// Measured with `scripts/bench` (docs/performance.md): a pass's writes were about half its
+    /// round trips on PostgreSQL, each waited for while the server inserted a request's rows.
+    public func writingBehind<T>(_ body: () throws -> T) rethrows -> T {
+        writeBehindDepth += 1
+        defer { writeBehindDepth -= 1 }
+        return try body()
+    }
+
+    /// Runs `body` with nested transactions made part of the one under way (no SAVEPOINT): a
+    /// failure inside one fails the outer transaction, which its caller rolls back whole. For a
+    /// caller that runs the work again with savepoints when that happens (`Engine`'s groups on
+    /// PostgreSQL): a savepoint is a round trip, and a pipeline's error aborts it anyway. A
+    /// failed statement whose error is caught in `body` cannot go unseen: PostgreSQL answers the
+    /// COMMIT of such a transaction with ROLLBACK, which `transaction` throws.
+    public func withoutSavepoints<T>(_ body: () throws -> T) rethrows -> T {
+        // SQLite: savepoints as always (a COMMIT there does not say that a statement failed).
+        guard postgres != nil else { return try body() }
+        flatDepth += 1
+        defer { flatDepth -= 1 }
+        return try body()
+    }
 
     /// Whether `sql` only reads: on PostgreSQL a lone statement that writes runs in a write
     /// transaction of its own (`run`). A statement starting with SELECT, VALUES, SHOW or

@@ -89,6 +89,9 @@ final class PostgresConnection {
     func resetIfNeeded() throws(DatabaseError) {
         guard needsReset || PQstatus(connection) != CONNECTION_OK else { return }
         prepared.removeAll()
+        sentBehind.removeAll()
+        preparedBehind.removeAll()
+        pendingError = nil
         PQreset(connection)
         guard PQstatus(connection) == CONNECTION_OK else {
             throw DatabaseError(code: 1, message: Self.trimmed(String(cString: PQerrorMessage(connection))), sql: nil,
@@ -102,15 +105,39 @@ final class PostgresConnection {
     // MARK: Running statements
 
     /// Runs one or more statements without parameters (a migration's script, BEGIN/COMMIT).
+    /// The writes sent behind (`sendBehind`) are answered first; when one of them failed, its
+    /// error is thrown instead, except for a ROLLBACK, which then runs (the transaction is
+    /// aborted and must end).
     func execute(_ sql: String) throws(DatabaseError) {
+        do {
+            try finishPipeline()
+        } catch where sql.hasPrefix("ROLLBACK") {
+            // The transaction's own error was thrown already, by the statement that met it.
+        }
         let result = PQexec(connection, sql)
         defer { PQclear(result) }
         try check(result, sql: sql)
     }
 
+    /// `execute("COMMIT")`, refused when the server ended the transaction otherwise: a COMMIT
+    /// of a transaction in which a statement failed is answered `ROLLBACK`, without an error,
+    /// and a write sent behind (`sendBehind`) may fail unseen until then.
+    func commit() throws(DatabaseError) {
+        try finishPipeline()
+        let result = PQexec(connection, "COMMIT")
+        defer { PQclear(result) }
+        try check(result, sql: "COMMIT")
+        let tag = PQcmdStatus(result).map { String(cString: $0) } ?? ""
+        guard tag == "COMMIT" else {
+            throw DatabaseError(code: 1, message: "the transaction was rolled back (\(tag)): a statement in it failed", sql: "COMMIT",
+                                sqlState: "25P02")
+        }
+    }
+
     /// Runs `sql` with `bindings`, prepared once per SQL text; the result (rows or not) is the
     /// caller's to `PQclear`.
     func run(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) -> OpaquePointer {
+        try finishPipeline()
         let name = try statementName(for: sql)
         let result = Self.withParameters(bindings) { count, values, lengths, formats in
             PQexecPrepared(connection, name, count, values, lengths, formats, 0)
@@ -124,6 +151,135 @@ final class PostgresConnection {
             throw error
         }
         return result!
+    }
+
+    // MARK: Writes sent behind (libpq's pipeline mode)
+
+    /// The statements sent in pipeline mode whose answers are not read yet, in order (their SQL,
+    /// for an error's message; a PREPARE sent with them is one too).
+    private var sentBehind: [String] = []
+    /// The texts prepared in the pipeline under way: forgotten again if it fails.
+    private var preparedBehind: [String] = []
+    /// An error of a write sent behind, met where nothing could throw it (`changes`): thrown by
+    /// the next statement.
+    private var pendingError: DatabaseError?
+    /// Writes sent behind at most before their answers are read: the server's answers (about
+    /// 20 bytes each) wait in its buffers and the socket's meanwhile, far below either's size.
+    static let behindLimit = 256
+
+    var isPipelining: Bool { PQpipelineStatus(connection) != PQ_PIPELINE_OFF }
+
+    /// Sends `sql` with `bindings` without waiting for its answer (libpq's pipeline mode): the
+    /// server runs it while the caller goes on. Its answer is read, and its error thrown, by the
+    /// next statement that waits for one (`run`, `execute`, `commit`, `changes`). For writes in
+    /// a transaction whose answer nothing reads.
+    func sendBehind(_ sql: String, _ bindings: [SQLValue]) throws(DatabaseError) {
+        if let pendingError { self.pendingError = nil; throw pendingError }
+        if sentBehind.count >= Self.behindLimit { try finishPipeline() }
+        if !isPipelining {
+            guard PQenterPipelineMode(connection) == 1 else { throw libpqFailure(sql: sql) }
+        }
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            if prepared.count >= 1000 {
+                try finishPipeline()
+                return try sendBehind(sql, bindings)
+            }
+            nextName += 1
+            name = "m\(nextName)"
+            guard PQsendPrepare(connection, name, PostgresPlaceholders.rewrite(sql), 0, nil) == 1 else {
+                throw libpqFailure(sql: sql)
+            }
+            prepared[sql] = name
+            preparedBehind.append(sql)
+            sentBehind.append(sql)
+        }
+        let sent = Self.withParameters(bindings) { count, values, lengths, formats in
+            PQsendQueryPrepared(connection, name, count, values, lengths, formats, 0)
+        }
+        guard sent == 1 else { throw libpqFailure(sql: sql) }
+        sentBehind.append(sql)
+        // Sent now, so the server works on it while the caller computes the next (libpq itself
+        // flushes a pipeline's buffer only once it holds 64 KiB).
+        guard PQflush(connection) == 0 else { throw libpqFailure(sql: sql) }
+    }
+
+    /// Reads the answers of the writes sent behind, ends pipeline mode, and throws the first
+    /// error among them (the later ones were not run: the server skips to the pipeline's end).
+    /// Nothing when none were sent.
+    func finishPipeline() throws(DatabaseError) {
+        if let pendingError { self.pendingError = nil; throw pendingError }
+        guard isPipelining else { return }
+        var firstError: DatabaseError?
+        if PQpipelineSync(connection) != 1 {
+            firstError = libpqFailure(sql: sentBehind.first ?? "")
+        } else {
+            var index = 0
+            var nulls = 0
+            reading: while true {
+                guard let result = PQgetResult(connection) else {
+                    // The end of one statement's answers; two in a row: nothing more will come
+                    // (a broken connection), so no wait for ever.
+                    nulls += 1
+                    index += 1
+                    if nulls > 1 || PQstatus(connection) != CONNECTION_OK {
+                        firstError = firstError ?? lostInPipeline()
+                        break reading
+                    }
+                    continue
+                }
+                nulls = 0
+                defer { PQclear(result) }
+                switch PQresultStatus(result) {
+                case PGRES_PIPELINE_SYNC:
+                    break reading
+                case PGRES_PIPELINE_ABORTED:
+                    continue
+                default:
+                    do {
+                        try check(result, sql: index < sentBehind.count ? sentBehind[index] : "")
+                    } catch {
+                        firstError = firstError ?? error
+                    }
+                }
+            }
+        }
+        if firstError != nil { for sql in preparedBehind { prepared[sql] = nil } }
+        sentBehind.removeAll(keepingCapacity: true)
+        preparedBehind.removeAll()
+        if PQexitPipelineMode(connection) != 1 {
+            // Answers left unread (a broken connection): only a new connection is usable.
+            needsReset = true
+            firstError = firstError ?? lostInPipeline()
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// The rows the last write changed, once the writes sent behind are answered; an error among
+    /// them is kept for the next statement to throw (this cannot) and counts as no row changed.
+    var changesAfterPipeline: Int {
+        do {
+            try finishPipeline()
+        } catch {
+            pendingError = error
+            return 0
+        }
+        return changes
+    }
+
+    private func libpqFailure(sql: String) -> DatabaseError {
+        let message = Self.trimmed(String(cString: PQerrorMessage(connection)))
+        if PQstatus(connection) != CONNECTION_OK { needsReset = true }
+        return DatabaseError(code: 1, message: message, sql: sql, sqlState: PQstatus(connection) == CONNECTION_OK ? nil : "08006")
+    }
+
+    private func lostInPipeline() -> DatabaseError {
+        needsReset = true
+        let message = Self.trimmed(String(cString: PQerrorMessage(connection)))
+        return DatabaseError(code: 1, message: message.isEmpty ? "the connection ended before the pipeline's answers" : message,
+                             sql: nil, sqlState: "08006")
     }
 
     private func statementName(for sql: String) throws(DatabaseError) -> String {
@@ -195,6 +351,7 @@ final class PostgresConnection {
     /// next statement (in a transaction: the caller's ROLLBACK or ROLLBACK TO, as after any
     /// failed statement).
     func copyIn(_ sql: String, _ body: (inout PostgresCopyWriter) throws -> Void) throws -> Int {
+        try finishPipeline()
         let start = PQexec(connection, sql)
         guard let start, PQresultStatus(start) == PGRES_COPY_IN else {
             defer { PQclear(start) }

@@ -66,6 +66,10 @@ public final class Engine {
     /// fails), and the group is one transaction, so the commit's cost is shared. A crash loses
     /// at most the group's work, which the next pass does again.
     public var groupSize = 8
+    /// PostgreSQL: the groups committed with their writes sent behind (`runBehind`), and those
+    /// rolled back to be run again the usual way (a request or the database failed in them).
+    public internal(set) var groupsRunBehind = 0
+    public internal(set) var groupsRunAgain = 0
     /// The lease's fence of the daemon this engine works for (nil: no lease, a test's engine):
     /// every transaction on the engine's connections checks it (`LeaderFence`), and no upload is
     /// claimed, no probe started, no event delivered while this node does not trust its lease.
@@ -161,7 +165,7 @@ public final class Engine {
             }
         } else {
             if isRegistryAvailable() {
-                summary.processed += try runGrouped(try store.queuedRequestsFairly(limit: chunkSize)) { id in
+                summary.processed += try runGrouped(try store.queuedRequestsFairly(limit: chunkSize), readingAhead: true) { id in
                     try processor.processQueued(id, now: clock())
                 }
             }

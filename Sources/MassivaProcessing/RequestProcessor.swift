@@ -42,19 +42,26 @@ public final class RequestProcessor {
     /// pass); nil: the registry's own `probeReachability`.
     public func processQueued(_ id: RequestID, now: Double, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
         try store.transaction { () throws -> PassReport? in
-            guard let request = try store.request(id), request.status == .queued else { return nil }
-            if let tenant = try store.tenant(request.tenant), !tenant.enabled {
+            let ahead = readAhead.removeValue(forKey: id)
+            guard let request = try ahead?.request ?? store.request(id), request.status == .queued else { return nil }
+            if let tenant = try ahead.map({ $0.tenant }) ?? store.tenant(request.tenant), !tenant.enabled {
                 try store.setStatus(id, .rejected, reason: FileRejection.tenantDisabled.reason, now: now)
                 return try report(id)
             }
             let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
                                              person: request.configuratorPerson, request: id.description)
             let checked: [(record: RowRecord, row: ValidRow?)]
-            switch try checkedRows(id, now: now) {
+            switch try ahead?.checked ?? checkedRows(id, now: now) {
             case .failure(let rejection):
                 try store.setStatus(id, .rejected, reason: rejection.reason, now: now)
                 return try report(id)
-            case .success(let rows): checked = rows
+            case .success(let rows):
+                // Read ahead of the pass, maybe: the rows refused by checks 1-5 are dated now.
+                checked = rows.map { record, row in
+                    var record = record
+                    if row == nil { record.processedAt = now }
+                    return (record, row)
+                }
             }
             var records: [RowRecord] = []
             records.reserveCapacity(checked.count)
@@ -66,15 +73,62 @@ public final class RequestProcessor {
                     records.append(record)
                 }
             }
-            return try finishPass(id, records: records, context: context, now: now)
+            try finishPass(id, records: records, context: context, now: now)
+            return Self.report(request, rows: records)
         }
+    }
+
+    /// What a group of passes reads before its first (`readingAhead`), by request.
+    private struct ReadAhead {
+        var request: RequestRecord
+        var tenant: Tenant?
+        var checked: Result<[(record: RowRecord, row: ValidRow?)], FileRejection>
+    }
+    private var readAhead: [RequestID: ReadAhead] = [:]
+
+    /// Runs `body`, the first passes of the queued requests among `ids`, with what they read
+    /// read before it at once: the requests, their tenants and their uploads in two statements,
+    /// and what the registry knows of every valid row's POD and device (`Registry.withLookups`,
+    /// over the whole group). On PostgreSQL each read is a round trip that also waits for the
+    /// writes sent before it (`Database.writingBehind`), so the group's passes then wait for
+    /// nothing until the group's COMMIT, and the server inserts one request's rows while this
+    /// thread checks the next one's. Call it in the transaction of `body` (the writers' lock
+    /// held: nobody else changes the requests or the registry meanwhile); each pass takes what
+    /// it was given once (`processQueued`), a request not queued reads as usual.
+    public func readingAhead<T>(_ ids: [RequestID], now: Double, _ body: () throws -> T) throws -> T {
+        defer { readAhead.removeAll() }
+        let found = try store.requestsWithContent(ids).filter { $0.0.status == .queued }
+        var tenants: [String: Tenant?] = [:]
+        for (request, _) in found where tenants[request.tenant] == nil { tenants[request.tenant] = .some(try store.tenant(request.tenant)) }
+        var pods: [String] = [], sids: [String] = []
+        for (request, content) in found {
+            let checked = checkedRows(content ?? [], now: now)
+            readAhead[request.id] = ReadAhead(request: request, tenant: tenants[request.tenant] ?? nil, checked: checked)
+            if case .success(let rows) = checked {
+                for case let (_, row?) in rows { pods.append(row.pod); sids.append(row.sid) }
+            }
+        }
+        return try rows.registry.withLookups(pods: pods, sids: sids, body)
+    }
+
+    /// The pass's report from what it knows: the request as read before the pass, and every row
+    /// of it as the pass leaves them (the counters `StateStore.settle` stores, from the same
+    /// rows), instead of reading the request back.
+    static func report(_ request: RequestRecord, rows: [RowRecord]) -> PassReport {
+        let waiting = rows.filter { $0.state == .waiting }.count
+        return PassReport(id: request.id, tenant: request.tenant, fileName: request.fileName,
+                          status: waiting == 0 ? .done : .processing, rowsTotal: rows.count,
+                          rowsFailed: rows.filter { $0.state == .error }.count, rowsWaiting: waiting, reason: request.reason)
     }
 
     /// The data rows of a queued request with checks 1–5 done: each record, and its valid row
     /// when it passed them (to be tried against the registry). The file's rejection instead,
     /// when it is unusable as a whole.
     func checkedRows(_ id: RequestID, now: Double) throws -> Result<[(record: RowRecord, row: ValidRow?)], FileRejection> {
-        let content = try store.content(of: id) ?? []
+        checkedRows(try store.content(of: id) ?? [], now: now)
+    }
+
+    func checkedRows(_ content: [UInt8], now: Double) -> Result<[(record: RowRecord, row: ValidRow?)], FileRejection> {
         let dataRows: [DataRow]
         do throws(FileRejection) {
             dataRows = try Self.parse(content, maxRows: policy.maxRows)
@@ -125,7 +179,7 @@ public final class RequestProcessor {
     /// asked before the pass, while `now` is the time of the attempt (its backoff counts from it).
     public func retryDue(_ id: RequestID, now: Double, dueBy: Double? = nil, probe: RowProcessor.Probe? = nil) throws -> PassReport? {
         try store.transaction { () throws -> PassReport? in
-            guard let (context, due) = try dueRows(id, now: dueBy ?? now) else { return nil }
+            guard let (request, context, due, all) = try dueRowsAndRequest(id, now: dueBy ?? now) else { return nil }
             var records: [RowRecord] = []
             try rows.registry.withLookups(pods: due.map(\.0.pod), sids: due.map(\.0.sid)) {
                 for (row, record) in due {
@@ -134,24 +188,34 @@ public final class RequestProcessor {
                     records.append(record)
                 }
             }
-            return try finishPass(id, records: records, context: context, now: now)
+            try finishPass(id, records: records, context: context, now: now)
+            var after = Dictionary(uniqueKeysWithValues: all.map { ($0.position, $0) })
+            for record in records { after[record.position] = record }
+            return Self.report(request, rows: Array(after.values))
         }
     }
 
     /// The waiting rows of a request still processing that are due at `now`.
     func dueRows(_ id: RequestID, now: Double) throws -> (AssociationContext, [(ValidRow, RowRecord)])? {
+        try dueRowsAndRequest(id, now: now).map { ($0.context, $0.due) }
+    }
+
+    /// `dueRows`, with the request and all its rows as read.
+    func dueRowsAndRequest(_ id: RequestID, now: Double)
+        throws -> (request: RequestRecord, context: AssociationContext, due: [(ValidRow, RowRecord)], all: [RowRecord])? {
         guard let request = try store.request(id), request.status == .processing else { return nil }
         let context = AssociationContext(tenant: request.tenant, configurator: request.configurator,
                                          person: request.configuratorPerson, request: id.description)
         var due: [(ValidRow, RowRecord)] = []
-        for record in try store.rows(of: id) where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
+        let all = try store.rows(of: id)
+        for record in all where record.state == .waiting && (record.nextAttemptAt ?? 0) <= now {
             guard let type = record.configurationType else {
                 throw RecordError(table: "rows", key: "\(id) row \(record.position + 1)", column: "configuration",
                                   value: record.configuration)
             }
             due.append((ValidRow(pod: record.pod, sid: record.sid, configurationType: type), record))
         }
-        return (context, due)
+        return (request, context, due, all)
     }
 
     /// The probes a retry of `id` at `now` will need.
@@ -166,12 +230,11 @@ public final class RequestProcessor {
     /// Saves a pass's rows with their audit entries, marks the tenant's associazioni.csv stale
     /// when an association was made, and settles the request's counters: all in the pass's
     /// transaction.
-    func finishPass(_ id: RequestID, records: [RowRecord], context: AssociationContext, now: Double) throws -> PassReport? {
+    func finishPass(_ id: RequestID, records: [RowRecord], context: AssociationContext, now: Double) throws {
         try store.saveRows(records, of: id)
         try audit.recordRows(records, context: context, now: now)
         if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: context.tenant) }
         try store.settle(id, now: now)
-        return try report(id)
     }
 
     /// Marks a request rejected after an error that is neither a row's nor the registry's

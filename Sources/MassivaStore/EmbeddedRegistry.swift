@@ -170,6 +170,11 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     /// in a lateral subquery is an index scan, once `OFFSET 0` keeps the planner from pulling the
     /// subquery up into a hash join with the same sequential scan (EXPLAIN ANALYZE, 30,000
     /// associations: 4.9 ms without, 0.35 ms with). PostgreSQL only (`withLookups`).
+    /// 1,024: a group of eight requests of 100 rows (`Engine.groupSize`, read ahead at once:
+    /// `RequestProcessor.readingAhead`) is one statement a table, not seven of 128 keys, each a
+    /// round trip that waits for the writes sent before it.
+    static let inListLimit = 1024
+
     private func lookup(_ columns: String, from table: String, where key: String, in list: String) -> String {
         """
         SELECT found.* FROM (SELECT DISTINCT unnest(CAST(ARRAY[\(list)] AS TEXT[])) AS key) AS wanted
@@ -177,12 +182,12 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
         """
     }
 
-    /// `keys` as `IN (...)` lists of at most 128 placeholders, each list's length a power of two
-    /// (the last key repeated to fill it): eight statement texts per query, so the server's
-    /// prepared statements stay few.
+    /// `keys` as `IN (...)` lists of at most `inListLimit` placeholders, each list's length a
+    /// power of two (the last key repeated to fill it): eleven statement texts per query, so the
+    /// server's prepared statements stay few.
     static func inLists(_ keys: [String]) -> [(list: String, bindings: [SQLValue])] {
-        stride(from: 0, to: keys.count, by: 128).map { start in
-            let chunk = keys[start..<min(start + 128, keys.count)]
+        stride(from: 0, to: keys.count, by: inListLimit).map { start in
+            let chunk = keys[start..<min(start + inListLimit, keys.count)]
             var width = 1
             while width < chunk.count { width *= 2 }
             let bindings = chunk.map { SQLValue.text($0) } + Array(repeating: SQLValue.text(chunk.last!), count: width - chunk.count)

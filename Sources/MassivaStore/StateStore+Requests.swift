@@ -62,6 +62,17 @@ extension StateStore {
                                                             surname: s.text("configurator_surname")))
     }
 
+    /// Requests with their uploaded bytes, read at once (a statement for them all, not two per
+    /// request): what a group of passes starts from (`RequestProcessor.readingAhead`).
+    public func requestsWithContent(_ ids: [RequestID]) throws -> [(RequestRecord, [UInt8]?)] {
+        guard !ids.isEmpty else { return [] }
+        let list = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try database.query("SELECT \(Self.requestColumns), content FROM requests WHERE id IN (\(list))",
+                                  ids.map { .int($0.number) }) { s in
+            (try Self.request(s), s.isNull("content") ? nil : s.blob("content"))
+        }
+    }
+
     public func request(_ id: RequestID) throws -> RequestRecord? {
         try database.queryOne("SELECT \(Self.requestColumns) FROM requests WHERE id = ?", [.int(id.number)], Self.request)
     }

@@ -47,23 +47,22 @@ extension StateStore {
         }, replacingOn: "request, position")
     }
 
-    /// Recomputes a request's counters from its rows and moves it to `done` when no row waits.
+    /// Recomputes a request's counters from its rows and moves it to `done` when no row waits:
+    /// one statement, which reads nothing back (on PostgreSQL a pass's writes are sent without
+    /// waiting for their answers: `Database.writingBehind`).
     public func settle(_ id: RequestID, now: Double) throws {
-        guard let c = try database.queryOne("""
-            SELECT count(*) AS total, count(CASE WHEN state <> 'waiting' THEN 1 END) AS processed,
-                   count(CASE WHEN state = 'error' THEN 1 END) AS failed,
-                   count(CASE WHEN code = 'MAX_ATTEMPTS_REACHED' THEN 1 END) AS max_attempts, min(CASE WHEN state = 'waiting' THEN next_attempt_at END) AS next_due
-            FROM rows WHERE request = ?
-            """, [.int(id.number)], { s in
-                (total: s.int("total"), processed: s.int("processed"), failed: s.int("failed"),
-                 maxAttempts: s.int("max_attempts"), nextDue: s.optionalDouble("next_due"))
-            }) else { return }
-        let done = c.total == c.processed
         try database.run("""
-            UPDATE requests SET rows_total = ?, rows_processed = ?, rows_failed = ?, max_attempts_hit = ?, next_due_at = ?,
-            status = ?, completed_at = ?, state_version = state_version + 1 WHERE id = ?
-            """, [.int(c.total), .int(c.processed), .int(c.failed), SQLValue(c.maxAttempts > 0), SQLValue(c.nextDue),
-                  .text(done ? RequestStatus.done.rawValue : RequestStatus.processing.rawValue),
-                  done ? .double(now) : .null, .int(id.number)])
+            UPDATE requests SET rows_total = c.total, rows_processed = c.processed, rows_failed = c.failed,
+                max_attempts_hit = CASE WHEN c.max_attempts > 0 THEN 1 ELSE 0 END, next_due_at = c.next_due,
+                status = CASE WHEN c.total = c.processed THEN 'done' ELSE 'processing' END,
+                completed_at = CASE WHEN c.total = c.processed THEN CAST(?2 AS DOUBLE PRECISION) END,
+                state_version = state_version + 1
+            FROM (SELECT count(*) AS total, count(CASE WHEN state <> 'waiting' THEN 1 END) AS processed,
+                         count(CASE WHEN state = 'error' THEN 1 END) AS failed,
+                         count(CASE WHEN code = 'MAX_ATTEMPTS_REACHED' THEN 1 END) AS max_attempts,
+                         min(CASE WHEN state = 'waiting' THEN next_attempt_at END) AS next_due
+                  FROM rows WHERE request = ?1) AS c
+            WHERE requests.id = ?1
+            """, [.int(id.number), .double(now)])
     }
 }
