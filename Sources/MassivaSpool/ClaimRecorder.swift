@@ -34,14 +34,25 @@ struct ClaimRecorder {
         var pendingBytes = 0
         var ids: [RequestID] = []
         let enabled = try store.tenant(tenant)?.enabled ?? false
+        // Read once for the whole scan, not per upload: which claims were recorded before a
+        // crash, and who owns the uploads (a tenant's files are mostly one account's). Per upload
+        // they were two of an upload's five round trips on PostgreSQL.
+        let recorded = try store.requestIDs(claimNames: claims.map(\.rawValue))
+        var configurators: [UInt32: ConfiguratorIdentity] = [:]
+        func configurator(_ uid: UInt32) throws -> ConfiguratorIdentity {
+            if let known = configurators[uid] { return known }
+            let found = try store.configurator(ofOwner: uid, tenant: tenant)
+            configurators[uid] = found
+            return found
+        }
         for claim in claims {
-            if let id = try store.requestID(claimName: claim.rawValue) {
+            if let id = recorded[claim.rawValue] {
                 // Recorded before a crash: only the clean-up was left. An entry recorded without
                 // its bytes was refused unread: it goes aside, not away.
                 folder.finish(claim, refused: try store.content(of: id) == nil, now: now)
                 continue
             }
-            guard let claimed = try ClaimedUpload.read(claim, in: folder, store: store, tenantEnabled: enabled,
+            guard let claimed = try ClaimedUpload.read(claim, in: folder, configurator: configurator, tenantEnabled: enabled,
                                                        maxFileSize: maxFileSize, maxRows: maxRows) else { continue }
             // Memory bounded by bytes as well as by count: 256 claimed uploads of 1 MB each
             // were once held together (338 MB). The transaction is committed once the uploads

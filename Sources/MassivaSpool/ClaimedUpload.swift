@@ -23,12 +23,13 @@ struct ClaimedUpload {
 
     /// Reads the claimed entry `claim` of `folder`, only if it is a regular file within
     /// `maxFileSize`; anything else is refused with its reason. Nil when the entry is gone.
-    static func read(_ claim: ClaimName, in folder: ClaimFolder, store: StateStore, tenantEnabled: Bool,
-                     maxFileSize: Int, maxRows: Int) throws -> ClaimedUpload? {
+    /// `configurator` names the owner of a uid (`StateStore.configurator(ofOwner:tenant:)`).
+    static func read(_ claim: ClaimName, in folder: ClaimFolder, configurator: (UInt32) throws -> ConfiguratorIdentity,
+                     tenantEnabled: Bool, maxFileSize: Int, maxRows: Int) throws -> ClaimedUpload? {
         let path = folder.path(of: claim)
         guard let status = try? FileStatus.ofLink(path) else { return nil }
         var claimed = ClaimedUpload(claim: claim, fileName: folder.fileName(of: claim),
-                                    configurator: try store.configurator(ofOwner: status.userID, tenant: folder.tenant),
+                                    configurator: try configurator(status.userID),
                                     content: nil, rejection: nil, regular: status.kind == .regular,
                                     droppedAt: status.modificationTime)
         if claim.isNotUTF8 {

@@ -170,29 +170,43 @@ public final class EmbeddedRegistry: Registry, @unchecked Sendable {
     /// in a lateral subquery is an index scan, once `OFFSET 0` keeps the planner from pulling the
     /// subquery up into a hash join with the same sequential scan (EXPLAIN ANALYZE, 30,000
     /// associations: 4.9 ms without, 0.35 ms with). PostgreSQL only (`withLookups`).
-    /// 1,024: a group of eight requests of 100 rows (`Engine.groupSize`, read ahead at once:
-    /// `RequestProcessor.readingAhead`) is one statement a table, not seven of 128 keys, each a
-    /// round trip that waits for the writes sent before it.
-    static let inListLimit = 1024
+    /// 4,096: a group of requests of 100 rows (`Engine.groupSize`, 32 on PostgreSQL, read ahead
+    /// at once: `RequestProcessor.readingAhead`) is one statement a table, each a round trip
+    /// that waits for the writes sent before it; and a bound on one statement's parameter.
+    static let inListLimit = 4096
 
     private func lookup(_ columns: String, from table: String, where key: String, in list: String) -> String {
         """
-        SELECT found.* FROM (SELECT DISTINCT unnest(CAST(ARRAY[\(list)] AS TEXT[])) AS key) AS wanted
+        SELECT found.* FROM (SELECT DISTINCT unnest(\(list)) AS key) AS wanted
         CROSS JOIN LATERAL (SELECT \(columns) FROM \(table) WHERE \(key) = wanted.key COLLATE "C" OFFSET 0) AS found
         """
     }
 
-    /// `keys` as `IN (...)` lists of at most `inListLimit` placeholders, each list's length a
-    /// power of two (the last key repeated to fill it): eleven statement texts per query, so the
-    /// server's prepared statements stay few.
+    /// `keys` as text arrays of at most `inListLimit` keys, each one parameter (an array
+    /// literal): one statement text per query whatever the count. A list of placeholders, one
+    /// per key, was planned anew for each count and, once PostgreSQL took a generic plan for it
+    /// (from the sixth execution on), the PODs' lookup of 1,024 keys went from 9 to 31 ms
+    /// (scripts/bench's server log, `log_min_duration_statement = 0`).
     static func inLists(_ keys: [String]) -> [(list: String, bindings: [SQLValue])] {
         stride(from: 0, to: keys.count, by: inListLimit).map { start in
             let chunk = keys[start..<min(start + inListLimit, keys.count)]
-            var width = 1
-            while width < chunk.count { width *= 2 }
-            let bindings = chunk.map { SQLValue.text($0) } + Array(repeating: SQLValue.text(chunk.last!), count: width - chunk.count)
-            return (Array(repeating: "?", count: width).joined(separator: ", "), bindings)
+            return ("CAST(? AS TEXT[])", [.text(arrayLiteral(chunk))])
         }
+    }
+
+    /// PostgreSQL's text array literal of `values`: each element quoted, `"` and `\` escaped.
+    static func arrayLiteral<C: Collection<String>>(_ values: C) -> String {
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            literal += "\""
+            for character in value.unicodeScalars {
+                if character == "\"" || character == "\\" { literal += "\\" }
+                literal.unicodeScalars.append(character)
+            }
+            literal += "\""
+        }
+        return literal + "}"
     }
 
     /// Any case (a NID is hexadecimal). Two devices with one NID is bad master data: an

@@ -15,24 +15,64 @@ extension StateStore {
                               claimName: String?, content: [UInt8]?, rejection: FileRejection?, rowsTotal: Int = 0,
                               now: Double, droppedAt: Double? = nil, contentDigest: [UInt8]? = nil,
                               duplicateOf: RequestID? = nil) throws -> RequestID {
-        if let claimName, let existing = try requestID(claimName: claimName) { return existing }
         let status: RequestStatus = rejection == nil ? .queued : .rejected
-        // RETURNING (SQLite 3.35, PostgreSQL): the new id from the statement itself.
+        // RETURNING (SQLite 3.35, PostgreSQL): the new id from the statement itself; none when
+        // the claim was recorded already (ON CONFLICT ... DO NOTHING), whose id is then read.
+        // One round trip on PostgreSQL where a look-up first made two.
         let id = try database.queryOne("""
             INSERT INTO requests(tenant, file_name, configurator, claim_name, status, reason, content, submitted_at, completed_at,
                                  rows_total, configurator_given_name, configurator_surname, dropped_at, content_digest, duplicate_of)
-            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(claim_name) DO NOTHING RETURNING id
             """, [.text(tenant), .text(fileName), .text(configurator), SQLValue(claimName), .text(status.rawValue),
                   SQLValue(rejection?.reason), content.map { .blob($0) } ?? .null, .double(now),
                   rejection == nil ? .null : .double(now), .int(rejection == nil ? max(0, rowsTotal) : 0),
                   .text(configuratorPerson.givenName), .text(configuratorPerson.surname), SQLValue(droppedAt.map { min($0, now) }),
                   contentDigest.map { .blob($0) } ?? .null, duplicateOf.map { .int($0.number) } ?? .null]) { $0.int("id") }
-        guard let id else { throw DatabaseError(code: 1, message: "INSERT INTO requests returned no id", sql: nil) }
-        return RequestID(id)
+        if let id { return RequestID(id) }
+        if let claimName, let existing = try requestID(claimName: claimName) { return existing }
+        throw DatabaseError(code: 1, message: "INSERT INTO requests returned no id", sql: nil)
     }
 
     public func requestID(claimName: String) throws -> RequestID? {
         try database.queryOne("SELECT id FROM requests WHERE claim_name = ?", [.text(claimName)]) { RequestID($0.int("id")) }
+    }
+
+    /// The size in bytes of each request's upload among `ids` (0 without one): how much reading
+    /// them ahead holds in memory (`Engine.runGrouped`).
+    public func contentSizes(_ ids: [RequestID]) throws -> [RequestID: Int] {
+        var sizes: [RequestID: Int] = [:]
+        for start in stride(from: 0, to: ids.count, by: 256) {
+            let chunk = ids[start..<min(start + 256, ids.count)]
+            var width = 1
+            while width < chunk.count { width *= 2 }
+            let bindings = chunk.map { SQLValue.int($0.number) } + Array(repeating: SQLValue.int(chunk.last!.number), count: width - chunk.count)
+            let size = database.dialect(sqlite: "length(content)", postgresql: "octet_length(content)")
+            for (id, bytes) in try database.query("""
+                SELECT id, coalesce(\(size), 0) AS size FROM requests WHERE id IN (\(Array(repeating: "?", count: width).joined(separator: ", ")))
+                """, bindings, { (RequestID($0.int("id")), $0.int("size")) }) {
+                sizes[id] = bytes
+            }
+        }
+        return sizes
+    }
+
+    /// `requestID(claimName:)` for many claims: those recorded, by claim name. A statement for
+    /// up to 256 names (a power of two of placeholders, the last name repeated: few texts).
+    public func requestIDs(claimNames: [String]) throws -> [String: RequestID] {
+        var found: [String: RequestID] = [:]
+        for start in stride(from: 0, to: claimNames.count, by: 256) {
+            let chunk = claimNames[start..<min(start + 256, claimNames.count)]
+            var width = 1
+            while width < chunk.count { width *= 2 }
+            let bindings = chunk.map { SQLValue.text($0) } + Array(repeating: SQLValue.text(chunk.last!), count: width - chunk.count)
+            let list = Array(repeating: "?", count: width).joined(separator: ", ")
+            for (name, id) in try database.query("SELECT claim_name, id FROM requests WHERE claim_name IN (\(list))", bindings, {
+                ($0.text("claim_name"), RequestID($0.int("id")))
+            }) {
+                found[name] = id
+            }
+        }
+        return found
     }
 
     /// The columns `request(_:)` decodes, by name: any order, and more columns, would do.
@@ -121,27 +161,46 @@ extension StateStore {
         try markResultsWritten([(id, version)], now: now)
     }
 
-    /// `markResultsWritten` for several requests, in one transaction: one statement per request
-    /// and one per tenant whose list changed. Each request's own transaction (a savepoint in the
-    /// caller's) and its tenant read apart were five round trips a request on PostgreSQL, and
-    /// every request is recorded twice (processing, then done): a tenth of a bench run's
-    /// statements.
+    /// `markResultsWritten` for several requests, in one transaction: one statement for up to
+    /// 256 requests, and one per tenant whose list changed. A statement per request was a round
+    /// trip each on PostgreSQL, waited for in turn, and every request is recorded twice
+    /// (processing, then done): two round trips a request, a twentieth of scripts/bench's time
+    /// there (the server's log, `log_min_duration_statement = 0`).
     public func markResultsWritten(_ written: [(id: RequestID, version: Int)], now: Double) throws {
         if written.isEmpty { return }
+        // A request recorded twice in one call: its newest version, as the UPDATEs in turn did
+        // (`results_version < version` kept the greatest).
+        var newest: [Int: Int] = [:]
+        for (id, version) in written { newest[id.number] = max(newest[id.number] ?? version, version) }
+        let pairs = newest.sorted { $0.key < $1.key }
         // One transaction of its own: on the leader's fenced connection (LeaderFence) a
         // write is checked at its transaction's start; nested in the caller's, a savepoint.
         try database.transaction {
             var tenants: Set<String> = []
-            for (id, version) in written {
-                // RETURNING: the tenant of a row the UPDATE changed (SQLite 3.35 and later).
-                if let tenant = try database.queryOne("""
-                    UPDATE requests SET results_version = ?1,
+            for start in stride(from: 0, to: pairs.count, by: 256) {
+                let chunk = Array(pairs[start..<min(start + 256, pairs.count)])
+                // A power of two of pairs, the last repeated (an UPDATE changes a row once): few
+                // statement texts, each prepared once.
+                var width = 1
+                while width < chunk.count { width *= 2 }
+                var bindings: [SQLValue] = [.double(now)]
+                for index in 0..<width {
+                    let pair = chunk[min(index, chunk.count - 1)]
+                    bindings += [.int(pair.key), .int(pair.value)]
+                }
+                // (id, version): VALUES names its columns column1, column2 on both engines (SQLite
+                // takes no column names after a subquery's alias).
+                let values = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS BIGINT))", count: width).joined(separator: ", ")
+                // RETURNING: the tenant of each row the UPDATE changed (SQLite 3.35 and later).
+                for tenant in try database.query("""
+                    UPDATE requests SET results_version = w.column2,
                         results_state = CASE results_state WHEN 'restoring' THEN 'present' ELSE results_state END,
-                        result_at = CASE WHEN result_at IS NULL AND status IN ('done', 'rejected', 'cancelled') AND ?1 >= state_version
-                                         THEN ?3 ELSE result_at END
-                    WHERE id = ?2 AND results_version < ?1
+                        result_at = CASE WHEN result_at IS NULL AND status IN ('done', 'rejected', 'cancelled') AND w.column2 >= state_version
+                                         THEN ?1 ELSE result_at END
+                    FROM (VALUES \(values)) AS w
+                    WHERE requests.id = w.column1 AND requests.results_version < w.column2
                     RETURNING tenant
-                    """, [.int(version), .int(id.number), .double(now)], { $0.text("tenant") }) {
+                    """, bindings, { $0.text("tenant") }) {
                     tenants.insert(tenant)
                 }
             }

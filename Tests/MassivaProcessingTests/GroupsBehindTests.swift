@@ -10,10 +10,12 @@ import MassivaTestSupport
 /// again with a savepoint per request, so every request gets the answer it gets on SQLite. These
 /// run on both engines (`MASSIVA_TEST_DATABASE`); the counts of groups are PostgreSQL's only.
 @Suite struct GroupsBehindTests {
-    /// 20 uploads of 5 rows: three groups of eight at most; a device in two uploads of one group
-    /// (the second finds it taken by the first, as the database would say).
+    /// 20 uploads of 5 rows: three groups of eight at most (PostgreSQL's groups are of 32 unless
+    /// set); a device in two uploads of one group (the second finds it taken by the first, as the
+    /// database would say).
     @Test func groupsSentBehindGiveTheSameOutcomesAsRequestByRequest() throws {
         let f = try EngineFixture()
+        f.engine.groupSize = 8
         for n in 0..<20 {
             let rows = (0..<5).map { i in "\(TestRegistry.bankPOD(n * 5 + i));\(TestRegistry.bankSID(n * 5 + i));Standard" }
             // Upload 9 also asks for upload 8's first device, on another POD.
@@ -50,6 +52,7 @@ import MassivaTestSupport
         let engine = try Engine(configuration: f.configuration, store: f.store,
                                 registry: PoisonRequestTests.PoisonedRegistry(f.registry, poison: poison),
                                 log: f.engine.log, clock: { clock.now })
+        engine.groupSize = 8
         // A first group to open the engine's way (see above), then one with the poison in it.
         for n in 0..<12 {
             let pod = n == 10 ? poison : TestRegistry.bankPOD(n)

@@ -37,13 +37,16 @@ import MassivaTestSupport
                     productionPOD: production, tenant: "acme", configurator: "mrossi", request: "MOME-000000001", createdAt: 1000)
     }
 
-    /// Every sample POD and SID (more than 128 of each: several IN lists), exchange PODs with
+    /// Every sample POD and SID (after 4,200 other keys: two lists), exchange PODs with
     /// production PODs, production PODs, associated and not, and keys that are in no table:
     /// the answers read at once are the answers read one by one.
     @Test func answersReadAtOnceAreTheAnswersReadOneByOne() throws {
         let r = try Registry()
-        let pods = try Registry.column("pods.csv", 0) + ["IT001E99999999", ""]
-        let sids = try Registry.column("devices.csv", 0) + ["16MOMSPC399999999"]
+        // And keys in no table that an array literal must quote (PostgreSQL's lookups take each
+        // list as one text array).
+        let hostile = ["a\"b", "c\\d", "{e,f}", "g h", "NULL", "\\\""]
+        let pods = try Registry.column("pods.csv", 0) + ["IT001E99999999", ""] + hostile
+        let sids = try Registry.column("devices.csv", 0) + ["16MOMSPC399999999"] + hostile
         #expect(pods.count > 300 && sids.count > 140)
         try r.database.transaction {
             try r.embedded.createAssociation(Self.association(pod: "IT001E00001001", sid: sids[0], production: "IT001E00060011"))
@@ -54,8 +57,10 @@ import MassivaTestSupport
                 + sids.map { "\(String(describing: try r.embedded.device($0))) \(String(describing: try r.embedded.association(sid: $0)))" }
         }
         #expect(try r.embedded.pod("IT001E00001001")?.productionPODs.isEmpty == false)
+        // Keys in no table first (they sort first): the sample's keys are in a second list.
+        let filler = (0..<4200).map { "A" + String(100_000 + $0) }
         let atOnce = try r.database.transaction {
-            try r.embedded.withLookups(pods: pods + pods.prefix(3), sids: sids.reversed()) { () throws -> [String] in
+            try r.embedded.withLookups(pods: filler + pods + pods.prefix(3), sids: filler + sids.reversed()) { () throws -> [String] in
                 try pods.map { "\(String(describing: try r.embedded.pod($0))) \(String(describing: try r.embedded.association(pod: $0)))" }
                     + sids.map { "\(String(describing: try r.embedded.device($0))) \(String(describing: try r.embedded.association(sid: $0)))" }
             }
