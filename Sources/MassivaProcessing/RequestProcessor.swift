@@ -73,7 +73,8 @@ public final class RequestProcessor {
                     records.append(record)
                 }
             }
-            try finishPass(id, records: records, context: context, now: now)
+            // A queued request has no rows before its first pass: these are all of them.
+            try finishPass(id, records: records, allRows: records, context: context, now: now)
             return Self.report(request, rows: records)
         }
     }
@@ -188,10 +189,11 @@ public final class RequestProcessor {
                     records.append(record)
                 }
             }
-            try finishPass(id, records: records, context: context, now: now)
             var after = Dictionary(uniqueKeysWithValues: all.map { ($0.position, $0) })
             for record in records { after[record.position] = record }
-            return Self.report(request, rows: Array(after.values))
+            let allRows = Array(after.values)
+            try finishPass(id, records: records, allRows: allRows, context: context, now: now)
+            return Self.report(request, rows: allRows)
         }
     }
 
@@ -230,11 +232,12 @@ public final class RequestProcessor {
     /// Saves a pass's rows with their audit entries, marks the tenant's associazioni.csv stale
     /// when an association was made, and settles the request's counters: all in the pass's
     /// transaction.
-    func finishPass(_ id: RequestID, records: [RowRecord], context: AssociationContext, now: Double) throws {
+    /// `allRows`: every row of the request once `records` are saved (its counters' source).
+    func finishPass(_ id: RequestID, records: [RowRecord], allRows: [RowRecord], context: AssociationContext, now: Double) throws {
         try store.saveRows(records, of: id)
         try audit.recordRows(records, context: context, now: now)
         if records.contains(where: { $0.code == .ok }) { try store.markAssociationsChanged(tenant: context.tenant) }
-        try store.settle(id, now: now)
+        try store.settle(id, rows: allRows, now: now)
     }
 
     /// Marks a request rejected after an error that is neither a row's nor the registry's

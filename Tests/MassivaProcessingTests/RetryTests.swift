@@ -16,6 +16,20 @@ import MassivaTestSupport
         try #require(try f.store.rows(of: id).first { $0.pod == pod })
     }
 
+    /// The request's counters are what its rows in the database say (the pass sets them from
+    /// the rows it has, `StateStore.settle`).
+    func expectCountersMatchRows(_ f: EngineFixture, _ id: RequestID, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let request = try f.request(id)
+        let rows = try f.store.rows(of: id)
+        let waiting = rows.filter { $0.state == .waiting }
+        #expect(request.rowsTotal == rows.count, sourceLocation: sourceLocation)
+        #expect(request.rowsProcessed == rows.count - waiting.count, sourceLocation: sourceLocation)
+        #expect(request.rowsFailed == rows.filter { $0.state == .error }.count, sourceLocation: sourceLocation)
+        #expect(request.maxAttemptsHit == rows.contains { $0.code == .maxAttemptsReached }, sourceLocation: sourceLocation)
+        #expect(request.nextDueAt == waiting.compactMap(\.nextAttemptAt).min(), sourceLocation: sourceLocation)
+        #expect(request.status == (waiting.isEmpty ? .done : .processing), sourceLocation: sourceLocation)
+    }
+
     /// Runs passes at `t - epsilon` (the row must not move) and at `t` (it must move once).
     func expectDue(_ f: EngineFixture, _ id: RequestID, pod: String, at t: Double) throws -> RowRecord {
         let before = try row(f, id, pod: pod)
@@ -26,6 +40,7 @@ import MassivaTestSupport
         try f.runUntilIdle()
         let after = try row(f, id, pod: pod)
         #expect(after.attempts == before.attempts + 1, "not retried when due")
+        try expectCountersMatchRows(f, id)
         return after
     }
 
@@ -35,6 +50,7 @@ import MassivaTestSupport
         let t0 = f.clock.now
         let request = try f.submit("flaky.csv", rows: ["\(R.flaky2);\(R.mome(1));Standard", "\(R.ok1);\(R.mome(2));Standard"])
         #expect(request.status == .processing)
+        try expectCountersMatchRows(f, request.id)
         var r = try row(f, request.id, pod: R.flaky2)
         #expect(r.state == .waiting)
         #expect(r.attempts == 1)
