@@ -207,7 +207,8 @@ import Testing
         process.arguments = ["-f", "%M", "-o", out, massivaBinary] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["MASSIVA_CONFIG": spool.configPath]) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: spool.root + "/time.err", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: spool.root + "/time.err")
         try process.run()
         process.waitUntilExit()
         let text = try String(contentsOfFile: out, encoding: .utf8)
@@ -218,14 +219,21 @@ import Testing
     /// 1 MB of memory each in one `serve --once` (all read before one transaction), and a
     /// 1 MB file of short lines about 110 MB to parse.
     @Test func memoryIsBoundedByConfigurationNotInput() throws {
-        let spool = try Spool(extraConfig: "max_file_size = 1m")
+        // A long lease: this measures memory, and the lease keeper's renewal on SQLite can wait
+        // behind the engine's back-to-back write transactions for longer than a third of the
+        // lease (SQLite's busy handler polls; the engine takes the lock again at once): with
+        // `leader_lease_time = 6s` this run stopped fenced every time, on this commit's base too;
+        // with the default 15 s, 1 CI run in 3 on a loaded machine. The starvation itself is in
+        // the closing note of the ninth session, not fixed yet.
+        let spool = try Spool(extraConfig: "max_file_size = 1m\nleader_lease_time = 90s")
         try spool.setUpSamples()
         var line = "IT001E00000001;16MOMSPC300000001;Standard\r\n"
         line = String(repeating: line, count: 1_040_000 / line.utf8.count)
         let upload = Data(line.utf8)
         for i in 0..<120 { try upload.write(to: URL(fileURLWithPath: spool.incoming("acme") + "/u\(i).csv")) }
         guard let serve = try peakKiB(spool, ["serve", "--once"]) else { Issue.record("GNU time (/usr/bin/time) is missing: scripts/ensure-deps --test installs it"); return }
-        #expect(try spool.requestList("acme").count == 120)
+        #expect(try spool.requestList("acme").count == 120,
+                "\(String(((try? String(contentsOfFile: spool.root + "/time.err", encoding: .utf8)) ?? "").suffix(1500)))")
         #expect(serve < 90 * 1024, "serve --once peaked at \(serve / 1024) MB")
         let short = spool.root + "/short.csv"
         try Data(repeating: 0x0A, count: 1_000_000).enumerated().map { $0.offset % 2 == 0 ? UInt8(ascii: "a") : $0.element }
