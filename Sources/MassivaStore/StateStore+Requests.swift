@@ -41,15 +41,11 @@ extension StateStore {
     /// them ahead holds in memory (`Engine.runGrouped`).
     public func contentSizes(_ ids: [RequestID]) throws -> [RequestID: Int] {
         var sizes: [RequestID: Int] = [:]
-        for start in stride(from: 0, to: ids.count, by: 256) {
-            let chunk = ids[start..<min(start + 256, ids.count)]
-            var width = 1
-            while width < chunk.count { width *= 2 }
-            let bindings = chunk.map { SQLValue.int($0.number) } + Array(repeating: SQLValue.int(chunk.last!.number), count: width - chunk.count)
-            let size = database.dialect(sqlite: "length(content)", postgresql: "octet_length(content)")
+        let size = database.dialect(sqlite: "length(content)", postgresql: "octet_length(content)")
+        for chunk in Self.paddedChunks(ids) {
             for (id, bytes) in try database.query("""
-                SELECT id, coalesce(\(size), 0) AS size FROM requests WHERE id IN (\(Array(repeating: "?", count: width).joined(separator: ", ")))
-                """, bindings, { (RequestID($0.int("id")), $0.int("size")) }) {
+                SELECT id, coalesce(\(size), 0) AS size FROM requests WHERE id IN (\(Self.placeholders(chunk.count)))
+                """, chunk.map { .int($0.number) }, { (RequestID($0.int("id")), $0.int("size")) }) {
                 sizes[id] = bytes
             }
         }
@@ -57,23 +53,31 @@ extension StateStore {
     }
 
     /// `requestID(claimName:)` for many claims: those recorded, by claim name. A statement for
-    /// up to 256 names (a power of two of placeholders, the last name repeated: few texts).
+    /// up to 256 names (`paddedChunks`).
     public func requestIDs(claimNames: [String]) throws -> [String: RequestID] {
         var found: [String: RequestID] = [:]
-        for start in stride(from: 0, to: claimNames.count, by: 256) {
-            let chunk = claimNames[start..<min(start + 256, claimNames.count)]
-            var width = 1
-            while width < chunk.count { width *= 2 }
-            let bindings = chunk.map { SQLValue.text($0) } + Array(repeating: SQLValue.text(chunk.last!), count: width - chunk.count)
-            let list = Array(repeating: "?", count: width).joined(separator: ", ")
-            for (name, id) in try database.query("SELECT claim_name, id FROM requests WHERE claim_name IN (\(list))", bindings, {
-                ($0.text("claim_name"), RequestID($0.int("id")))
-            }) {
+        for chunk in Self.paddedChunks(claimNames) {
+            for (name, id) in try database.query("SELECT claim_name, id FROM requests WHERE claim_name IN (\(Self.placeholders(chunk.count)))",
+                                                 chunk.map { .text($0) }, { ($0.text("claim_name"), RequestID($0.int("id"))) }) {
                 found[name] = id
             }
         }
         return found
     }
+
+    /// `items` in chunks of at most 256, each padded to a power of two with its last item
+    /// repeated (harmless in an `IN` list or a join): few statement texts, each prepared once.
+    static func paddedChunks<T>(_ items: [T]) -> [[T]] {
+        stride(from: 0, to: items.count, by: 256).map { start in
+            let chunk = Array(items[start..<min(start + 256, items.count)])
+            var width = 1
+            while width < chunk.count { width *= 2 }
+            return chunk + Array(repeating: chunk.last!, count: width - chunk.count)
+        }
+    }
+
+    /// `count` placeholders, comma-separated.
+    static func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
 
     /// The columns `request(_:)` decodes, by name: any order, and more columns, would do.
     static let requestColumns = """
@@ -177,20 +181,13 @@ extension StateStore {
         // write is checked at its transaction's start; nested in the caller's, a savepoint.
         try database.transaction {
             var tenants: Set<String> = []
-            for start in stride(from: 0, to: pairs.count, by: 256) {
-                let chunk = Array(pairs[start..<min(start + 256, pairs.count)])
-                // A power of two of pairs, the last repeated (an UPDATE changes a row once): few
-                // statement texts, each prepared once.
-                var width = 1
-                while width < chunk.count { width *= 2 }
+            // Padded (`paddedChunks`): an UPDATE changes a row once, whatever its repeats.
+            for chunk in Self.paddedChunks(pairs) {
                 var bindings: [SQLValue] = [.double(now)]
-                for index in 0..<width {
-                    let pair = chunk[min(index, chunk.count - 1)]
-                    bindings += [.int(pair.key), .int(pair.value)]
-                }
+                for pair in chunk { bindings += [.int(pair.key), .int(pair.value)] }
                 // (id, version): VALUES names its columns column1, column2 on both engines (SQLite
                 // takes no column names after a subquery's alias).
-                let values = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS BIGINT))", count: width).joined(separator: ", ")
+                let values = Array(repeating: "(CAST(? AS BIGINT), CAST(? AS BIGINT))", count: chunk.count).joined(separator: ", ")
                 // RETURNING: the tenant of each row the UPDATE changed (SQLite 3.35 and later).
                 for tenant in try database.query("""
                     UPDATE requests SET results_version = w.column2,
